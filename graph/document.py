@@ -1,0 +1,245 @@
+"""The network design: a `networkx.MultiDiGraph` of layers, changed only through edits.
+
+Readers use the query methods; writers build an edit (`graph.edits`) and call `apply`, which
+returns the inverse edit. Subscribers receive past-tense events for every change.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from graph.catalogue import LayerSpec, get_spec
+from graph.errors import UnknownNodeError
+from graph.events import (
+    Edge,
+    EdgeAdded,
+    EdgeRemoved,
+    Event,
+    EventBus,
+    NodeAdded,
+    NodeMoved,
+    NodeRemoved,
+    NodeRenamed,
+    ParamsChanged,
+    SectionChanged,
+    Subscriber,
+    TrainableChanged,
+)
+
+SECTIONS = ("data", "training")
+
+
+@dataclass(frozen=True)
+class Node:
+    """A snapshot of one layer in the design."""
+
+    id: str
+    type: str
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+    pos: tuple[float, float] = (0.0, 0.0)
+    trainable: bool = True
+
+    @property
+    def spec(self) -> LayerSpec:
+        return get_spec(self.type)
+
+
+class Document:
+    """A network design. Change it only with `apply(edit)`."""
+
+    def __init__(self, name: str = "Model") -> None:
+        self.graph = nx.MultiDiGraph()
+        self._name = name
+        self._sections: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+        #: Unknown top-level project-file keys, preserved on save.
+        self.extra: dict[str, Any] = {}
+        self._bus = EventBus()
+        self._counter = 0
+
+    # --- events ------------------------------------------------------------------------------
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(event)`` after every change; returns the unsubscribe function."""
+        return self._bus.subscribe(callback)
+
+    def _emit(self, event: Event) -> None:
+        self._bus.emit(event)
+
+    # --- applying edits ----------------------------------------------------------------------
+    def apply(self, edit: Any) -> Any:
+        """Apply ``edit``; return its inverse, or None when it would change nothing."""
+        if edit.is_noop(self):
+            return None
+        return edit.apply(self)
+
+    # --- queries -----------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The model's class name in generated code."""
+        return self._name
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A deep copy of the ``data`` or ``training`` settings."""
+        return copy.deepcopy(self._sections[name])
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self.graph
+
+    def __len__(self) -> int:
+        return self.graph.number_of_nodes()
+
+    def node_ids(self) -> list[str]:
+        return list(self.graph.nodes)
+
+    def node(self, node_id: str) -> Node:
+        try:
+            data = self.graph.nodes[node_id]
+        except KeyError:
+            raise UnknownNodeError(f"There is no node {node_id!r}.") from None
+        return Node(node_id, data["type"], data["name"], copy.deepcopy(data["params"]),
+                    data["pos"], data["trainable"])
+
+    def nodes(self) -> Iterator[Node]:
+        for node_id in self.graph.nodes:
+            yield self.node(node_id)
+
+    def attr(self, node_id: str, key: str) -> Any:
+        """One attribute without copying (``type``, ``name``, ``params``, ``pos``…): read only."""
+        try:
+            return self.graph.nodes[node_id][key]
+        except KeyError:
+            raise UnknownNodeError(f"There is no node {node_id!r}.") from None
+
+    def spec(self, node_id: str) -> LayerSpec:
+        return get_spec(self.attr(node_id, "type"))
+
+    def label(self, node_id: str) -> str:
+        return self.attr(node_id, "name") if node_id in self.graph else node_id
+
+    def names(self) -> set[str]:
+        return {d["name"] for _, d in self.graph.nodes(data=True)}
+
+    def find(self, name: str) -> str | None:
+        """The id of the node called ``name``."""
+        for node_id, data in self.graph.nodes(data=True):
+            if data["name"] == name:
+                return node_id
+        return None
+
+    def edges(self) -> list[Edge]:
+        return sorted(Edge(u, k[0], v, k[1]) for u, v, k in self.graph.edges(keys=True))
+
+    def has_edge(self, edge: Edge) -> bool:
+        return self.graph.has_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+
+    def in_edges(self, node_id: str) -> list[Edge]:
+        """Incoming edges ordered by input port."""
+        edges = [Edge(u, k[0], v, k[1]) for u, v, k in self.graph.in_edges(node_id, keys=True)]
+        return sorted(edges, key=lambda e: e.dst_port)
+
+    def out_edges(self, node_id: str) -> list[Edge]:
+        edges = [Edge(u, k[0], v, k[1]) for u, v, k in self.graph.out_edges(node_id, keys=True)]
+        return sorted(edges, key=lambda e: (e.src_port, e.dst, e.dst_port))
+
+    def edge_into(self, node_id: str, port: int) -> Edge | None:
+        for edge in self.in_edges(node_id):
+            if edge.dst_port == port:
+                return edge
+        return None
+
+    def free_input_port(self, node_id: str) -> int | None:
+        """The first empty input port (a variadic layer always has one), or None."""
+        taken = {e.dst_port for e in self.in_edges(node_id)}
+        spec = self.spec(node_id)
+        limit = len(taken) + 1 if spec.variadic else spec.arity
+        for port in range(limit):
+            if port not in taken:
+                return port
+        return None
+
+    def inputs(self) -> list[str]:
+        """Input node ids in the order of the model's ``forward`` arguments (by position)."""
+        return self._ordered("Input")
+
+    def outputs(self) -> list[str]:
+        """Output node ids in the order of the returned tuple (by position)."""
+        return self._ordered("Output")
+
+    def _ordered(self, type_name: str) -> list[str]:
+        ids = [n for n, d in self.graph.nodes(data=True) if d["type"] == type_name]
+        return sorted(ids, key=lambda n: (self.graph.nodes[n]["pos"][1],
+                                          self.graph.nodes[n]["pos"][0],
+                                          self.graph.nodes[n]["name"]))
+
+    def topological_order(self) -> list[str]:
+        """Nodes in a deterministic topological order (ties broken by insertion order)."""
+        rank = {n: i for i, n in enumerate(self.graph.nodes)}
+        return list(nx.lexicographical_topological_sort(self.graph, key=rank.__getitem__))
+
+    def new_node_id(self) -> str:
+        """A fresh, stable, short id (``n1``, ``n2``…) never used in this document."""
+        while True:
+            self._counter += 1
+            candidate = f"n{self._counter}"
+            if candidate not in self.graph:
+                return candidate
+
+    def copy(self) -> Document:
+        """An independent deep copy without subscribers."""
+        other = Document(self._name)
+        other.graph = copy.deepcopy(self.graph)
+        other._sections = copy.deepcopy(self._sections)
+        other.extra = copy.deepcopy(self.extra)
+        other._counter = self._counter
+        return other
+
+    # --- primitive mutations (for graph.edits only) --------------------------------------------
+    def _add_node(self, node: Node) -> None:
+        self.graph.add_node(node.id, type=node.type, name=node.name,
+                            params=copy.deepcopy(node.params), pos=tuple(node.pos),
+                            trainable=node.trainable)
+        self._emit(NodeAdded(node.id))
+
+    def _remove_node(self, node_id: str) -> None:
+        for edge in self.in_edges(node_id) + self.out_edges(node_id):
+            self._remove_edge(edge)
+        self.graph.remove_node(node_id)
+        self._emit(NodeRemoved(node_id))
+
+    def _add_edge(self, edge: Edge) -> None:
+        self.graph.add_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+        self._emit(EdgeAdded(edge))
+
+    def _remove_edge(self, edge: Edge) -> None:
+        self.graph.remove_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+        self._emit(EdgeRemoved(edge))
+
+    def _set_params(self, node_id: str, changes: dict[str, Any]) -> None:
+        self.graph.nodes[node_id]["params"].update(copy.deepcopy(changes))
+        self._emit(ParamsChanged(node_id, tuple(changes)))
+
+    def _set_pos(self, node_id: str, pos: tuple[float, float]) -> None:
+        self.graph.nodes[node_id]["pos"] = (float(pos[0]), float(pos[1]))
+        self._emit(NodeMoved(node_id, self.graph.nodes[node_id]["pos"]))
+
+    def _set_name(self, node_id: str, name: str) -> None:
+        old = self.graph.nodes[node_id]["name"]
+        self.graph.nodes[node_id]["name"] = name
+        self._emit(NodeRenamed(node_id, old, name))
+
+    def _set_trainable(self, node_id: str, trainable: bool) -> None:
+        self.graph.nodes[node_id]["trainable"] = trainable
+        self._emit(TrainableChanged(node_id, trainable))
+
+    def _set_section(self, section: str, value: dict[str, Any]) -> None:
+        self._sections[section] = copy.deepcopy(value)
+        self._emit(SectionChanged(section))
+
+    def _set_model_name(self, name: str) -> None:
+        self._name = name
+        self._emit(SectionChanged("name"))
