@@ -276,7 +276,23 @@ def to_dict(doc: Document) -> dict[str, Any]:
 
 
 def dumps(doc: Document) -> str:
-    return json.dumps(to_dict(doc), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    """The file text: one node and one edge per line, so designs diff well in version control."""
+    obj = to_dict(doc)
+
+    def one(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+    lines = []
+    for key, value in obj.items():
+        if key in ("nodes", "edges") and value:
+            body = ",\n".join(f"  {one(item)}" for item in value)
+            lines.append(f" {one(key)}: [\n{body}\n ]")
+        elif isinstance(value, dict) and value:
+            body = ",\n".join(f"  {one(k)}: {one(v)}" for k, v in value.items())
+            lines.append(f" {one(key)}: {{\n{body}\n }}")
+        else:
+            lines.append(f" {one(key)}: {one(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:

@@ -1,0 +1,64 @@
+"""The ``netcanvas`` command: no arguments opens the app; sub-commands run without Qt.
+
+Each sub-command lives in its own ``backend/cli_<name>.py`` module with ``add_arguments(parser)``
+and ``run(args) -> int``; those modules import torch lazily, inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: sub-command -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "examples": ("backend.cli_examples", "list the example designs"),
+    "new": ("backend.cli_examples", "write a new project (optionally from an example)"),
+    "open": ("backend.cli_open", "open a project in the app"),
+    "check": ("backend.cli_check", "print a design's summary and errors (exit 1 if invalid)"),
+    "export": ("backend.cli_export", "export a design as .py, safetensors, ONNX or TorchScript"),
+    "train": ("backend.cli_train", "train a design headless (torchrun for several processes)"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netcanvas",
+        description="Design neural networks by drawing them. Without a command, opens the app.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # a command whose module is not installed in this build
+        p = sub.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:])
+        adder = getattr(module, f"add_{name.replace('-', '_')}_arguments", None) or module.add_arguments
+        adder(p)
+        runner = getattr(module, f"run_{name.replace('-', '_')}", None) or module.run
+        p.set_defaults(_run=runner)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (len(argv) == 1 and not argv[0].startswith("-") and argv[0] not in COMMANDS):
+        from backend.cli_open import launch
+
+        return launch(argv[0] if argv else None)
+    args = _parser().parse_args(argv)
+    if not getattr(args, "_run", None):
+        _parser().print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
