@@ -1,0 +1,379 @@
+"""From a data set to the tensors a design trains on.
+
+Maps feature columns to each Input and targets to each Output, encodes targets for each
+Output's loss, standardises with training statistics, and explains data-vs-design mismatches
+before any training starts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from backend.data.builtin import load_builtin
+from backend.data.config import DataConfig
+from backend.data.dataset import Dataset, Target
+from backend.data.errors import DataError, DataMismatchError
+from backend.data.split import SplitIndices, split_indices
+
+CLASS_LOSSES = ("cross_entropy", "nll")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What a design's Input expects: its name and sample shape (None: take the data's)."""
+
+    name: str
+    shape: tuple[int, ...] | None = None
+    dtype: str = "float32"
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """A design Output: its loss and metric (catalogue names)."""
+
+    name: str
+    loss: str = "mse"
+    loss_weight: float = 1.0
+    metric: str = "auto"
+
+
+@dataclass
+class OutputTarget:
+    """How one Output's target was encoded, and how to read predictions back."""
+
+    output: str
+    target: str
+    encoding: str  # index | onehot | value | none
+    classes: tuple[str, ...] | None = None
+    #: Regression targets were standardised: original = value * scale + offset.
+    scale: float = 1.0
+    offset: float = 0.0
+    #: Single-unit outputs on two-valued targets: predicted class = output > threshold.
+    threshold: float | None = None
+    #: The two target values (low, high) a thresholded output predicts between.
+    levels: tuple[float, float] | None = None
+    metric: str = "none"  # the resolved metric: accuracy | mae | r2 | none
+
+    @property
+    def num_classes(self) -> int:
+        if self.classes is not None:
+            return len(self.classes)
+        return 2 if self.threshold is not None else 0
+
+
+@dataclass
+class SplitData:
+    """One split's tensors, aligned by row."""
+
+    inputs: list[torch.Tensor]
+    targets: list[torch.Tensor | None]
+    labels: list[torch.Tensor | None]  # class ids per output, for accuracy and confusion
+    weight: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return len(self.inputs[0]) if self.inputs else 0
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> SplitData:
+        def mv(t: torch.Tensor | None) -> torch.Tensor | None:
+            return None if t is None else t.to(device, non_blocking=non_blocking)
+
+        return SplitData([mv(t) for t in self.inputs], [mv(t) for t in self.targets],
+                         [mv(t) for t in self.labels], mv(self.weight))
+
+    def rows(self, idx: torch.Tensor | slice) -> SplitData:
+        def take(t: torch.Tensor | None) -> torch.Tensor | None:
+            return None if t is None else t[idx]
+
+        return SplitData([t[idx] for t in self.inputs], [take(t) for t in self.targets],
+                         [take(t) for t in self.labels], take(self.weight))
+
+    def nbytes(self) -> int:
+        tensors = [*self.inputs, *self.targets, *self.labels, self.weight]
+        return sum(t.numel() * t.element_size() for t in tensors if t is not None)
+
+
+@dataclass
+class PreparedData:
+    """Train / validation / test tensors for a design, with each Output's target encoding."""
+
+    train: SplitData
+    validation: SplitData
+    test: SplitData
+    input_names: list[str]
+    outputs: list[OutputTarget]
+    dataset_name: str
+    notes: list[str] = field(default_factory=list)
+    augment: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def output_names(self) -> list[str]:
+        return [o.output for o in self.outputs]
+
+    def to(self, device: torch.device | str) -> PreparedData:
+        return PreparedData(self.train.to(device), self.validation.to(device),
+                            self.test.to(device), self.input_names, self.outputs,
+                            self.dataset_name, self.notes, self.augment)
+
+
+def load_dataset(cfg: DataConfig, base_dir: str | Path | None = None) -> Dataset:
+    """Load the data set named by ``cfg`` (relative paths are resolved against ``base_dir``)."""
+    from backend.data import csv_file, files
+
+    path = Path(cfg.path).expanduser() if cfg.path else None
+    if path is not None and not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    kind = cfg.dataset
+    if kind == "csv":
+        return csv_file.read_csv(path, cfg.options, cfg.sample_weight)
+    if kind == "npz":
+        return files.read_npz(path, cfg.options, cfg.sample_weight)
+    if kind == "idx":
+        images, labels = cfg.options.get("images"), cfg.options.get("labels")
+        if not images or not labels:
+            raise DataError("IDX data need the options 'images' and 'labels' (file names, "
+                            "relative to 'path').")
+        return files.read_idx_pair(path / images, path / labels, "idx")
+    if kind == "images":
+        return files.read_image_folder(path, cfg.options)
+    if kind in ("mnist", "fashion_mnist"):
+        return files.read_mnist(kind, str(path) if path else "")
+    return load_builtin(kind, cfg.options)
+
+
+def _feature_columns(ds: Dataset, spec: dict, input_name: str) -> list[int]:
+    if ds.x.dim() != 2:
+        raise DataError(f"Input '{input_name}': feature columns can only be chosen for tabular "
+                        f"data; '{ds.name}' holds samples of shape {ds.sample_shape}.")
+    cols = []
+    width = ds.x.shape[1]
+    for f in spec["features"]:
+        if isinstance(f, str):
+            if f not in ds.feature_names:
+                raise DataError(f"Input '{input_name}': the data set '{ds.name}' has no feature "
+                                f"{f!r}; its features are: {', '.join(ds.feature_names)}.")
+            cols.append(ds.feature_names.index(f))
+        elif not -width <= f < width:
+            raise DataError(f"Input '{input_name}': feature index {f} is out of range; "
+                            f"'{ds.name}' has {width} features (0–{width - 1}).")
+        else:
+            cols.append(f % width)
+    if not cols:
+        raise DataError(f"Input '{input_name}': the feature list is empty.")
+    return cols
+
+
+def _describe(shape: tuple[int, ...]) -> str:
+    n = math.prod(shape)
+    return f"shape {tuple(shape)} ({n} value{'s' if n != 1 else ''})"
+
+
+def _map_inputs(ds: Dataset, x: torch.Tensor, cfg: DataConfig, inputs: Sequence[InputSpec],
+                problems: list[str], notes: list[str]) -> list[torch.Tensor]:
+    unknown = set(cfg.inputs) - {i.name for i in inputs}
+    if unknown:
+        problems.append(f"The data settings map features to {', '.join(sorted(unknown))}, but "
+                        f"the design's inputs are {', '.join(i.name for i in inputs)}.")
+    if len(inputs) > 1 and not cfg.inputs:
+        problems.append(f"The design has {len(inputs)} inputs; say which feature columns feed "
+                        "each one in the data settings ('inputs' → name → 'features').")
+        return []
+    out = []
+    for spec in inputs:
+        if spec.name in cfg.inputs:
+            cols = _feature_columns(ds, cfg.inputs[spec.name], spec.name)
+            data = x[:, cols]
+            what = f"{len(cols)} chosen feature column(s)"
+        else:
+            data = x
+            what = (f"{ds.x.shape[1]} features" if ds.x.dim() == 2
+                    else f"samples of {_describe(ds.sample_shape)}")
+        got = tuple(data.shape[1:])
+        if spec.shape is not None and got != tuple(spec.shape):
+            if math.prod(got) == math.prod(spec.shape):
+                data = data.reshape(len(data), *spec.shape)
+                notes.append(f"Input '{spec.name}': samples of shape {got} reshaped to "
+                             f"{tuple(spec.shape)}.")
+            else:
+                problems.append(
+                    f"Input '{spec.name}' expects {_describe(spec.shape)} per sample, but the "
+                    f"data set '{ds.name}' gives {what} ({_describe(got)}). Set the Input's "
+                    f"shape to {list(got)}"
+                    + (" or choose feature columns for it in the data settings." if
+                       ds.x.dim() == 2 else "."))
+                continue
+        if spec.dtype == "int64":
+            data = data.round().long()
+        out.append(data.contiguous())
+    return out
+
+
+def _encode_target(ds: Dataset, target: Target, out: OutputSpec, units: tuple[int, ...] | None,
+                   encoding: str, train_idx: torch.Tensor, standardize: bool,
+                   problems: list[str]) -> tuple[OutputTarget, torch.Tensor | None,
+                                                 torch.Tensor | None]:
+    """Encode one target for one output; returns (info, encoded target, class labels)."""
+    n_units = units[-1] if units else None
+    width = math.prod(units) if units else None
+    where = f"Output '{out.name}'"
+    info = OutputTarget(out.name, target.name, "none", target.classes)
+    if out.loss == "none":
+        return info, None, None
+    if encoding == "auto":
+        if out.loss in CLASS_LOSSES:
+            encoding = "index"
+        elif target.is_classes:
+            encoding = "onehot" if (n_units or 1) > 1 else "value"
+        else:
+            encoding = "value"
+    info.encoding = encoding
+    labels: torch.Tensor | None = target.values if target.is_classes else None
+    if target.is_classes:
+        k = target.num_classes
+        if encoding == "index":
+            if out.loss not in CLASS_LOSSES:
+                problems.append(f"{where}: the 'index' target encoding needs a cross-entropy or "
+                                f"NLL loss, not {out.loss}; use 'onehot' or 'value'.")
+            if n_units is not None and n_units != k:
+                problems.append(
+                    f"{where} has {n_units} unit(s), but the target '{target.name}' has {k} "
+                    f"classes ({', '.join(target.classes[:10])}{'…' if k > 10 else ''}). Give "
+                    f"the layer before it {k} units"
+                    + (", or use binary cross-entropy with 1 unit." if k == 2 else "."))
+            encoded = target.values
+        elif encoding == "onehot":
+            if out.loss == "nll":
+                problems.append(f"{where}: NLL loss needs class indices; use the encoding "
+                                "'index'.")
+            if n_units is not None and n_units != k:
+                problems.append(f"{where} has {n_units} unit(s), but one-hot targets of "
+                                f"'{target.name}' have {k} classes; give the layer before it "
+                                f"{k} units.")
+            encoded = torch.nn.functional.one_hot(target.values, k).float()
+        else:  # value: class ids as numbers (two classes → 0 / 1)
+            if out.loss in CLASS_LOSSES:
+                problems.append(f"{where}: {out.loss} needs class indices; use the encoding "
+                                "'index'.")
+            if k != 2 and out.metric in ("accuracy",):
+                problems.append(f"{where}: a single value cannot predict {k} classes; use "
+                                f"{k} units with one-hot targets or cross-entropy.")
+            encoded = target.values.float()[:, None]
+            if width is not None and width != 1:
+                problems.append(f"{where} has {width} values per sample, but the target "
+                                f"'{target.name}' is one class id; use 1 unit or 'onehot'.")
+            if k == 2:
+                info.threshold = 0.0 if out.loss == "binary_cross_entropy" else 0.5
+                info.levels = (0.0, 1.0)
+    else:
+        if out.loss in CLASS_LOSSES or encoding in ("index", "onehot"):
+            problems.append(f"{where} uses {out.loss.replace('_', ' ')} with "
+                            f"'{encoding}' targets, which need classes, but the target "
+                            f"'{target.name}' of '{ds.name}' holds continuous values. Use the "
+                            "MSE, MAE or Huber loss.")
+            return info, None, None
+        info.encoding = "value"
+        values = target.values.float()
+        values = values[:, None] if values.dim() == 1 else values
+        if width is not None and values.shape[1] != width:
+            problems.append(f"{where} gives {width} value(s) per sample, but the target "
+                            f"'{target.name}' has {values.shape[1]}. Give the layer before it "
+                            f"{values.shape[1]} unit(s).")
+        distinct = torch.unique(values)
+        if values.shape[1] == 1 and len(distinct) == 2:
+            lo, hi = float(distinct[0]), float(distinct[1])
+            info.levels = (lo, hi)
+            info.threshold = 0.0 if out.loss == "binary_cross_entropy" else (lo + hi) / 2
+            labels = (values[:, 0] > (lo + hi) / 2).long()
+        elif standardize and ds.tabular and len(train_idx) > 1:
+            mean = values[train_idx].mean(0)
+            std = values[train_idx].std(0).clamp_min(1e-12)
+            if values.shape[1] == 1:
+                info.offset, info.scale = float(mean), float(std)
+                values = (values - mean) / std
+        encoded = values
+        if out.loss == "binary_cross_entropy" and ((values < 0) | (values > 1)).any():
+            problems.append(f"{where}: binary cross-entropy needs targets between 0 and 1, but "
+                            f"'{target.name}' has values outside; use MSE or 0/1 targets.")
+    if encoded is not None and units and encoded.dim() == 2 and len(units) > 1 and \
+            encoded.shape[1] == width:
+        encoded = encoded.reshape(len(encoded), *units)
+    metric = out.metric
+    if metric == "auto":
+        metric = "accuracy" if labels is not None and target.is_classes else "mae"
+    if metric == "accuracy" and labels is None:
+        problems.append(f"{where}: the accuracy metric needs class targets, but "
+                        f"'{target.name}' holds continuous values; use MAE or R².")
+    if metric in ("mae", "r2") and encoding == "index":
+        metric = "accuracy"
+    info.metric = metric
+    return info, encoded, labels
+
+
+def prepare_data(ds: Dataset, cfg: DataConfig, inputs: Sequence[InputSpec],
+                 outputs: Sequence[OutputSpec],
+                 probe: Callable[[list[torch.Tensor]], list[tuple[int, ...]]] | None = None,
+                 splits: SplitIndices | None = None) -> PreparedData:
+    """Split ``ds`` and encode it for a design; raise `DataMismatchError` listing every
+    mismatch. ``probe(inputs)`` runs the model on two samples and returns each output's
+    sample shape, so targets can be checked against output units."""
+    default_val, default_test = ds.default_splits
+    val = default_val if cfg.validation_split is None else cfg.validation_split
+    test = default_test if cfg.test_split is None else cfg.test_split
+    if splits is None:
+        splits = split_indices(ds, val, test, cfg.seed, cfg.stratify)
+    if len(splits.train) == 0:
+        raise DataError(f"No training samples are left: '{ds.name}' has {len(ds)} rows and "
+                        f"the splits take {val:.0%} + {test:.0%}.")
+    problems: list[str] = []
+    notes = list(ds.notes)
+    x = ds.x
+    if cfg.standardize and ds.tabular and len(splits.train) > 1:
+        mean = x[splits.train].mean(0)
+        std = x[splits.train].std(0)
+        x = (x - mean) / torch.where(std > 1e-12, std, torch.ones_like(std))
+        notes.append("features standardised with training-split mean and deviation")
+    mapped = _map_inputs(ds, x, cfg, inputs, problems, notes)
+    if problems:
+        raise DataMismatchError(problems)
+
+    shapes: list[tuple[int, ...] | None] = [None] * len(outputs)
+    if probe is not None:
+        try:
+            shapes = list(probe([t[splits.train[:2]] for t in mapped]))
+        except DataError:
+            raise
+        except Exception as exc:  # the model refused the data: say which shapes it got
+            got = ", ".join(f"{spec.name}: {tuple(t.shape[1:])}" for spec, t in
+                            zip(inputs, mapped))
+            raise DataMismatchError([f"The model fails on samples of the data ({got}): "
+                                     f"{type(exc).__name__}: {exc}"]) from exc
+    unknown = set(cfg.targets) - {o.name for o in outputs}
+    if unknown:
+        problems.append(f"The data settings name targets for {', '.join(sorted(unknown))}, but "
+                        f"the design's outputs are {', '.join(o.name for o in outputs)}.")
+    infos, encoded, labels = [], [], []
+    for out, shape in zip(outputs, shapes):
+        spec = cfg.targets.get(out.name, {})
+        target = ds.target(spec.get("target"))
+        info, enc, lab = _encode_target(ds, target, out, shape, spec.get("encoding", "auto"),
+                                        splits.train, cfg.standardize, problems)
+        infos.append(info)
+        encoded.append(enc)
+        labels.append(lab)
+    if problems:
+        raise DataMismatchError(problems)
+    weight = ds.sample_weight
+
+    def split(idx: torch.Tensor) -> SplitData:
+        return SplitData([t[idx] for t in mapped],
+                         [None if e is None else e[idx] for e in encoded],
+                         [None if lab is None else lab[idx] for lab in labels],
+                         None if weight is None else weight[idx])
+
+    names = [i.name for i in inputs]
+    return PreparedData(split(splits.train), split(splits.validation), split(splits.test),
+                        names, infos, ds.name, notes, dict(cfg.augment))
