@@ -1,0 +1,305 @@
+"""Code generation: a design becomes one readable, standalone PyTorch module.
+
+The second interpretation of the walker: the same topological order and the same `LayerPlan`
+statements that shape inference executed on ``meta`` are written out as source. The app trains
+the module obtained by executing exactly this source (`backend.compiler`), so the exported file
+is the trained model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from backend.layers import MODULE_TYPES, LayerPlan, plan_layer
+from backend.shapes import Analysis, analyse, format_shape
+from graph.document import Document
+from graph.errors import GraphError
+from graph.names import class_name, name_problem
+
+INDENT = "    "
+#: Output losses that take logits, and the activation they make redundant in ``forward``.
+_LOGIT_LOSSES = {"cross_entropy": ("softmax", "log_softmax"), "binary_cross_entropy": ("sigmoid",)}
+_ACTIVATION_LAYERS = {"Softmax": "softmax", "LogSoftmax": "log_softmax", "Sigmoid": "sigmoid"}
+_METHODS = ("forward", "predict", "reset_parameters")
+
+
+class CompileError(GraphError):
+    """The design cannot become a module; the message lists what to fix."""
+
+
+@dataclass
+class GeneratedCode:
+    """The generated module and the maps the app needs to relate it to the design."""
+
+    source: str
+    class_name: str
+    input_names: list[str]
+    output_names: list[str]
+    attr_names: dict[str, str] = field(default_factory=dict)
+    stripped: dict[str, str] = field(default_factory=dict)
+    """Output name → activation left out of ``forward`` (the loss takes logits)."""
+    line_of: dict[str, int] = field(default_factory=dict)
+    unused: list[str] = field(default_factory=list)
+    """Node ids that feed no Output and are therefore left out of the module."""
+
+
+def _design_errors(analysis: Analysis) -> CompileError:
+    lines = "\n".join(f"  - {e.message}" for e in analysis.errors)
+    ids = [n for e in analysis.errors for n in e.node_ids]
+    return CompileError(f"The design cannot be built yet:\n{lines}", ids)
+
+
+def _module_attributes() -> frozenset[str]:
+    from torch import nn
+
+    return frozenset(dir(nn.Module)) | frozenset(_METHODS)
+
+
+def _stripped_activation(doc: Document, node_id: str, analysis: Analysis) -> str | None:
+    """The activation ``node_id`` ends with when only logit losses consume it, else None."""
+    consumers = [e.dst for e in doc.out_edges(node_id)]
+    if not consumers or any(doc.attr(c, "type") != "Output" for c in consumers):
+        return None
+    losses = {doc.attr(c, "params")["loss"] for c in consumers}
+    if len(losses) != 1 or next(iter(losses)) not in _LOGIT_LOSSES:
+        return None
+    type_, params = doc.attr(node_id, "type"), doc.attr(node_id, "params")
+    shape = analysis.nodes[node_id].output_shapes[0]
+    if type_ in ("Dense", "Conv1d", "Conv2d"):
+        act, dim = params.get("activation", "none"), -1 if type_ == "Dense" else 1
+    elif type_ in _ACTIVATION_LAYERS:
+        act, dim = _ACTIVATION_LAYERS[type_], params.get("dim", -1)
+    else:
+        return None
+    if act not in _LOGIT_LOSSES[next(iter(losses))]:
+        return None
+    if act != "sigmoid" and dim % len(shape) != 1:
+        return None  # the loss's class dimension is 1; another dim is not what it undoes
+    return act
+
+
+def _live_nodes(doc: Document) -> set[str]:
+    import networkx as nx
+
+    live: set[str] = set()
+    for out in doc.outputs():
+        live.add(out)
+        live |= nx.ancestors(doc.graph, out)
+    return live
+
+
+def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
+    """The standalone module for ``doc``; raises `CompileError` when the design is invalid."""
+    analysis = analysis if analysis is not None else analyse(doc)
+    if not analysis.ok:
+        raise _design_errors(analysis)
+    cls = class_name(doc.name)
+    names = {n: doc.attr(n, "name") for n in doc.graph.nodes}
+    for node_id, name in names.items():
+        if name_problem(name):
+            raise CompileError(f"The layer name {name!r} cannot be used in code: "
+                               f"{name_problem(name)}.", (node_id,))
+    inputs, outputs = doc.inputs(), doc.outputs()
+    live = _live_nodes(doc)
+    order = [n for n in analysis.order if n in live]
+    unused = [n for n in analysis.order if n not in live]
+
+    # Which activations are left to the loss, and the plan each node is written from.
+    stripped_by_node: dict[str, tuple[str, int]] = {}
+    plans: dict[str, LayerPlan] = {}
+    for node_id in order:
+        info, type_ = analysis.nodes[node_id], doc.attr(node_id, "type")
+        if type_ in ("Input", "Output"):
+            continue
+        act = _stripped_activation(doc, node_id, analysis)
+        params = doc.attr(node_id, "params")
+        if act is not None:
+            dim = params.get("dim", -1) if type_ in _ACTIVATION_LAYERS else (
+                -1 if type_ == "Dense" else 1)
+            stripped_by_node[node_id] = (act, dim)
+        if act is not None and type_ not in _ACTIVATION_LAYERS:
+            plans[node_id] = plan_layer(type_, params, info.input_shapes,
+                                        [analysis.nodes[e.src].dtypes[e.src_port]
+                                         for e in doc.in_edges(node_id)],
+                                        strip_activation=True)
+        else:
+            assert info.plan is not None
+            plans[node_id] = info.plan
+
+    # Attributes are named after nodes, unless that would hide a method of nn.Module.
+    reserved = _module_attributes()
+    taken_attrs = reserved | set(names.values())
+    attr_names: dict[str, str] = {}
+    for node_id in order:
+        if doc.attr(node_id, "type") in MODULE_TYPES:
+            attr = names[node_id]
+            if attr in reserved:
+                attr = _free(f"{attr}_layer", taken_attrs)
+                taken_attrs.add(attr)
+            attr_names[node_id] = attr
+
+    w = _Writer()
+    line_of: dict[str, int] = {}
+    stripped: dict[str, str] = {}
+    in_names = [names[n] for n in inputs]
+    out_names = [names[n] for n in outputs]
+    source_of_output = {o: doc.in_edges(o)[0] for o in outputs}
+
+    w.line(f'"""NetCanvas design {cls}: standalone PyTorch code (needs only torch)."""')
+    w.line()
+    w.line("import torch")
+    if any("F." in s for p in plans.values() for s in p.statements):
+        w.line("import torch.nn.functional as F")
+    w.line("from torch import nn")
+    w.line()
+    w.line()
+    w.line(f"class {cls}(nn.Module):")
+    doc_lines = [f"{cls}, designed in NetCanvas.", "", "Inputs:"]
+    for n in inputs:
+        doc_lines.append(f"    {names[n]}: {format_shape(analysis.nodes[n].output_shapes[0])}"
+                         + (", int64 token ids" if analysis.nodes[n].dtypes[0] == "int64" else ""))
+    doc_lines.append("Outputs:")
+    for o in outputs:
+        edge = source_of_output[o]
+        shape = format_shape(analysis.nodes[o].output_shapes[0])
+        loss = doc.attr(o, "params")["loss"]
+        act = stripped_by_node.get(edge.src)
+        note = f" (logits; predict() applies {act[0]})" if act else ""
+        doc_lines.append(f"    {names[o]}: {shape}, loss {loss}{note}")
+    w.docstring(doc_lines, 1)
+    w.line()
+    w.line(f"{INDENT}def __init__(self):")
+    w.line(f"{INDENT * 2}super().__init__()")
+    for node_id in order:
+        if node_id in attr_names:
+            w.line(f"{INDENT * 2}self.{attr_names[node_id]} = "
+                   f"{plans[node_id].constructor_source()}")
+    w.line(f"{INDENT * 2}self.reset_parameters()")
+    w.line()
+    w.line(f"{INDENT}def reset_parameters(self):")
+    w.docstring(["Start every layer afresh, with the initializers the design asks for."], 2)
+    for node_id in order:
+        if node_id in attr_names and doc.attr(node_id, "type") != "Dropout":
+            attr = attr_names[node_id]
+            w.line(f"{INDENT * 2}self.{attr}.reset_parameters()")
+            for stmt in _initializers(doc.attr(node_id, "params"), attr):
+                w.line(f"{INDENT * 2}{stmt}")
+    w.line()
+    w.line(f"{INDENT}def forward(self, {', '.join(in_names)}):")
+    for n in inputs:
+        line_of[n] = w.lineno
+    for node_id in order:
+        type_ = doc.attr(node_id, "type")
+        if type_ in ("Input", "Output"):
+            continue
+        edges = doc.in_edges(node_id)
+        args = {f"x{i}": names[e.src] for i, e in enumerate(edges)}
+        out = names[node_id]
+        layer = f"self.{attr_names[node_id]}" if node_id in attr_names else ""
+        if node_id in stripped_by_node and type_ in _ACTIVATION_LAYERS:
+            act = stripped_by_node[node_id][0]
+            line_of[node_id] = w.lineno + 1
+            w.line(f"{INDENT * 2}{out} = {args['x0']}  # logits: {act} is applied in predict()"
+                   " and inside the loss")
+            continue
+        if node_id in stripped_by_node:
+            w.line(f"{INDENT * 2}# logits: {stripped_by_node[node_id][0]} is applied in predict() "
+                   "and inside the loss")
+        line_of[node_id] = w.lineno + 1
+        for stmt in plans[node_id].statements:
+            w.line(INDENT * 2 + stmt.format(out=out, layer=layer, **args))
+    returned = [names[source_of_output[o].src] for o in outputs]
+    for o in outputs:
+        line_of[o] = w.lineno + 1
+        act = stripped_by_node.get(source_of_output[o].src)
+        if act:
+            stripped[names[o]] = act[0]
+    w.line(f"{INDENT * 2}return {', '.join(returned)}")
+    if stripped:
+        _write_predict(w, in_names, outputs, names, source_of_output, stripped_by_node)
+    return GeneratedCode(w.text(), cls, in_names, out_names, attr_names, stripped, line_of,
+                         unused)
+
+
+def _write_predict(w: _Writer, in_names: list[str], outputs: list[str], names: dict[str, str],
+                   source_of_output: dict, stripped_by_node: dict[str, tuple[str, int]]) -> None:
+    w.line()
+    w.line(f"{INDENT}def predict(self, {', '.join(in_names)}):")
+    w.docstring(["Outputs with their final activation; forward() returns logits for the loss.",
+                 "", "Use it in eval mode under torch.no_grad()."], 2)
+    call = f"self({', '.join(in_names)})"
+    results = []
+    for o in outputs:
+        act = stripped_by_node.get(source_of_output[o].src)
+        var = names[o] if len(outputs) > 1 else call
+        if act is None:
+            results.append(var)
+        elif act[0] == "sigmoid":
+            results.append(f"torch.sigmoid({var})")
+        else:
+            results.append(f"torch.{act[0]}({var}, dim={act[1]!r})")
+    if len(outputs) > 1:
+        w.line(f"{INDENT * 2}{', '.join(names[o] for o in outputs)} = {call}")
+    w.line(f"{INDENT * 2}return {', '.join(results)}")
+
+
+def _initializers(params: dict, attr: str) -> list[str]:
+    """``nn.init`` calls for the spec's kernel/bias initializers (``default`` writes nothing)."""
+    out = []
+    scale = params.get("init_scale", 0.05)
+    kernel = params.get("kernel_initializer", "default")
+    target = f"self.{attr}.weight"
+    if kernel in ("uniform",):
+        out.append(f"nn.init.uniform_({target}, {-scale!r}, {scale!r})")
+    elif kernel == "normal":
+        out.append(f"nn.init.normal_({target}, 0.0, {scale!r})")
+    elif kernel in ("xavier_uniform", "xavier_normal"):
+        out.append(f"nn.init.{kernel}_({target})")
+    elif kernel in ("kaiming_uniform", "kaiming_normal"):
+        out.append(f"nn.init.{kernel}_({target}, nonlinearity='relu')")
+    elif kernel in ("zeros", "ones"):
+        out.append(f"nn.init.{kernel}_({target})")
+    bias = params.get("bias_initializer", "default")
+    if params.get("use_bias", True):
+        target = f"self.{attr}.bias"
+        if bias in ("zeros", "ones"):
+            out.append(f"nn.init.{bias}_({target})")
+        elif bias == "uniform":
+            out.append(f"nn.init.uniform_({target}, {-scale!r}, {scale!r})")
+        elif bias == "normal":
+            out.append(f"nn.init.normal_({target}, 0.0, {scale!r})")
+    return out
+
+
+def _free(base: str, taken: set[str]) -> str:
+    candidate, i = base, 2
+    while candidate in taken:
+        candidate, i = f"{base}{i}", i + 1
+    return candidate
+
+
+class _Writer:
+    """Collects lines and knows the 1-based number of the last one written."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    @property
+    def lineno(self) -> int:
+        return len(self.lines)
+
+    def line(self, text: str = "") -> None:
+        self.lines.append(text)
+
+    def docstring(self, lines: list[str], depth: int) -> None:
+        pad = INDENT * depth
+        if len(lines) == 1:
+            self.line(f'{pad}"""{lines[0]}"""')
+            return
+        self.line(f'{pad}"""{lines[0]}')
+        for text in lines[1:]:
+            self.line(f"{pad}{text}" if text else "")
+        self.line(f'{pad}"""')
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"

@@ -1,0 +1,228 @@
+"""Exact shape inference: every layer is built and run on PyTorch's ``meta`` device.
+
+One topological walk over the design. For each node the walker asks `backend.layers` for the
+node's `LayerPlan`, builds its ``nn`` layer on ``meta`` and executes the plan's statements on
+meta tensors — the same statements the generated code contains — so the shapes shown on the
+canvas are exactly the shapes PyTorch will produce. Results are cached per (type, params,
+input shapes, dtypes), so re-analysing after an edit costs little.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F  # noqa: N812 - the conventional name, used by plan statements
+from torch import nn
+
+from backend.layers import LayerPlan, PlanProblem, Shape, flops, fmt, plan_layer
+from graph.document import Document
+from graph.errors import GraphError
+from graph.events import Edge
+from graph.validation import validate
+
+BATCH = "N"
+_META_BATCH = 3
+_CACHE_SIZE = 8192
+
+
+class ShapeError(GraphError):
+    """A layer that cannot take the shapes it receives."""
+
+
+def format_shape(shape: Shape | None) -> str:
+    """``("N", 30)`` → ``"(N, 30)"``; None → ``"?"``."""
+    return "?" if shape is None else fmt(shape)
+
+
+@dataclass
+class NodeInfo:
+    """What analysis knows about one node."""
+
+    input_shapes: list[Shape] = field(default_factory=list)
+    output_shapes: list[Shape] = field(default_factory=list)
+    params: int = 0
+    trainable_params: int = 0
+    flops: int | None = None
+    error: GraphError | None = None
+    resolved: dict[str, Any] = field(default_factory=dict)
+    dtypes: list[str] = field(default_factory=list)
+    """dtype of each output (``float32`` or ``int64``)."""
+    plan: LayerPlan | None = None
+
+
+@dataclass
+class Analysis:
+    """Shapes, parameter counts and errors of a whole design."""
+
+    nodes: dict[str, NodeInfo]
+    errors: list[GraphError]
+    order: list[str] = field(default_factory=list)
+    """Node ids in the topological order the walker used (empty when the graph has a cycle)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def total_params(self) -> int:
+        return sum(info.params for info in self.nodes.values())
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(info.trainable_params for info in self.nodes.values())
+
+    def edge_shape(self, edge: Edge) -> Shape | None:
+        """The shape flowing through ``edge``, or None where it is unknown."""
+        info = self.nodes.get(edge.src)
+        if info is None or edge.src_port >= len(info.output_shapes):
+            return None
+        return info.output_shapes[edge.src_port]
+
+
+@dataclass(frozen=True)
+class _Result:
+    plan: LayerPlan | None
+    out_shapes: tuple[Shape, ...] = ()
+    out_dtypes: tuple[str, ...] = ()
+    params: int = 0
+    flops: int | None = None
+    problem: str | None = None
+
+
+_cache: OrderedDict[tuple[Any, ...], _Result] = OrderedDict()
+_code_cache: dict[str, Any] = {}
+
+
+def clear_cache() -> None:
+    """Forget cached layer results (for cold-start measurements)."""
+    _cache.clear()
+    _code_cache.clear()
+
+
+def analyse(doc: Document) -> Analysis:
+    """Shapes, parameter counts, FLOPs and errors for every node; never raises for a bad design."""
+    errors: list[GraphError] = list(validate(doc))
+    nodes: dict[str, NodeInfo] = {n: NodeInfo() for n in doc.graph.nodes}
+    try:
+        order = doc.topological_order()
+    except Exception:  # a cycle: validate() already reported it
+        return Analysis(nodes, errors, [])
+    for node_id in order:
+        info = nodes[node_id]
+        type_ = doc.attr(node_id, "type")
+        params = doc.attr(node_id, "params")
+        if type_ == "Input":
+            info.output_shapes = [(BATCH, *params["shape"])]
+            info.dtypes = [params["dtype"]]
+            continue
+        edges = doc.in_edges(node_id)
+        shapes: list[Shape] = []
+        dtypes: list[str] = []
+        for edge in edges:
+            src = nodes[edge.src]
+            if edge.src_port >= len(src.output_shapes):
+                shapes = []
+                break
+            shapes.append(src.output_shapes[edge.src_port])
+            dtypes.append(src.dtypes[edge.src_port])
+        spec = doc.spec(node_id)
+        needed = 2 if spec.variadic else spec.arity
+        if not shapes or len(shapes) < needed:
+            continue  # an upstream error or a missing input, reported elsewhere
+        info.input_shapes = shapes
+        if type_ == "Output":
+            info.output_shapes = list(shapes)
+            info.dtypes = list(dtypes)
+            continue
+        result = _run(type_, params, shapes, dtypes)
+        if result.problem is not None:
+            name = doc.attr(node_id, "name")
+            info.error = ShapeError(f"{type_} '{name}' {result.problem}.", (node_id,))
+            errors.append(info.error)
+            continue
+        info.plan = result.plan
+        info.output_shapes = list(result.out_shapes)
+        info.dtypes = list(result.out_dtypes)
+        info.params = result.params
+        info.trainable_params = result.params if doc.attr(node_id, "trainable") else 0
+        info.flops = result.flops
+        info.resolved = dict(result.plan.resolved) if result.plan else {}
+    return Analysis(nodes, errors, order)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _run(type_: str, params: dict[str, Any], shapes: list[Shape], dtypes: list[str]) -> _Result:
+    key = (type_, tuple(sorted((k, _freeze(v)) for k, v in params.items())), tuple(shapes),
+           tuple(dtypes))
+    hit = _cache.get(key)
+    if hit is not None:
+        _cache.move_to_end(key)
+        return hit
+    result = _compute(type_, params, shapes, dtypes)
+    _cache[key] = result
+    if len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return result
+
+
+def _compute(type_: str, params: dict[str, Any], shapes: list[Shape],
+             dtypes: list[str]) -> _Result:
+    try:
+        plan = plan_layer(type_, params, shapes, dtypes)
+    except PlanProblem as exc:
+        return _Result(None, problem=str(exc))
+    got = " and ".join(fmt(s) for s in shapes)
+    try:
+        layer, n_params = _build(plan)
+        tensors = [_meta_tensor(s, d) for s, d in zip(shapes, dtypes)]
+        out = _execute(plan, layer, tensors)
+    except Exception as exc:  # PyTorch refused the shapes: say so in its words
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return _Result(None, problem=f"cannot process {got}: {detail}")
+    if out.dim() == 0 or out.shape[0] != _META_BATCH:
+        return _Result(None, problem=f"does not keep the batch dimension for {got}")
+    out_shape = (BATCH, *(int(d) for d in out.shape[1:]))
+    if any(d == 0 for d in out_shape[1:]):
+        return _Result(None, problem=f"receives {got} and would output {fmt(out_shape)}, which "
+                                     "is empty: use a smaller kernel or stride, or a larger input")
+    dtype = "int64" if out.dtype == torch.int64 else "float32"
+    return _Result(plan, (out_shape,), (dtype,), n_params,
+                   flops(type_, plan, shapes[0], out_shape, params))
+
+
+def _build(plan: LayerPlan) -> tuple[nn.Module | None, int]:
+    if plan.ctor is None:
+        return None, 0
+    cls = getattr(nn, plan.ctor.removeprefix("nn."))
+    with torch.device("meta"):
+        layer = cls(*plan.args, **dict(plan.kwargs))
+    layer.eval()
+    return layer, sum(p.numel() for p in layer.parameters())
+
+
+def _meta_tensor(shape: Shape, dtype: str) -> torch.Tensor:
+    dims = (_META_BATCH, *(int(d) for d in shape[1:]))
+    return torch.empty(dims, dtype=torch.int64 if dtype == "int64" else torch.float32,
+                       device="meta")
+
+
+def _execute(plan: LayerPlan, layer: nn.Module | None, tensors: list[torch.Tensor]
+             ) -> torch.Tensor:
+    """Run the plan's statements — the generated code's own lines — on meta tensors."""
+    names = {f"x{i}": f"x{i}" for i in range(len(tensors))}
+    source = "\n".join(s.format(out="out", layer="layer", **names) for s in plan.statements)
+    code = _code_cache.get(source)
+    if code is None:
+        code = _code_cache[source] = compile(source, "<netcanvas:shape>", "exec")
+    scope: dict[str, Any] = {"torch": torch, "F": F, "layer": layer,
+                             **{f"x{i}": t for i, t in enumerate(tensors)}}
+    exec(code, {"__builtins__": {}}, scope)  # noqa: S102 - plan statements, validated values
+    return scope["out"]
