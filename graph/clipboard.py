@@ -14,7 +14,8 @@ MIME_TYPE = "application/x-netcanvas-fragment+json"
 
 def copy_fragment(doc: Document, node_ids: list[str] | set[str]) -> dict[str, Any]:
     """The selected nodes (in document order) and the edges between them."""
-    chosen = [n for n in doc.graph.nodes if n in set(node_ids)]
+    wanted = set(node_ids)
+    chosen = [n for n in doc.node_ids() if n in wanted]
     inside = set(chosen)
     return {
         "nodes": [{"id": n.id, "type": n.type, "name": n.name, "params": n.params,

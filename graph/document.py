@@ -7,6 +7,7 @@ returns the inverse edit. Subscribers receive past-tense events for every change
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,12 @@ from graph.events import (
 )
 
 SECTIONS = ("data", "training")
+
+
+def id_key(node_id: str) -> tuple:
+    """Natural order of ids (``n2`` before ``n10``): the canonical node order of a document."""
+    return tuple(int(part) if part.isdigit() else part
+                 for part in re.split(r"(\d+)", node_id) if part)
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,8 @@ class Document:
         return self.graph.number_of_nodes()
 
     def node_ids(self) -> list[str]:
-        return list(self.graph.nodes)
+        """Node ids in canonical (natural id) order, independent of edit history."""
+        return sorted(self.graph.nodes, key=id_key)
 
     def node(self, node_id: str) -> Node:
         try:
@@ -105,7 +113,7 @@ class Document:
                     data["pos"], data["trainable"])
 
     def nodes(self) -> Iterator[Node]:
-        for node_id in self.graph.nodes:
+        for node_id in self.node_ids():
             yield self.node(node_id)
 
     def attr(self, node_id: str, key: str) -> Any:
@@ -177,9 +185,8 @@ class Document:
                                           self.graph.nodes[n]["name"]))
 
     def topological_order(self) -> list[str]:
-        """Nodes in a deterministic topological order (ties broken by insertion order)."""
-        rank = {n: i for i, n in enumerate(self.graph.nodes)}
-        return list(nx.lexicographical_topological_sort(self.graph, key=rank.__getitem__))
+        """Nodes in a deterministic topological order (ties broken by canonical id order)."""
+        return list(nx.lexicographical_topological_sort(self.graph, key=id_key))
 
     def new_node_id(self) -> str:
         """A fresh, stable, short id (``n1``, ``n2``…) never used in this document."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from graph.document import Document
+from graph.document import Document, id_key
 from graph.edits import MoveNodes
 
 COLUMN_GAP = 220.0
@@ -73,7 +73,7 @@ def layout_positions(doc: Document) -> dict[str, tuple[float, float]]:
     g = doc.graph
     if g.number_of_nodes() == 0:
         return {}
-    rank = {n: i for i, n in enumerate(g.nodes)}
+    rank = {n: i for i, n in enumerate(sorted(g.nodes, key=id_key))}
     simple = nx.DiGraph(g)
     columns = _columns(g, rank)
     best = [list(c) for c in columns]

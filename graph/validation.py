@@ -68,7 +68,7 @@ def validate(doc: Document) -> list[GraphError]:
     if not outputs:
         problems.append(MissingOutputError(
             "The design has no Output layer: add one after the last layer and choose its loss."))
-    for node_id in doc.graph.nodes:
+    for node_id in doc.node_ids():
         spec, name = doc.spec(node_id), doc.label(node_id)
         edges = doc.in_edges(node_id)
         if spec.variadic:
@@ -91,7 +91,7 @@ def validate(doc: Document) -> list[GraphError]:
         reachable.add(node_id)
         reachable |= nx.descendants(doc.graph, node_id)
     if inputs:
-        for node_id in doc.graph.nodes:
+        for node_id in doc.node_ids():
             if node_id not in reachable:
                 problems.append(UnreachableNodeError(
                     f"'{doc.label(node_id)}' is not connected to any Input (graph disconnected): "
