@@ -1,0 +1,169 @@
+"""Debounced analysis of the design: shapes, errors, parameter counts and generated code.
+
+`analyse_document` adapts the backend (`backend.shapes`, `backend.codegen`, imported lazily so
+the window appears before torch loads) into a plain `Report` the views read. If the backend
+cannot be imported, the report carries the structural problems from `graph.validate` only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from graph.document import Document
+from graph.events import Edge
+from graph.validation import validate
+
+DEBOUNCE_MS = 150
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One error to show: its message and the nodes it concerns."""
+
+    message: str
+    node_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NodeReport:
+    input_shapes: tuple[str, ...] = ()
+    output_shapes: tuple[str, ...] = ()
+    params: int | None = None
+    trainable_params: int | None = None
+    flops: int | None = None
+    error: str = ""
+
+
+@dataclass
+class Report:
+    """What the canvas, inspector, summary and code view show after an analysis."""
+
+    nodes: dict[str, NodeReport] = field(default_factory=dict)
+    edge_labels: dict[Edge, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    code: str = ""
+    code_error: str = ""
+    line_of: dict[str, int] = field(default_factory=dict)
+    total_params: int | None = None
+    seconds: float = 0.0
+    backend: bool = False
+
+    def node_error(self, node_id: str) -> str:
+        info = self.nodes.get(node_id)
+        return info.error if info else ""
+
+
+def _structural(doc: Document) -> list[Problem]:
+    return [Problem(p.message, tuple(p.node_ids)) for p in validate(doc)]
+
+
+def analyse_document(doc: Document, *, with_code: bool = True) -> Report:
+    """Analyse ``doc`` with the backend when it is available (never raises for a bad design)."""
+    start = time.perf_counter()
+    try:
+        from backend import shapes
+    except ImportError:
+        report = Report(problems=_structural(doc))
+        _errors_onto_nodes(report)
+        report.seconds = time.perf_counter() - start
+        return report
+    report = Report(backend=True)
+    analysis = shapes.analyse(doc)
+    fmt = shapes.format_shape
+    for node_id, info in analysis.nodes.items():
+        error = getattr(info, "error", None)
+        report.nodes[node_id] = NodeReport(
+            tuple(fmt(s) for s in (info.input_shapes or ()) if s is not None),
+            tuple(fmt(s) for s in (info.output_shapes or ()) if s is not None),
+            info.params, info.trainable_params, info.flops,
+            error.message if error is not None else "",
+        )
+    for edge in doc.edges():
+        shape = analysis.edge_shape(edge)
+        if shape is not None:
+            report.edge_labels[edge] = fmt(shape)
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for err in analysis.errors:
+        key = (err.message, tuple(err.node_ids))
+        if key not in seen:
+            seen.add(key)
+            report.problems.append(Problem(*key))
+    report.total_params = analysis.total_params
+    _errors_onto_nodes(report)
+    if with_code:
+        _add_code(doc, analysis, report)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _errors_onto_nodes(report: Report) -> None:
+    """Give every node named by a problem an error message (for its badge)."""
+    for problem in report.problems:
+        for node_id in problem.node_ids:
+            info = report.nodes.get(node_id, NodeReport())
+            if not info.error:
+                report.nodes[node_id] = NodeReport(info.input_shapes, info.output_shapes,
+                                                   info.params, info.trainable_params,
+                                                   info.flops, problem.message)
+
+
+def _add_code(doc: Document, analysis: Any, report: Report) -> None:
+    if not analysis.ok:
+        report.code_error = "Fix the problems listed to see the generated PyTorch code."
+        return
+    try:
+        from backend import codegen
+    except ImportError:
+        report.code_error = "Code generation is not available in this build."
+        return
+    try:
+        generated = codegen.generate(doc, analysis)
+    except Exception as exc:  # noqa: BLE001 - a generator bug must not break editing
+        report.code_error = f"Code generation failed: {exc}"
+        return
+    report.code = generated.source
+    report.line_of = dict(getattr(generated, "line_of", {}) or {})
+
+
+class AnalysisRunner(QObject):
+    """Re-analyses the design `DEBOUNCE_MS` after the last change, in the GUI thread."""
+
+    finished = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._doc: Document | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self.run_now)
+        self.enabled = False
+        self.last: Report | None = None
+
+    def set_document(self, doc: Document) -> None:
+        self._doc = doc
+        self.schedule()
+
+    def schedule(self) -> None:
+        """Ask for an analysis soon (restarts the debounce timer)."""
+        if self.enabled:
+            self._timer.start()
+
+    def start(self) -> None:
+        """Enable analysis (after the window is shown: the first one imports torch)."""
+        self.enabled = True
+        self._timer.start()
+
+    @Slot()
+    def run_now(self) -> Report | None:
+        """Analyse immediately (tests and the timer)."""
+        self._timer.stop()
+        if self._doc is None:
+            return None
+        self.last = analyse_document(self._doc)
+        self.finished.emit(self.last)
+        return self.last

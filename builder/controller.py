@@ -1,0 +1,199 @@
+"""The editor: turns gestures and menu actions into undo commands on one document.
+
+Every method applies at most one graph edit through `push_edit`; refused edits change nothing
+and report their reason with the `message` signal (shown in the status bar).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from builder.commands import push_edit
+from graph.clipboard import MIME_TYPE as FRAGMENT_MIME
+from graph.document import Document
+from graph.edits import AddNode, Edit, MoveNodes, Rename, SetTrainable, add_node, delete, set_params
+from graph.errors import GraphError
+from graph.events import Edge
+
+PASTE_OFFSET = (40.0, 40.0)
+
+
+class EditorController(QObject):
+    """Owns the document being edited and its undo stack; the only writer of the document."""
+
+    #: A short text for the status bar (refusal reasons, confirmations).
+    message = Signal(str)
+    #: The whole document was replaced (new / open): views rebuild from it.
+    documentReplaced = Signal()
+    #: Ask views to select these node ids (after a paste, an add, a click in the error list).
+    selectRequested = Signal(list)
+
+    def __init__(self, doc: Document | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.doc = doc or Document()
+        self.stack = QUndoStack(self)
+        self._fragment: dict[str, Any] | None = None
+        self._paste_count = 0
+
+    # --- document lifetime -------------------------------------------------------------------
+    def set_document(self, doc: Document) -> None:
+        """Edit ``doc`` from now on (new history, clean state)."""
+        self.stack.clear()
+        self.doc = doc
+        self.stack.setClean()
+        self.documentReplaced.emit()
+
+    # --- the one way in ----------------------------------------------------------------------
+    def push(self, edit: Edit, text: str | None = None) -> bool:
+        """Apply ``edit`` as one undo step; report a refusal and return False."""
+        try:
+            return push_edit(self.stack, self.doc, edit, text)
+        except GraphError as exc:
+            self.message.emit(exc.message)
+            return False
+
+    # --- editing operations --------------------------------------------------------------------
+    def add_layer(self, type_name: str, pos: tuple[float, float] = (0.0, 0.0),
+                  **params: Any) -> str | None:
+        """Add a layer of ``type_name`` at ``pos``; return its id (None if refused)."""
+        try:
+            edit = add_node(self.doc, type_name, pos, params=params or None)
+        except GraphError as exc:
+            self.message.emit(exc.message)
+            return None
+        if not self.push(edit):
+            return None
+        self.selectRequested.emit([edit.node.id])
+        return edit.node.id
+
+    def connect_ports(self, edge: Edge) -> bool:
+        """Connect an output port to an input port (refused with the reason)."""
+        from graph.edits import Connect
+
+        return self.push(Connect(Edge(*edge)))
+
+    def delete(self, node_ids: Iterable[str] = (), edges: Iterable[Edge] = ()) -> bool:
+        node_ids, edges = list(node_ids), list(edges)
+        if not node_ids and not edges:
+            return False
+        return self.push(delete(self.doc, node_ids, edges))
+
+    def move(self, positions: Mapping[str, tuple[float, float]]) -> bool:
+        """Record a finished drag: all moved nodes as one undo step."""
+        positions = {n: (float(p[0]), float(p[1])) for n, p in positions.items() if n in self.doc}
+        return bool(positions) and self.push(MoveNodes(positions))
+
+    def set_params(self, node_ids: Iterable[str], changes: Mapping[str, Any]) -> bool:
+        """Set parameters on one or several nodes (merges with the previous identical edit)."""
+        node_ids = [n for n in node_ids if n in self.doc]
+        if not node_ids or not changes:
+            return False
+        if len(node_ids) == 1:
+            from graph.edits import SetParams
+
+            return self.push(SetParams(node_ids[0], dict(changes)))
+        return self.push(set_params(self.doc, node_ids, dict(changes)))
+
+    def rename(self, node_id: str, name: str) -> bool:
+        return self.push(Rename(node_id, name))
+
+    def set_trainable(self, node_id: str, trainable: bool) -> bool:
+        return self.push(SetTrainable(node_id, bool(trainable)))
+
+    def auto_layout(self) -> bool:
+        """Arrange the design by layers (one undo step)."""
+        from graph.layout import apply_layout
+
+        if len(self.doc) == 0:
+            return False
+        return self.push(apply_layout(self.doc), "auto-layout")
+
+    # --- clipboard ---------------------------------------------------------------------------
+    def copy(self, node_ids: Iterable[str]) -> QMimeData | None:
+        """Copy the nodes (and the edges among them); returns the mime data put on the clipboard."""
+        from graph.clipboard import copy_fragment
+
+        node_ids = [n for n in node_ids if n in self.doc]
+        if not node_ids:
+            return None
+        fragment = copy_fragment(self.doc, node_ids)
+        self._fragment = fragment
+        self._paste_count = 0
+        mime = QMimeData()
+        mime.setData(FRAGMENT_MIME, json.dumps(fragment).encode("utf-8"))
+        mime.setText(json.dumps(fragment, indent=1))
+        _set_clipboard(mime)
+        return mime
+
+    def cut(self, node_ids: Iterable[str]) -> bool:
+        node_ids = list(node_ids)
+        if self.copy(node_ids) is None:
+            return False
+        return self.push(delete(self.doc, node_ids), f"cut {len(node_ids)} layer(s)")
+
+    def paste(self, fragment: dict[str, Any] | None = None) -> list[str]:
+        """Paste a fragment (default: the clipboard); returns the new node ids, selected."""
+        from graph.clipboard import paste_edit
+
+        fragment = fragment or _clipboard_fragment() or self._fragment
+        if not fragment:
+            self.message.emit("Nothing to paste: copy some layers first.")
+            return []
+        self._paste_count += 1
+        offset = (PASTE_OFFSET[0] * self._paste_count, PASTE_OFFSET[1] * self._paste_count)
+        try:
+            edit = paste_edit(self.doc, fragment, offset=offset)
+        except (GraphError, KeyError, TypeError, ValueError) as exc:
+            self.message.emit(f"Cannot paste: {getattr(exc, 'message', exc)}")
+            return []
+        new_ids = [e.node.id for e in edit.edits if isinstance(e, AddNode)]
+        if not self.push(edit, f"paste {len(new_ids)} layer(s)"):
+            return []
+        self.selectRequested.emit(new_ids)
+        return new_ids
+
+    def duplicate(self, node_ids: Iterable[str]) -> list[str]:
+        """Copy and paste in one go (the clipboard keeps what it had)."""
+        from graph.clipboard import copy_fragment, paste_edit
+
+        node_ids = [n for n in node_ids if n in self.doc]
+        if not node_ids:
+            return []
+        try:
+            edit = paste_edit(self.doc, copy_fragment(self.doc, node_ids), offset=PASTE_OFFSET)
+        except GraphError as exc:
+            self.message.emit(exc.message)
+            return []
+        new_ids = [e.node.id for e in edit.edits if isinstance(e, AddNode)]
+        if not self.push(edit, f"duplicate {len(new_ids)} layer(s)"):
+            return []
+        self.selectRequested.emit(new_ids)
+        return new_ids
+
+
+def _set_clipboard(mime: QMimeData) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    clipboard = QGuiApplication.clipboard()
+    if clipboard is not None:
+        clipboard.setMimeData(mime)
+
+
+def _clipboard_fragment() -> dict[str, Any] | None:
+    """Our fragment from the system clipboard, or None (other content or unreadable data)."""
+    from PySide6.QtGui import QGuiApplication
+
+    clipboard = QGuiApplication.clipboard()
+    mime = clipboard.mimeData() if clipboard is not None else None
+    if mime is None or not mime.hasFormat(FRAGMENT_MIME):
+        return None
+    try:
+        value = json.loads(bytes(mime.data(FRAGMENT_MIME)).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None

@@ -1,0 +1,61 @@
+"""Every question the app asks a person, behind one replaceable object.
+
+The main window only talks to a `Dialogs`; tests pass a fake so nothing blocks.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from graph.project import SUFFIX
+
+PROJECT_FILTER = f"NetCanvas projects (*{SUFFIX} *.json);;All files (*)"
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+
+
+class Dialogs:
+    """Modal Qt dialogs parented to ``parent``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.parent = parent
+
+    def open_path(self, folder: str = "") -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open project", folder,
+                                              PROJECT_FILTER)
+        return path or None
+
+    def save_path(self, suggestion: str = "", title: str = "Save project",
+                  file_filter: str = PROJECT_FILTER) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, suggestion, file_filter)
+        return path or None
+
+    def unsaved_changes(self, title: str) -> str:
+        """SAVE, DISCARD or CANCEL for a design with unsaved changes."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
+                          f"“{title}” has changes that are not saved.",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self.parent)
+        box.setInformativeText("Save them before closing?")
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Save:
+            return SAVE
+        if answer == QMessageBox.StandardButton.Discard:
+            return DISCARD
+        return CANCEL
+
+    def error(self, title: str, text: str) -> None:
+        QMessageBox.warning(self.parent, title, text)
+
+    def info(self, title: str, text: str) -> None:
+        QMessageBox.information(self.parent, title, text)
+
+    def restore_recovery(self, description: str) -> bool:
+        """Offer to restore unsaved work left by a crash."""
+        answer = QMessageBox.question(
+            self.parent, "Restore unsaved work?",
+            f"NetCanvas did not close properly last time.\n\n{description}\n\n"
+            "Restore this work? (No discards it.)",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes)
+        return answer == QMessageBox.StandardButton.Yes

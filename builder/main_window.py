@@ -1,0 +1,400 @@
+"""The main window: composes the panels and wires signals; owns no editing logic itself.
+
+Palette (left) · canvas (centre) · inspector and undo history (right) · summary, code,
+problems and log tabs (bottom; `add_panel` is where the training panel goes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QScrollArea,
+    QTabWidget,
+    QUndoView,
+    QWidget,
+)
+
+from builder.analysis import AnalysisRunner, Report
+from builder.analysis_panel import CodeView, LogView, ProblemList, SummaryTable
+from builder.autosave import Autosaver, default_recovery_dir
+from builder.controller import EditorController
+from builder.dialogs import Dialogs
+from builder.files import EXPORTS, ProjectFiles
+from builder.inspector import Inspector
+from builder.palette import Palette
+from builder.scene import CanvasScene
+from builder.settings import AppSettings
+from builder.theme import THEMES, apply_theme, canvas_colors, icon, resolve
+from builder.view import CanvasView
+from graph.document import Document
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, *, settings: AppSettings | None = None, dialogs: Dialogs | None = None,
+                 recovery_dir: str | Path | None = None, doc: Document | None = None) -> None:
+        super().__init__()
+        self.setObjectName("NetCanvasMainWindow")
+        self.setWindowIcon(icon("netcanvas.svg"))
+        self.settings = settings or AppSettings()
+        self.dialogs = dialogs or Dialogs(self)
+        self.controller = EditorController(doc, self)
+        self.kind = resolve(self.settings.theme)
+        self.scene = CanvasScene(self.controller, canvas_colors(self.kind))
+        self.scene.snap_to_grid = self.settings.snap_to_grid
+        self.scene.show_params = self.settings.show_params
+        self.view = CanvasView(self.scene, self)
+        self.setCentralWidget(self.view)
+        self.files = ProjectFiles(self.controller, self.dialogs, self.settings, self)
+        self.analysis = AnalysisRunner(self)
+        self.analysis.set_document(self.controller.doc)
+        self.autosaver = Autosaver(self.files, recovery_dir or default_recovery_dir(), self)
+        self.gallery = None
+        self._build_docks()
+        self._build_actions()
+        self._build_menus()
+        self._build_status()
+        self._connect()
+        self._restore_layout()
+        self.update_title()
+        self.resize(1280, 800) if not self.settings.window_state()[0] else None
+
+    # --- construction ----------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget,
+              area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self.palette = Palette(self)
+        self.palette_dock = self._dock("Layers", "paletteDock", self.palette,
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector = Inspector(self.controller, self)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.inspector)
+        self.inspector_dock = self._dock("Inspector", "inspectorDock", scroll,
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.undo_view = QUndoView(self.controller.stack, self)
+        self.undo_view.setEmptyLabel("<opened>")
+        self.history_dock = self._dock("History", "historyDock", self.undo_view,
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.inspector_dock, self.history_dock)
+        self.inspector_dock.raise_()
+        self.summary = SummaryTable(self)
+        self.code_view = CodeView(self)
+        self.problems = ProblemList(self)
+        self.log_view = LogView(self)
+        self.bottom_tabs = QTabWidget(self)
+        self.bottom_tabs.setDocumentMode(True)
+        self.bottom_tabs.addTab(self.summary, "Summary")
+        self.bottom_tabs.addTab(self.code_view, "Code")
+        self.bottom_tabs.addTab(self.problems, "Problems")
+        self.bottom_tabs.addTab(self.log_view, "Log")
+        self.bottom_dock = self._dock("Model", "bottomDock", self.bottom_tabs,
+                                      Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [200, 290],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.bottom_dock], [230], Qt.Orientation.Vertical)
+
+    def add_panel(self, widget: QWidget, title: str) -> int:
+        """Add a tab to the bottom panel (e.g. the training panel); returns its index."""
+        return self.bottom_tabs.addTab(widget, title)
+
+    def _action(self, text: str, slot, shortcut=None, checkable: bool = False,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, list):
+                action.setShortcuts(shortcut)
+            else:
+                action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        std = QKeySequence.StandardKey
+        c, s = self.controller, self.scene
+        self.act_new = self._action("&New", self.files.new, std.New)
+        self.act_open = self._action("&Open…", lambda: self.files.open(), std.Open)
+        self.act_gallery = self._action("&Examples…", self.show_gallery, "Ctrl+Shift+E")
+        self.act_save = self._action("&Save", self.files.save, std.Save)
+        self.act_save_as = self._action("Save &As…", self.files.save_as, std.SaveAs)
+        self.act_quit = self._action("&Quit", self.close, std.Quit)
+        self.act_undo = c.stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcuts(QKeySequence.keyBindings(std.Undo))
+        self.act_redo = c.stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts(QKeySequence.keyBindings(std.Redo))
+        self.act_cut = self._action("Cu&t", lambda: c.cut(s.selected_node_ids()), std.Cut)
+        self.act_copy = self._action("&Copy", lambda: c.copy(s.selected_node_ids()), std.Copy)
+        self.act_paste = self._action("&Paste", lambda: c.paste(), std.Paste)
+        self.act_duplicate = self._action("D&uplicate",
+                                          lambda: c.duplicate(s.selected_node_ids()), "Ctrl+D")
+        self.act_delete = self._action("&Delete", self.delete_selection,
+                                       QKeySequence.keyBindings(std.Delete)
+                                       + [QKeySequence(Qt.Key.Key_Backspace)])
+        self.act_select_all = self._action("Select &All", self.select_all, std.SelectAll)
+        self.act_layout = self._action("Auto-&layout", c.auto_layout, "Ctrl+L",
+                                       tip="Arrange the layers left to right by depth")
+        self.act_zoom_in = self._action("Zoom &In", self.view.zoom_in,
+                                        QKeySequence.keyBindings(std.ZoomIn)
+                                        + [QKeySequence("Ctrl+=")])
+        self.act_zoom_out = self._action("Zoom &Out", self.view.zoom_out, std.ZoomOut)
+        self.act_zoom_reset = self._action("Actual &Size", self.view.reset_zoom, "Ctrl+1")
+        self.act_fit = self._action("&Fit to View", self.view.fit_all, "Ctrl+0")
+        self.act_snap = self._action("Snap to &Grid", self._toggle_snap, checkable=True)
+        self.act_snap.setChecked(self.scene.snap_to_grid)
+        self.act_params = self._action("Show &Parameter Counts", self._toggle_params,
+                                       "Ctrl+Shift+P", checkable=True)
+        self.act_params.setChecked(self.scene.show_params)
+        self.act_exports = {fmt: self._action(text, lambda _=False, f=fmt: self.files.export(f))
+                            for fmt, (text, _suffix, _filter) in EXPORTS.items()}
+        self.theme_group = QActionGroup(self)
+        self.act_themes = {}
+        for theme in THEMES:
+            action = self._action(theme.capitalize(), lambda _=False, t=theme: self.set_theme(t),
+                                  checkable=True)
+            action.setChecked(theme == self.settings.theme)
+            self.theme_group.addAction(action)
+            self.act_themes[theme] = action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.act_new, self.act_open])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addAction(self.act_gallery)
+        file_menu.addSeparator()
+        file_menu.addActions([self.act_save, self.act_save_as])
+        export_menu = file_menu.addMenu("&Export")
+        export_menu.addActions(list(self.act_exports.values()))
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.act_undo, self.act_redo])
+        edit.addSeparator()
+        edit.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate,
+                         self.act_delete])
+        edit.addSeparator()
+        edit.addActions([self.act_select_all, self.act_layout])
+        view = bar.addMenu("&View")
+        view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_zoom_reset, self.act_fit])
+        view.addSeparator()
+        view.addActions([self.act_snap, self.act_params])
+        theme_menu = view.addMenu("&Theme")
+        theme_menu.addActions(list(self.act_themes.values()))
+        view.addSeparator()
+        for dock in (self.palette_dock, self.inspector_dock, self.history_dock,
+                     self.bottom_dock):
+            view.addAction(dock.toggleViewAction())
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        menu: QMenu = self.recent_menu
+        menu.clear()
+        for path in self.settings.recent_files():
+            menu.addAction(path, lambda p=path: self.files.open(p))
+        if menu.isEmpty():
+            empty = menu.addAction("No recent files")
+            empty.setEnabled(False)
+        else:
+            menu.addSeparator()
+            menu.addAction("Clear", self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent()
+        self._fill_recent()
+
+    def _build_status(self) -> None:
+        self.zoom_label = QLabel("100 %", self)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.analysis_label = QLabel("", self)
+        self.analysis_label.setObjectName("muted")
+        self.statusBar().addPermanentWidget(self.analysis_label)
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.message.connect(self.show_message)
+        self.files.message.connect(self.show_message)
+        c.stack.cleanChanged.connect(self.update_title)
+        c.stack.indexChanged.connect(self._edited)
+        c.documentReplaced.connect(self._document_replaced)
+        self.files.pathChanged.connect(self.update_title)
+        self.files.recentChanged.connect(self._fill_recent)
+        self.scene.nodeSelectionChanged.connect(self.inspector.show_nodes)
+        self.palette.layerActivated.connect(self.add_at_center)
+        self.analysis.finished.connect(self.apply_report)
+        self.problems.nodesRequested.connect(self.reveal_nodes)
+        self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.setAcceptDrops(True)
+        self.view.viewport().installEventFilter(self)
+
+    def _restore_layout(self) -> None:
+        geometry, state = self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    # --- behaviour -------------------------------------------------------------------------
+    def startup(self, path: str | None = None) -> None:
+        """After the window is shown: offer recovery, open ``path`` or the gallery, analyse."""
+        restored = self.autosaver.offer_recovery(self.dialogs)
+        if path and not restored:
+            self.files.open(path, ask=False)
+        elif not restored and self.settings.first_launch:
+            self.show_gallery()
+        self.settings.mark_launched()
+        self.analysis.start()
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+        self.log_view.log(text)
+
+    def update_title(self) -> None:
+        modified = self.files.is_modified()
+        self.setWindowModified(modified)
+        self.setWindowTitle(f"{self.files.title()}{'*' if modified else ''} — NetCanvas")
+
+    def _edited(self) -> None:
+        self.update_title()
+        self.analysis.schedule()
+
+    def _document_replaced(self) -> None:
+        self.analysis.set_document(self.controller.doc)
+        self.update_title()
+        QTimer.singleShot(0, self.view.fit_all)
+
+    def apply_report(self, report: Report) -> None:
+        doc = self.controller.doc
+        self.scene.apply_report(report)
+        self.inspector.apply_report(report)
+        self.summary.show_report(doc, report)
+        self.code_view.show_report(report)
+        self.problems.show_report(doc, report)
+        n = len(report.problems)
+        self.bottom_tabs.setTabText(2, f"Problems ({n})" if n else "Problems")
+        self.analysis_label.setText(f"{n} problem(s)" if n else "design OK")
+
+    def add_at_center(self, type_name: str) -> str | None:
+        return self.controller.add_layer(type_name, self.view.center_pos())
+
+    def delete_selection(self) -> bool:
+        return self.controller.delete(self.scene.selected_node_ids(),
+                                      self.scene.selected_edges())
+
+    def select_all(self) -> None:
+        self.scene.select_nodes(list(self.scene.nodes))
+
+    def reveal_nodes(self, node_ids: list[str]) -> None:
+        ids = [n for n in node_ids if n in self.scene.nodes]
+        self.scene.select_nodes(ids)
+        if ids:
+            self.view.centerOn(self.scene.nodes[ids[0]])
+
+    def _toggle_snap(self, on: bool) -> None:
+        self.scene.snap_to_grid = on
+        self.settings.snap_to_grid = on
+
+    def _toggle_params(self, on: bool) -> None:
+        self.scene.set_show_params(on)
+        self.settings.show_params = on
+
+    def set_theme(self, theme: str) -> None:
+        self.settings.theme = theme
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            self.kind = apply_theme(app, theme)
+        else:
+            self.kind = resolve(theme)
+        self.scene.colors = canvas_colors(self.kind)
+        self.code_view.highlighter.set_kind(self.kind)
+        for item in self.scene.items():
+            item.update()
+        self.scene.update()
+
+    def show_gallery(self):
+        """Open the example gallery without blocking (a window-modal sheet)."""
+        from builder.gallery import GalleryDialog
+
+        if self.gallery is None:
+            self.gallery = GalleryDialog(self)
+            self.gallery.exampleChosen.connect(self.open_example)
+        self.gallery.open()
+        return self.gallery
+
+    def open_example(self, name: str) -> bool:
+        from graph.examples import list_examples, load_example
+
+        if not self.files.maybe_save():
+            return False
+        titles = {i.name: i.title for i in list_examples()}
+        self.files.open_document(load_example(name), titles.get(name, name))
+        return True
+
+    # --- files dropped on the window ---------------------------------------------------------
+    @staticmethod
+    def _dropped_file(event) -> str | None:
+        mime = event.mimeData()
+        if mime is None or not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            if url.isLocalFile() and url.toLocalFile().endswith(".json"):
+                return url.toLocalFile()
+        return None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if self._dropped_file(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        path = self._dropped_file(event)
+        if path:
+            event.acceptProposedAction()
+            self.files.open(path)
+        else:
+            event.ignore()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        # Project files dragged over the canvas go to the window (the view takes layer drags).
+        if event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and \
+                self._dropped_file(event):
+            event.acceptProposedAction()
+            return True
+        if event.type() == QEvent.Type.Drop and self._dropped_file(event):
+            self.dropEvent(event)
+            return True
+        return super().eventFilter(watched, event)
+
+    # --- closing -------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        self.settings.sync()
+        self.autosaver.release()
+        event.accept()

@@ -1,0 +1,209 @@
+"""A layer on the canvas: a card with its name, type and key parameters, ports and error badge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from builder.port_item import PortItem
+from builder.theme import CATEGORY_COLORS
+from graph.catalogue import INT_TUPLE, LayerSpec
+
+NODE_WIDTH = 172.0
+HEADER = 24.0
+LINE = 18.0
+PORT_GAP = 16.0
+TEXT_LOD = 0.45
+GRID = 20.0
+
+
+def key_params_text(spec: LayerSpec, params: dict[str, Any]) -> str:
+    """``Dense · 300 · relu``: the type and the values of its key parameters."""
+    parts = [spec.type]
+    for key in spec.key_params:
+        value = params.get(key)
+        if value is None or value == "none":
+            continue
+        if spec.param(key).kind == INT_TUPLE:
+            value = "×".join(str(v) for v in value)
+        elif isinstance(value, float):
+            value = f"{value:g}"
+        parts.append(str(value))
+    return " · ".join(parts)
+
+
+class BadgeItem(QGraphicsItem):
+    """The red error marker in a node's corner; its tooltip is the error message."""
+
+    SIZE = 16.0
+
+    def __init__(self, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self.setZValue(3)
+        self.setVisible(False)
+        self.setAcceptHoverEvents(True)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        s = self.SIZE
+        return QRectF(-s / 2, -s / 2, s, s)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        colors = self.scene().colors  # type: ignore[union-attr]
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(QColor("#ffffff"), 1.5))
+        painter.setBrush(QBrush(colors.error))
+        painter.drawEllipse(self.boundingRect())
+        font = QFont()
+        font.setBold(True)
+        font.setPixelSize(11)
+        painter.setFont(font)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
+
+
+class NodeItem(QGraphicsItem):
+    """Holds its node id and the display texts derived from the document; draws itself."""
+
+    def __init__(self, node_id: str) -> None:
+        super().__init__()
+        self.node_id = node_id
+        self.title = ""
+        self.subtitle = ""
+        self.params_text = ""
+        self.show_params = False
+        self.accent = QColor("#6b7a8f")
+        self.frozen = False
+        self.inputs: list[PortItem] = []
+        self.outputs: list[PortItem] = []
+        self.height = HEADER + LINE + 8
+        self.badge = BadgeItem(self)
+        flags = QGraphicsItem.GraphicsItemFlag
+        self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable
+                      | flags.ItemSendsGeometryChanges)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)
+
+    # content ----------------------------------------------------------------------------------
+    def refresh(self, spec: LayerSpec, name: str, params: dict[str, Any], trainable: bool,
+                connected_inputs: int) -> None:
+        """Update texts and ports from the document's current values."""
+        self.title = name
+        self.subtitle = key_params_text(spec, params)
+        self.accent = QColor(CATEGORY_COLORS.get(spec.category, "#6b7a8f"))
+        self.frozen = spec.trainable and not trainable
+        self._set_ports(spec.input_ports(connected_inputs), spec.outputs)
+        self._relayout()
+
+    def set_error(self, message: str) -> None:
+        if message == self.error:
+            return
+        self.badge.setVisible(bool(message))
+        self.badge.setToolTip(message)
+        self.setToolTip(message)
+        self.update()
+
+    @property
+    def error(self) -> str:
+        return self.badge.toolTip() if self.badge.isVisible() else ""
+
+    def set_params_text(self, text: str, show: bool) -> None:
+        if (text, show) != (self.params_text, self.show_params):
+            self.params_text, self.show_params = text, show
+            self._relayout()
+
+    def _set_ports(self, n_in: int, n_out: int) -> None:
+        for ports, count, kind in ((self.inputs, n_in, "in"), (self.outputs, n_out, "out")):
+            while len(ports) > count:
+                port = ports.pop()
+                port.setParentItem(None)
+                if port.scene() is not None:
+                    port.scene().removeItem(port)
+            while len(ports) < count:
+                ports.append(PortItem(self.node_id, kind, len(ports), self))
+
+    def _relayout(self) -> None:
+        lines = 2 if self.show_params and self.params_text else 1
+        body = HEADER + LINE * lines + 8
+        ports = max(len(self.inputs), len(self.outputs), 1)
+        height = max(body, PORT_GAP * (ports + 1))
+        if height != self.height:
+            self.prepareGeometryChange()
+            self.height = height
+        for ports_, x in ((self.inputs, 0.0), (self.outputs, NODE_WIDTH)):
+            n = len(ports_)
+            for i, port in enumerate(ports_):
+                port.setPos(x, self.height * (i + 1) / (n + 1))
+        self.badge.setPos(NODE_WIDTH - 4, 4)
+        self.update()
+
+    # geometry ---------------------------------------------------------------------------------
+    def port_pos(self, kind: str, index: int) -> QPointF:
+        """Scene position of a port (the end of an edge)."""
+        ports = self.inputs if kind == "in" else self.outputs
+        if 0 <= index < len(ports):
+            return self.mapToScene(ports[index].pos())
+        x = 0.0 if kind == "in" else NODE_WIDTH
+        return self.mapToScene(QPointF(x, self.height / 2))
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return QRectF(-2, -2, NODE_WIDTH + 4, self.height + 4)
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:  # noqa: N802
+        scene = self.scene()
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and scene is not None:
+            if getattr(scene, "snap_to_grid", False) and getattr(scene, "dragging", False):
+                return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
+        elif change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and scene is not None:
+            scene.node_item_moved(self)
+        return super().itemChange(change, value)
+
+    # drawing ----------------------------------------------------------------------------------
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        colors = self.scene().colors  # type: ignore[union-attr]
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        rect = QRectF(0, 0, NODE_WIDTH, self.height)
+        selected = self.isSelected()
+        border = colors.selected if selected else (colors.error if self.error else
+                                                   colors.node_border)
+        if lod < TEXT_LOD:  # far out: a plain block, no text
+            painter.setPen(QPen(border, 2 if selected else 1))
+            painter.setBrush(QBrush(self.accent if not selected else colors.selected))
+            painter.drawRect(rect)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(border, 2.2 if selected else 1.2))
+        painter.setBrush(QBrush(colors.node))
+        painter.drawRoundedRect(rect, 7, 7)
+        # accent bar
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(self.accent))
+        painter.drawRoundedRect(QRectF(1, 1, 5, self.height - 2), 3, 3)
+        # texts
+        pad = 14.0
+        width = NODE_WIDTH - pad - 12
+        title_font = QFont()
+        title_font.setBold(True)
+        painter.setFont(title_font)
+        painter.setPen(colors.text)
+        metrics = QFontMetricsF(title_font)
+        title = metrics.elidedText(self.title + ("  ❄" if self.frozen else ""),
+                                   Qt.TextElideMode.ElideRight, width - 8)
+        painter.drawText(QRectF(pad, 4, width, HEADER), Qt.AlignmentFlag.AlignVCenter, title)
+        sub_font = QFont()
+        sub_font.setPointSizeF(max(7.0, sub_font.pointSizeF() * 0.9))
+        painter.setFont(sub_font)
+        painter.setPen(colors.subtext)
+        sub_metrics = QFontMetricsF(sub_font)
+        painter.drawText(QRectF(pad, HEADER, width, LINE), Qt.AlignmentFlag.AlignVCenter,
+                         sub_metrics.elidedText(self.subtitle, Qt.TextElideMode.ElideRight,
+                                                width))
+        if self.show_params and self.params_text:
+            painter.drawText(QRectF(pad, HEADER + LINE, width, LINE),
+                             Qt.AlignmentFlag.AlignVCenter,
+                             sub_metrics.elidedText(self.params_text,
+                                                    Qt.TextElideMode.ElideRight, width))

@@ -1,0 +1,124 @@
+"""The layer palette: the catalogue by category, searchable, dragged onto the canvas."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLineEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from builder.theme import CATEGORY_ICONS, icon
+from builder.view import LAYER_MIME
+from graph.catalogue import CATEGORIES, LAYERS, LayerSpec
+
+TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def mime_for(type_name: str) -> QMimeData:
+    """The drag payload for a layer type (also what tests send to the canvas)."""
+    mime = QMimeData()
+    mime.setData(LAYER_MIME, type_name.encode("utf-8"))
+    mime.setText(type_name)
+    return mime
+
+
+def tooltip_for(spec: LayerSpec) -> str:
+    rows = "".join(f"<li><b>{p.name}</b>: {p.doc or p.kind}</li>" for p in spec.params)
+    params = f"<ul style='margin:2px 0 0 -20px'>{rows}</ul>" if rows else ""
+    return f"<b>{spec.type}</b> <i>({spec.category})</i><br>{spec.doc}{params}"
+
+
+class _LayerTree(QTreeWidget):
+    def mimeTypes(self) -> list[str]:  # noqa: N802 - Qt override
+        return [LAYER_MIME]
+
+    def mimeData(self, items) -> QMimeData:  # noqa: N802 - Qt override
+        names = [i.data(0, TYPE_ROLE) for i in items if i.data(0, TYPE_ROLE)]
+        return mime_for(names[0]) if names else QMimeData()
+
+
+class Palette(QWidget):
+    """Emits `layerActivated(type)` on double-click / Enter; drags carry `LAYER_MIME`."""
+
+    layerActivated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.search = QLineEdit(self)
+        self.search.setObjectName("paletteSearch")
+        self.search.setPlaceholderText("Search layers…")
+        self.search.setClearButtonEnabled(True)
+        self.tree = _LayerTree(self)
+        self.tree.setHeaderHidden(True)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.tree.setIndentation(12)
+        self.tree.setUniformRowHeights(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree)
+        self._items: dict[str, QTreeWidgetItem] = {}
+        self._categories: dict[str, QTreeWidgetItem] = {}
+        for category in CATEGORIES:
+            head = QTreeWidgetItem([category])
+            head.setIcon(0, icon(CATEGORY_ICONS.get(category, "core.svg")))
+            head.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            font = head.font(0)
+            font.setBold(True)
+            head.setFont(0, font)
+            self.tree.addTopLevelItem(head)
+            self._categories[category] = head
+        for spec in LAYERS:
+            item = QTreeWidgetItem([spec.type])
+            item.setData(0, TYPE_ROLE, spec.type)
+            item.setToolTip(0, tooltip_for(spec))
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                          | Qt.ItemFlag.ItemIsDragEnabled)
+            self._categories[spec.category].addChild(item)
+            self._items[spec.type] = item
+        self.tree.expandAll()
+        self.search.textChanged.connect(self.filter)
+        self.search.returnPressed.connect(self._activate_first)
+        self.tree.itemActivated.connect(self._on_activated)
+
+    def filter(self, text: str) -> list[str]:
+        """Show only layers whose type, category or doc contains ``text``; returns them."""
+        needle = text.strip().lower()
+        shown = []
+        for category, head in self._categories.items():
+            any_shown = False
+            for i in range(head.childCount()):
+                item = head.child(i)
+                type_name = item.data(0, TYPE_ROLE)
+                match = (not needle or needle in type_name.lower()
+                         or (len(needle) > 2 and needle in category.lower()))
+                item.setHidden(not match)
+                if match:
+                    shown.append(type_name)
+                    any_shown = True
+            head.setHidden(not any_shown)
+        return shown
+
+    def visible_types(self) -> list[str]:
+        return [t for t, item in self._items.items()
+                if not item.isHidden() and not item.parent().isHidden()]
+
+    def item_for(self, type_name: str) -> QTreeWidgetItem:
+        return self._items[type_name]
+
+    def _on_activated(self, item: QTreeWidgetItem, column: int = 0) -> None:
+        type_name = item.data(0, TYPE_ROLE)
+        if type_name:
+            self.layerActivated.emit(type_name)
+
+    def _activate_first(self) -> None:
+        visible = self.visible_types()
+        if visible:
+            self.layerActivated.emit(visible[0])

@@ -1,0 +1,163 @@
+"""Light and dark looks: a Fusion palette, a small style sheet and the canvas colours.
+
+"system" follows the platform's colour scheme (Qt ≥ 6.5 style hints); the choice is kept in
+QSettings by the main window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette, QPixmap
+from PySide6.QtWidgets import QApplication
+
+THEMES = ("system", "light", "dark")
+
+
+@dataclass(frozen=True)
+class CanvasColors:
+    background: QColor
+    grid: QColor
+    node: QColor
+    node_header: QColor
+    node_border: QColor
+    selected: QColor
+    text: QColor
+    subtext: QColor
+    edge: QColor
+    edge_label: QColor
+    port: QColor
+    valid: QColor
+    invalid: QColor
+    error: QColor
+
+
+LIGHT = CanvasColors(
+    QColor("#f6f7f9"), QColor("#e3e6eb"), QColor("#ffffff"), QColor("#eef2f8"),
+    QColor("#b8c0cc"), QColor("#2f6fde"), QColor("#1d2430"), QColor("#5b6575"),
+    QColor("#7d8796"), QColor("#3c4656"), QColor("#8c96a5"), QColor("#1f9d55"),
+    QColor("#d64545"), QColor("#d64545"),
+)
+DARK = CanvasColors(
+    QColor("#1e2127"), QColor("#2a2e36"), QColor("#2c313a"), QColor("#353b46"),
+    QColor("#4a5260"), QColor("#5c9cff"), QColor("#e6e9ef"), QColor("#a5adbb"),
+    QColor("#8a93a3"), QColor("#c9cfda"), QColor("#9aa3b3"), QColor("#3fc37a"),
+    QColor("#ff6b6b"), QColor("#ff6b6b"),
+)
+
+#: Category → icon file in resources/icons.
+CATEGORY_ICONS = {
+    "Input / Output": "io.svg", "Core": "core.svg", "Regularization": "regularization.svg",
+    "Normalization": "normalization.svg", "Activation": "activation.svg",
+    "Convolution": "convolution.svg", "Pooling": "pooling.svg", "Recurrent": "recurrent.svg",
+    "Merge": "merge.svg",
+}
+#: Header accent colour per category (a thin bar on each node).
+CATEGORY_COLORS = {
+    "Input / Output": "#2f9e6b", "Core": "#2f6fde", "Regularization": "#9a6ad6",
+    "Normalization": "#8a6ad6", "Activation": "#e08a2e", "Convolution": "#c2417a",
+    "Pooling": "#d0628f", "Recurrent": "#1c9cb0", "Merge": "#6b7a8f",
+}
+
+
+def system_is_dark() -> bool:
+    """Whether the platform asks for a dark look."""
+    app = QGuiApplication.instance()
+    if app is None:
+        return False
+    hints = QGuiApplication.styleHints()
+    scheme = getattr(hints, "colorScheme", None)
+    if scheme is not None:
+        value = scheme()
+        if value == Qt.ColorScheme.Dark:
+            return True
+        if value == Qt.ColorScheme.Light:
+            return False
+    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def resolve(theme: str) -> str:
+    """"light" or "dark" for a theme setting ("system" follows the platform)."""
+    if theme == "dark" or (theme == "system" and system_is_dark()):
+        return "dark"
+    return "light"
+
+
+def palette(kind: str) -> QPalette:
+    pal = QPalette()
+    if kind == "dark":
+        roles = {
+            QPalette.ColorRole.Window: "#23262d", QPalette.ColorRole.WindowText: "#e6e9ef",
+            QPalette.ColorRole.Base: "#1b1e23", QPalette.ColorRole.AlternateBase: "#262a31",
+            QPalette.ColorRole.Text: "#e6e9ef", QPalette.ColorRole.Button: "#2c3038",
+            QPalette.ColorRole.ButtonText: "#e6e9ef", QPalette.ColorRole.Highlight: "#3d7be0",
+            QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#2c3038",
+            QPalette.ColorRole.ToolTipText: "#e6e9ef", QPalette.ColorRole.PlaceholderText: "#8a93a3",
+            QPalette.ColorRole.Link: "#7fb0ff", QPalette.ColorRole.Mid: "#3a3f49",
+            QPalette.ColorRole.Dark: "#16181c", QPalette.ColorRole.Light: "#3a404b",
+        }
+    else:
+        roles = {
+            QPalette.ColorRole.Window: "#f3f4f6", QPalette.ColorRole.WindowText: "#1d2430",
+            QPalette.ColorRole.Base: "#ffffff", QPalette.ColorRole.AlternateBase: "#f5f7fa",
+            QPalette.ColorRole.Text: "#1d2430", QPalette.ColorRole.Button: "#f7f8fa",
+            QPalette.ColorRole.ButtonText: "#1d2430", QPalette.ColorRole.Highlight: "#2f6fde",
+            QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#ffffff",
+            QPalette.ColorRole.ToolTipText: "#1d2430", QPalette.ColorRole.PlaceholderText: "#8a93a3",
+            QPalette.ColorRole.Link: "#2f6fde", QPalette.ColorRole.Mid: "#c9ced6",
+            QPalette.ColorRole.Dark: "#a0a7b2", QPalette.ColorRole.Light: "#ffffff",
+        }
+    for role, colour in roles.items():
+        pal.setColor(role, QColor(colour))
+    disabled = QColor("#6b7280") if kind == "dark" else QColor("#9aa1ab")
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText,
+                 QPalette.ColorRole.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    return pal
+
+
+def style_sheet(kind: str) -> str:
+    """The style sheet for ``kind`` (resources/<kind>.qss), empty if it is missing."""
+    try:
+        return (resources.files("resources") / f"{kind}.qss").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def apply_theme(app: QApplication, theme: str) -> str:
+    """Apply a theme setting to the application; returns the resolved kind."""
+    kind = resolve(theme)
+    app.setStyle("Fusion")
+    app.setPalette(palette(kind))
+    app.setStyleSheet(style_sheet(kind))
+    return kind
+
+
+def canvas_colors(kind: str) -> CanvasColors:
+    return DARK if kind == "dark" else LIGHT
+
+
+_ICON_CACHE: dict[str, QIcon] = {}
+
+
+def icon(name: str) -> QIcon:
+    """An icon from resources/icons (an empty icon if it cannot be read)."""
+    if name in _ICON_CACHE:
+        return _ICON_CACHE[name]
+    result = QIcon()
+    source = resources.files("resources") / "icons" / name
+    if isinstance(source, Path) and source.is_file():
+        result = QIcon(str(source))  # the SVG icon engine scales crisply at any DPI
+    else:
+        try:
+            data = source.read_bytes()
+        except OSError:
+            data = b""
+        pixmap = QPixmap()
+        if data and pixmap.loadFromData(data, "SVG"):
+            result = QIcon(pixmap)
+    _ICON_CACHE[name] = result
+    return result
