@@ -41,6 +41,8 @@ class GeneratedCode:
     line_of: dict[str, int] = field(default_factory=dict)
     unused: list[str] = field(default_factory=list)
     """Node ids that feed no Output and are therefore left out of the module."""
+    input_ids: list[str] = field(default_factory=list)
+    output_ids: list[str] = field(default_factory=list)
 
 
 def _design_errors(analysis: Analysis) -> CompileError:
@@ -218,7 +220,7 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
     if stripped:
         _write_predict(w, in_names, outputs, names, source_of_output, stripped_by_node)
     return GeneratedCode(w.text(), cls, in_names, out_names, attr_names, stripped, line_of,
-                         unused)
+                         unused, list(inputs), list(outputs))
 
 
 def _write_predict(w: _Writer, in_names: list[str], outputs: list[str], names: dict[str, str],

@@ -1,0 +1,124 @@
+"""Exports of a design: the ``.py`` module, safetensors weights, ONNX and TorchScript.
+
+Every format starts from the compiled module, i.e. from the generated source, with the given
+weights loaded (strictly: an export with half-loaded weights would be a silent lie).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import torch
+
+from backend.compiler import CompiledModel, compile_document
+from backend.weights import load_weights, save_weights
+from graph.document import Document
+from graph.errors import GraphError
+from graph.project import write_atomic
+
+FORMATS = ("py", "safetensors", "onnx", "torchscript")
+SUFFIXES = {"py": ".py", "safetensors": ".safetensors", "onnx": ".onnx", "torchscript": ".pt"}
+
+
+class ExportError(GraphError):
+    """An export that cannot be written; the message says why and what to do."""
+
+
+def example_inputs(compiled: CompiledModel, batch: int = 2) -> tuple[torch.Tensor, ...]:
+    """Deterministic inputs of the design's shapes (zeros as token ids for int64 inputs)."""
+    gen = torch.Generator().manual_seed(0)
+    tensors = []
+    for node_id in compiled.code.input_ids:
+        info = compiled.analysis.nodes[node_id]
+        dims = (batch, *(int(d) for d in info.output_shapes[0][1:]))
+        if info.dtypes[0] == "int64":
+            tensors.append(torch.zeros(dims, dtype=torch.int64))
+        else:
+            tensors.append(torch.randn(dims, generator=gen))
+    return tuple(tensors)
+
+
+def export(doc: Document, fmt: str, out_path: str | os.PathLike[str],
+           weights_path: str | os.PathLike[str] | None = None) -> Path:
+    """Write ``doc`` as ``fmt`` to ``out_path``; return the path written.
+
+    Raises `ExportError` (or a `CompileError` for an invalid design) with a message for people.
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"Unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}.")
+    out = Path(out_path)
+    if not out.parent.exists():
+        raise ExportError(f"The folder {str(out.parent)!r} does not exist: create it first.")
+    compiled = compile_document(doc)
+    if fmt == "py":
+        write_atomic(out, compiled.code.source)
+        return out
+    if weights_path is not None:
+        load_weights(compiled.module, weights_path, strict=True)
+    module = compiled.module.eval()
+    if fmt == "safetensors":
+        save_weights(module, out)
+    elif fmt == "onnx":
+        _export_onnx(compiled, out)
+    else:
+        _export_torchscript(compiled, out)
+    return out
+
+
+def _export_onnx(compiled: CompiledModel, out: Path) -> None:
+    try:
+        import onnx
+    except ImportError:
+        raise ExportError("ONNX export needs the 'onnx' and 'onnxscript' packages: "
+                          "pip install 'netcanvas[onnx]'.") from None
+    # The exporter logs one line per torchvision operator it cannot find: noise here.
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
+    args = example_inputs(compiled)
+    code = compiled.code
+    batch = torch.export.Dim("batch", min=1)
+    failures = []
+    for dynamo in (True, False):
+        try:
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+                warnings.simplefilter("ignore")
+                if dynamo:
+                    torch.onnx.export(compiled.module, args, str(out), dynamo=True,
+                                      input_names=code.input_names,
+                                      output_names=code.output_names,
+                                      dynamic_shapes=tuple({0: batch} for _ in args),
+                                      verbose=False)
+                else:
+                    axes = {n: {0: "batch"} for n in code.input_names + code.output_names}
+                    torch.onnx.export(compiled.module, args, str(out), dynamo=False,
+                                      input_names=code.input_names,
+                                      output_names=code.output_names, dynamic_axes=axes)
+            break
+        except ImportError as exc:
+            raise ExportError(f"ONNX export needs a package that is missing ({exc}): "
+                              "pip install 'netcanvas[onnx]'.") from None
+        except Exception as exc:  # try the other exporter before giving up
+            failures.append(f"{'dynamo' if dynamo else 'legacy'} exporter: "
+                            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}")
+    else:
+        raise ExportError("PyTorch could not export this design to ONNX: " + "; ".join(failures))
+    try:
+        onnx.checker.check_model(onnx.load(str(out)))
+    except Exception as exc:
+        raise ExportError(f"The ONNX file was written but does not pass onnx.checker: {exc}") \
+            from None
+
+
+def _export_torchscript(compiled: CompiledModel, out: Path) -> None:
+    args = example_inputs(compiled)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            traced = torch.jit.trace(compiled.module, args, check_trace=False)
+    except Exception as exc:
+        raise ExportError(f"PyTorch could not trace this design to TorchScript: {exc}") from None
+    traced.save(str(out))

@@ -1,0 +1,101 @@
+"""Weights as safetensors, keyed by ``state_dict`` names (never pickle).
+
+`load_state_by_name` is the base of transfer learning: tensors whose name and shape match the
+module load; everything else is reported, so a changed design keeps what still fits.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from graph.errors import GraphError
+
+
+class WeightsError(GraphError):
+    """A weights file that cannot be read, or (strict loading) does not fit the model."""
+
+
+@dataclass
+class LoadReport:
+    """What a load did: names loaded, missing from the file, unexpected, or of another shape."""
+
+    loaded: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    shape_mismatch: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(
+        default_factory=list)
+    """(name, shape in the model, shape in the file)."""
+
+    @property
+    def complete(self) -> bool:
+        return not (self.missing or self.unexpected or self.shape_mismatch)
+
+    def summary(self, include_loaded: bool = True) -> str:
+        parts = [f"{len(self.loaded)} tensors loaded"] if include_loaded else []
+        if self.missing:
+            parts.append(f"{len(self.missing)} kept their initial values "
+                         f"({', '.join(self.missing[:5])}{'…' if len(self.missing) > 5 else ''})")
+        if self.shape_mismatch:
+            parts.append("shape differs for " + ", ".join(
+                f"{n} (model {tuple(a)}, file {tuple(b)})" for n, a, b in self.shape_mismatch[:5]))
+        if self.unexpected:
+            parts.append(f"{len(self.unexpected)} in the file unused "
+                         f"({', '.join(self.unexpected[:5])})")
+        return "; ".join(parts) + "."
+
+
+def save_weights(module: nn.Module, path: str | os.PathLike[str]) -> None:
+    """Write the module's ``state_dict`` (parameters and buffers) as safetensors."""
+    tensors = {k: v.detach().to("cpu").contiguous().clone()
+               for k, v in module.state_dict().items()}
+    save_file(tensors, os.fspath(path), metadata={"format": "netcanvas-weights"})
+
+
+def load_state_by_name(module: nn.Module, state_dict: dict[str, torch.Tensor]) -> LoadReport:
+    """Copy the tensors whose name and shape match into ``module``; report the rest."""
+    report = LoadReport()
+    own = module.state_dict()
+    accepted = {}
+    for name, tensor in state_dict.items():
+        if name not in own:
+            report.unexpected.append(name)
+        elif tuple(own[name].shape) != tuple(tensor.shape):
+            report.shape_mismatch.append((name, tuple(own[name].shape), tuple(tensor.shape)))
+        else:
+            accepted[name] = tensor
+            report.loaded.append(name)
+    report.missing = [n for n in own if n not in state_dict]
+    if accepted:
+        module.load_state_dict(accepted, strict=False)
+    return report
+
+
+def load_weights(module: nn.Module, path: str | os.PathLike[str], strict: bool = False
+                 ) -> LoadReport:
+    """Load a safetensors file into ``module`` by name.
+
+    With ``strict`` every tensor must fit and nothing may be missing, else `WeightsError` and
+    the module is left unchanged.
+    """
+    try:
+        state = load_file(os.fspath(path))
+    except (OSError, SafetensorError, ValueError) as exc:
+        raise WeightsError(f"Cannot read the weights file {os.fspath(path)!r}: {exc}. "
+                           "Choose a .safetensors file saved by NetCanvas.") from None
+    if strict:
+        probe = LoadReport()
+        own = module.state_dict()
+        probe.unexpected = [n for n in state if n not in own]
+        probe.missing = [n for n in own if n not in state]
+        probe.shape_mismatch = [(n, tuple(own[n].shape), tuple(t.shape)) for n, t in state.items()
+                                if n in own and tuple(own[n].shape) != tuple(t.shape)]
+        if not probe.complete:
+            raise WeightsError(f"The weights in {os.fspath(path)!r} do not fit this design: "
+                               f"{probe.summary(include_loaded=False)} Load them non-strictly to keep what fits.")
+    return load_state_by_name(module, state)
