@@ -78,19 +78,26 @@ class SplitData:
     def __len__(self) -> int:
         return len(self.inputs[0]) if self.inputs else 0
 
-    def to(self, device: torch.device | str, non_blocking: bool = False) -> SplitData:
-        def mv(t: torch.Tensor | None) -> torch.Tensor | None:
-            return None if t is None else t.to(device, non_blocking=non_blocking)
+    def map(self, fn) -> SplitData:
+        """Apply ``fn`` to every tensor; a tensor used twice (index targets that are also the
+        labels) stays one tensor, so the loop can tell it needs no second gather."""
+        done: dict[int, torch.Tensor] = {}
 
-        return SplitData([mv(t) for t in self.inputs], [mv(t) for t in self.targets],
-                         [mv(t) for t in self.labels], mv(self.weight))
+        def once(t: torch.Tensor | None) -> torch.Tensor | None:
+            if t is None:
+                return None
+            if id(t) not in done:
+                done[id(t)] = fn(t)
+            return done[id(t)]
+
+        return SplitData([once(t) for t in self.inputs], [once(t) for t in self.targets],
+                         [once(t) for t in self.labels], once(self.weight))
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> SplitData:
+        return self.map(lambda t: t.to(device, non_blocking=non_blocking))
 
     def rows(self, idx: torch.Tensor | slice) -> SplitData:
-        def take(t: torch.Tensor | None) -> torch.Tensor | None:
-            return None if t is None else t[idx]
-
-        return SplitData([t[idx] for t in self.inputs], [take(t) for t in self.targets],
-                         [take(t) for t in self.labels], take(self.weight))
+        return self.map(lambda t: t[idx])
 
     def nbytes(self) -> int:
         tensors = [*self.inputs, *self.targets, *self.labels, self.weight]
@@ -369,10 +376,7 @@ def prepare_data(ds: Dataset, cfg: DataConfig, inputs: Sequence[InputSpec],
     weight = ds.sample_weight
 
     def split(idx: torch.Tensor) -> SplitData:
-        return SplitData([t[idx] for t in mapped],
-                         [None if e is None else e[idx] for e in encoded],
-                         [None if lab is None else lab[idx] for lab in labels],
-                         None if weight is None else weight[idx])
+        return SplitData(mapped, encoded, labels, weight).rows(idx)
 
     names = [i.name for i in inputs]
     return PreparedData(split(splits.train), split(splits.validation), split(splits.test),

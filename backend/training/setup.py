@@ -1,0 +1,127 @@
+"""Setting a run up: the device, the model from a design, the optimizer, weights per output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from backend.data.prepare import InputSpec, OutputSpec, OutputTarget
+from backend.training.config import TrainConfig
+
+#: Layers whose gradient is zero: a loss behind them cannot train anything before them.
+ZERO_GRADIENT_TYPES = ("Sign", "Step")
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto`` → CUDA, then Apple MPS, then CPU; an explicit device must exist."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"The device '{name}' was asked for, but this PyTorch sees no CUDA GPU. "
+                         "Use the device 'auto' or 'cpu'.")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and
+                                     torch.backends.mps.is_available()):
+        raise ValueError("The device 'mps' was asked for, but Apple's MPS is not available here. "
+                         "Use the device 'auto' or 'cpu'.")
+    return device
+
+
+@dataclass
+class ModelParts:
+    """A module with the names and specs of its inputs and outputs."""
+
+    module: nn.Module
+    inputs: list[InputSpec]
+    outputs: list[OutputSpec]
+    stripped: dict[str, str] = field(default_factory=dict)
+    #: Sentences about layers that block gradients (Sign/Step), for a warning.
+    zero_gradient: list[str] = field(default_factory=list)
+
+
+def parts_from_document(doc) -> ModelParts:  # doc: graph.Document
+    """Compile a design (frozen layers come out with requires_grad False)."""
+    import networkx as nx
+
+    from backend.compiler import compile_document
+
+    compiled = compile_document(doc)
+    inputs = []
+    for node_id in doc.inputs():
+        params = doc.attr(node_id, "params")
+        inputs.append(InputSpec(doc.attr(node_id, "name"), tuple(params.get("shape", (4,))),
+                                params.get("dtype", "float32")))
+    outputs = []
+    blockers = []
+    for node_id in doc.outputs():
+        params = doc.attr(node_id, "params")
+        name = doc.attr(node_id, "name")
+        outputs.append(OutputSpec(name, params.get("loss", "mse"),
+                                  float(params.get("loss_weight", 1.0)),
+                                  params.get("metric", "auto")))
+        if params.get("loss", "mse") == "none":
+            continue
+        for anc in nx.ancestors(doc.graph, node_id):
+            type_ = doc.attr(anc, "type")
+            act = doc.attr(anc, "params").get("activation")
+            if type_ in ZERO_GRADIENT_TYPES or act == "sign":
+                what = f"the {type_} layer" if type_ in ZERO_GRADIENT_TYPES else (
+                    "the sign activation of")
+                blockers.append(f"{what} '{doc.attr(anc, 'name')}' before output '{name}'")
+    return ModelParts(compiled.module, inputs, outputs, dict(compiled.code.stripped),
+                      sorted(set(blockers)))
+
+
+def parts_from_module(module: nn.Module, inputs: list[InputSpec | str] | None,
+                      outputs: list[OutputSpec | str] | None,
+                      stripped: dict[str, str] | None = None) -> ModelParts:
+    """A plain module whose forward takes the inputs positionally and returns one tensor or
+    a tuple in ``outputs`` order."""
+    ins = [i if isinstance(i, InputSpec) else InputSpec(i) for i in (inputs or ["input"])]
+    outs = [o if isinstance(o, OutputSpec) else OutputSpec(o) for o in (outputs or ["output"])]
+    return ModelParts(module, ins, outs, dict(stripped or {}))
+
+
+def make_optimizer(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
+    """The configured optimizer over the trainable parameters only."""
+    if not params:
+        raise ValueError("Nothing to train: every layer is frozen (trainable off) or has no "
+                         "weights. Switch 'trainable' on for at least one layer.")
+    kind, lr, wd = cfg.optimizer, cfg.lr, cfg.weight_decay
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+                               weight_decay=wd)
+    if kind == "adagrad":
+        return torch.optim.Adagrad(params, lr=lr, weight_decay=wd)
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, momentum=cfg.momentum, weight_decay=wd)
+    if kind == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+    return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+
+
+def sample_weights(info: OutputTarget, labels: torch.Tensor | None,
+                   sample_weight: torch.Tensor | None, class_weights: str | list[float] | None
+                   ) -> torch.Tensor | None:
+    """Per-sample loss weights for one output: sample weights × class weights (or None)."""
+    weight = sample_weight
+    if class_weights is not None and labels is not None and info.num_classes:
+        k = info.num_classes
+        if class_weights == "balanced":
+            counts = torch.bincount(labels.reshape(-1), minlength=k).double()
+            per_class = (len(labels) / (k * counts.clamp_min(1))).float()
+        else:
+            if len(class_weights) != k:
+                raise ValueError(f"training settings: 'class_weights' lists {len(class_weights)} "
+                                 f"weights, but output '{info.output}' has {k} classes.")
+            per_class = torch.tensor(class_weights, dtype=torch.float32)
+        cw = per_class.to(labels.device)[labels.reshape(len(labels), -1)[:, 0]]
+        weight = cw if weight is None else weight * cw
+    return weight
