@@ -6,6 +6,7 @@ problems and log tabs (bottom; `add_panel` is where the training panel goes).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer
@@ -263,7 +264,8 @@ class MainWindow(QMainWindow):
         restored = self.autosaver.offer_recovery(self.dialogs)
         if path and not restored:
             self.files.open(path, ask=False)
-        elif not restored and self.settings.first_launch:
+        elif not restored and self.settings.first_launch and not os.environ.get(
+                "NETCANVAS_NO_GALLERY"):
             self.show_gallery()
         self.settings.mark_launched()
         self.analysis.start()
@@ -274,7 +276,6 @@ class MainWindow(QMainWindow):
 
     def update_title(self) -> None:
         modified = self.files.is_modified()
-        self.setWindowModified(modified)
         self.setWindowTitle(f"{self.files.title()}{'*' if modified else ''} — NetCanvas")
 
     def _edited(self) -> None:

@@ -84,3 +84,22 @@ def make_window(qtbot, settings, dialogs, recovery_dir):
 @pytest.fixture
 def window(make_window) -> MainWindow:
     return make_window()
+
+
+def scene_point(view, pos):
+    """The viewport pixel showing scene position ``pos``."""
+    return view.mapFromScene(pos)
+
+
+def mouse_drag(view, start, end, steps: int = 4) -> None:
+    """Press at scene position ``start``, move in steps to ``end``, release (left button)."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    viewport = view.viewport()
+    a, b = view.mapFromScene(start), view.mapFromScene(end)
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
+    for i in range(1, steps + 1):
+        p = QPointF(a) + (QPointF(b) - QPointF(a)) * (i / steps)
+        QTest.mouseMove(viewport, p.toPoint())
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
