@@ -130,7 +130,7 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
 
     # Attributes are named after nodes, unless that would hide a method of nn.Module.
     reserved = _module_attributes()
-    taken_attrs = reserved | set(names.values())
+    taken_attrs = set(reserved | set(names.values()))
     attr_names: dict[str, str] = {}
     for node_id in order:
         if doc.attr(node_id, "type") in MODULE_TYPES:
@@ -201,12 +201,11 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
         if node_id in stripped_by_node and type_ in _ACTIVATION_LAYERS:
             act = stripped_by_node[node_id][0]
             line_of[node_id] = w.lineno + 1
-            w.line(f"{INDENT * 2}{out} = {args['x0']}  # logits: {act} is applied in predict()"
-                   " and inside the loss")
+            w.line(f"{INDENT * 2}{out} = {args['x0']}  # logits; predict() applies {act}")
             continue
         if node_id in stripped_by_node:
-            w.line(f"{INDENT * 2}# logits: {stripped_by_node[node_id][0]} is applied in predict() "
-                   "and inside the loss")
+            w.line(f"{INDENT * 2}# logits: the loss applies {stripped_by_node[node_id][0]} itself; "
+                   "so does predict()")
         line_of[node_id] = w.lineno + 1
         for stmt in plans[node_id].statements:
             w.line(INDENT * 2 + stmt.format(out=out, layer=layer, **args))

@@ -76,6 +76,14 @@ def _float_only(type_: str, dtypes: list[str]) -> None:
                           "set the Input's dtype to float32 or insert an Embedding")
 
 
+def _fits_kernel(x: Shape, kernel: tuple[int, ...]) -> None:
+    spatial = tuple(int(d) for d in x[2:])
+    if any(k > d for k, d in zip(kernel, spatial)):
+        size = "×".join(str(k) for k in kernel)
+        raise PlanProblem(f"receives {fmt(x)} but its {size} window is larger than the input: "
+                          "use a smaller kernel, padding 'same', or a larger input")
+
+
 def _pool_stride(kernel: tuple[int, ...], stride: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(k if s == 0 else s for k, s in zip(kernel, stride))
 
@@ -109,6 +117,8 @@ def plan_layer(type_: str, params: dict[str, Any], shapes: list[Shape], dtypes: 
         if p["padding"] == "same" and any(s != 1 for s in p["stride"]):
             raise PlanProblem("uses padding 'same' with a stride other than 1: set the stride "
                               "to 1 or the padding to 'valid'")
+        if p["padding"] == "valid":
+            _fits_kernel(x, tuple(p["kernel_size"]))
         in_ch = int(x[1])
         kwargs: list[tuple[str, Any]] = [("kernel_size", tuple(p["kernel_size"]))]
         if any(s != 1 for s in p["stride"]):
@@ -215,6 +225,7 @@ def _functional(type_: str, p: dict[str, Any], x: Shape, shapes: list[Shape],
         need = "(N, channels, length)" if dims == 1 else "(N, channels, height, width)"
         _need_rank(x, (dims + 2,), need, ": insert a Reshape in front")
         kernel = tuple(p["kernel_size"])
+        _fits_kernel(x, kernel)
         stride = _pool_stride(kernel, tuple(p["stride"]))
         fn = ("max" if type_.startswith("Max") else "avg") + f"_pool{dims}d"
         return LayerPlan(None, statements=(

@@ -1,0 +1,42 @@
+"""NetCanvas design MnistMLP: standalone PyTorch code (needs only torch)."""
+
+import torch
+from torch import nn
+
+
+class MnistMLP(nn.Module):
+    """MnistMLP, designed in NetCanvas.
+
+    Inputs:
+        image: (N, 28, 28)
+    Outputs:
+        digit: (N, 10), loss cross_entropy (logits; predict() applies softmax)
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.hidden1 = nn.Linear(784, 300)
+        self.hidden2 = nn.Linear(300, 100)
+        self.logits = nn.Linear(100, 10)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Start every layer afresh, with the initializers the design asks for."""
+        self.hidden1.reset_parameters()
+        self.hidden2.reset_parameters()
+        self.logits.reset_parameters()
+
+    def forward(self, image):
+        flatten = torch.flatten(image, 1)
+        hidden1 = torch.relu(self.hidden1(flatten))
+        hidden2 = torch.relu(self.hidden2(hidden1))
+        # logits: the loss applies softmax itself; so does predict()
+        logits = self.logits(hidden2)
+        return logits
+
+    def predict(self, image):
+        """Outputs with their final activation; forward() returns logits for the loss.
+
+        Use it in eval mode under torch.no_grad().
+        """
+        return torch.softmax(self(image), dim=-1)
