@@ -50,7 +50,8 @@ class SummaryTable(QWidget):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.totals = QLabel(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -76,7 +77,8 @@ class SummaryTable(QWidget):
                     item.setToolTip(info.error)
                 self.table.setItem(row, col, item)
         if len(order) <= 300:
-            self.table.resizeColumnsToContents()
+            for col in range(1, len(self.HEADERS)):
+                self.table.resizeColumnToContents(col)
         total = report.total_params
         trainable = sum((i.trainable_params or 0) for i in report.nodes.values())
         self.totals.setText(

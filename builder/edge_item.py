@@ -18,13 +18,18 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from graph.events import Edge
 
 LABEL_LOD = 0.55
+SKIP_SPAN = 300.0
 
 
 def curve(p1: QPointF, p2: QPointF) -> QPainterPath:
     """An S-curve leaving ``p1`` to the right and entering ``p2`` from the left."""
     path = QPainterPath(p1)
-    dx = max(40.0, abs(p2.x() - p1.x()) * 0.5)
-    path.cubicTo(QPointF(p1.x() + dx, p1.y()), QPointF(p2.x() - dx, p2.y()), p2)
+    span = p2.x() - p1.x()
+    dx = max(40.0, abs(span) * 0.5)
+    # A long skip connection on (nearly) one row arches above the layers it jumps over.
+    lift = min(160.0, 0.2 * span) if span > SKIP_SPAN and abs(p2.y() - p1.y()) < 60 else 0.0
+    path.cubicTo(QPointF(p1.x() + dx, p1.y() - lift * 1.33),
+                 QPointF(p2.x() - dx, p2.y() - lift * 1.33), p2)
     return path
 
 

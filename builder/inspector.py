@@ -99,8 +99,9 @@ class Inspector(QWidget):
             self.name_edit.editingFinished.connect(self._commit_name)
             self.form.addRow("Name", self.name_edit)
             if spec.trainable:
-                self.trainable_box = QCheckBox("weights are updated by training",
-                                               self.form_host)
+                self.trainable_box = QCheckBox(self.form_host)
+                self.trainable_box.setToolTip("Training updates this layer's weights; "
+                                              "untick to freeze them (transfer learning).")
                 self.trainable_box.setChecked(doc.attr(node_id, "trainable"))
                 self.trainable_box.toggled.connect(self._commit_trainable)
                 self.form.addRow("Trainable", self.trainable_box)

@@ -17,6 +17,8 @@ HEADER = 24.0
 LINE = 18.0
 PORT_GAP = 16.0
 TEXT_LOD = 0.45
+#: Below this scale nodes are plain blocks (the level-of-detail cutoff: no text at all).
+NAME_LOD = 0.2
 GRID = 20.0
 
 
@@ -25,14 +27,22 @@ def key_params_text(spec: LayerSpec, params: dict[str, Any]) -> str:
     parts = [spec.type]
     for key in spec.key_params:
         value = params.get(key)
-        if value is None or value == "none":
+        if value is None or value == "none" or value is False:
             continue
         if spec.param(key).kind == INT_TUPLE:
             value = "×".join(str(v) for v in value)
         elif isinstance(value, float):
             value = f"{value:g}"
-        parts.append(str(value))
+        elif value is True:
+            value = ""
+        label = SHORT_LABELS.get(key, "")
+        parts.append(f"{label} {value}".strip() if label else str(value))
     return " · ".join(parts)
+
+
+#: How a key parameter is named on a node when its bare value would be unclear.
+SHORT_LABELS = {"loss_weight": "weight", "axis": "axis", "p": "p", "return_sequences": "sequences",
+                "num_embeddings": "vocab", "embedding_dim": "dim", "kernel_size": "k"}
 
 
 class BadgeItem(QGraphicsItem):
@@ -170,10 +180,19 @@ class NodeItem(QGraphicsItem):
         selected = self.isSelected()
         border = colors.selected if selected else (colors.error if self.error else
                                                    colors.node_border)
-        if lod < TEXT_LOD:  # far out: a plain block, no text
+        if lod < TEXT_LOD:  # far out: a coloured block, with only its name while legible
             painter.setPen(QPen(border, 2 if selected else 1))
             painter.setBrush(QBrush(self.accent if not selected else colors.selected))
             painter.drawRect(rect)
+            if lod >= NAME_LOD:
+                font = QFont()
+                font.setBold(True)
+                font.setPixelSize(max(1, int(min(11 / lod, (HEADER + LINE + 8) * 0.4))))
+                painter.setFont(font)
+                painter.setPen(QColor("#ffffff"))
+                text = QFontMetricsF(font).elidedText(self.title, Qt.TextElideMode.ElideRight,
+                                                      NODE_WIDTH - 12)
+                painter.drawText(rect.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignCenter, text)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(border, 2.2 if selected else 1.2))

@@ -1,0 +1,176 @@
+"""Canvas benchmark: a 1,000-layer design (open + layout + first paint), dragging 50 nodes
+(time per frame), and the time until the window is shown against a bare QMainWindow.
+
+Run: ``python bench/bench_canvas.py`` (uses the offscreen platform unless QT_QPA_PLATFORM is set).
+Targets (issue 5): open + layout + first paint ≤ 1 s; drag frame ≤ 16 ms; window shown ≤ 0.7 s.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from graph import project  # noqa: E402
+from graph.sketch import Sketch  # noqa: E402
+
+
+def big_design(layers: int = 1000) -> Sketch:
+    """Input → blocks of Dense/Dense/Add (residual) … → Output: ``layers`` nodes in all."""
+    s = Sketch("Big")
+    x = s.add("Input", shape=(32,))
+    count = 1
+    while count < layers - 1:
+        if layers - 1 - count >= 3:
+            h = s.add("Dense", x, units=32, activation="relu")
+            h = s.add("Dense", h, units=32)
+            x = s.add("Add", x, h)
+            count += 3
+        else:
+            x = s.add("Dense", x, units=32)
+            count += 1
+    s.add("Output", x)
+    return s
+
+
+def bench_open_layout_paint(tmp: Path) -> tuple[float, int, int]:
+    from PySide6.QtWidgets import QApplication
+
+    from builder.main_window import MainWindow
+    from builder.settings import AppSettings
+
+    app = QApplication.instance() or QApplication([])
+    path = tmp / "big.ncproj.json"
+    project.save(big_design().doc, path)
+    window = MainWindow(settings=AppSettings(tmp / "bench.ini"), recovery_dir=tmp / "rec")
+    window.resize(1280, 800)
+    window.show()
+    app.processEvents()
+    t0 = time.perf_counter()
+    window.files.open(str(path), ask=False)
+    window.controller.auto_layout()
+    window.view.fit_all()
+    window.view.viewport().repaint()
+    app.processEvents()
+    elapsed = time.perf_counter() - t0
+    nodes, edges = len(window.scene.nodes), len(window.scene.edges)
+    window.controller.stack.setClean()
+    window.close()
+    return elapsed, nodes, edges
+
+
+def bench_drag(tmp: Path, selected: int = 50, frames: int = 60) -> list[float]:
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from builder.main_window import MainWindow
+    from builder.settings import AppSettings
+
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(settings=AppSettings(tmp / "bench.ini"), recovery_dir=tmp / "rec")
+    window.resize(1280, 800)
+    window.show()
+    window.files.open(str(tmp / "big.ncproj.json"), ask=False)
+    window.controller.auto_layout()
+    app.processEvents()
+    view, scene = window.view, window.scene
+    scene.snap_to_grid = False
+    view.set_zoom(0.6)  # texts and shape labels drawn (above the level-of-detail cutoff)
+    ids = window.controller.doc.topological_order()[:selected]
+    scene.select_nodes(ids)
+    first = scene.nodes[ids[0]]
+    view.centerOn(first)
+    app.processEvents()
+    viewport = view.viewport()
+    start = view.mapFromScene(first.mapToScene(QPointF(60, 30)))
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    times = []
+    for i in range(1, frames + 1):
+        t0 = time.perf_counter()
+        QTest.mouseMove(viewport, start + QPointF(3 * i, 2 * i).toPoint())
+        viewport.repaint()
+        times.append(time.perf_counter() - t0)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       start + QPointF(3 * frames, 2 * frames).toPoint())
+    steps = window.controller.stack.count()
+    assert window.controller.stack.text(steps - 1) == f"move {selected} layers", \
+        window.controller.stack.text(steps - 1)
+    window.controller.stack.setClean()
+    window.close()
+    return times
+
+
+_CHILD = r"""
+import os, sys, time, tempfile
+sys.path.insert(0, {root!r})
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication([])
+if {full}:
+    from builder.main_window import MainWindow
+    from builder.settings import AppSettings
+    from builder.theme import apply_theme
+    tmp = tempfile.mkdtemp()
+    settings = AppSettings(os.path.join(tmp, "s.ini"))
+    apply_theme(app, settings.theme)
+    window = MainWindow(settings=settings, recovery_dir=os.path.join(tmp, "rec"))
+else:
+    window = QMainWindow()
+    window.resize(1280, 800)
+window.show()
+def shown():
+    print("SHOWN", "torch" in sys.modules, flush=True)
+    app.quit()
+QTimer.singleShot(0, shown)
+app.exec()
+"""
+
+
+def bench_start(full: bool, runs: int = 3) -> float:
+    """Median seconds from spawning Python to the window shown (event loop running)."""
+    code = _CHILD.format(root=str(ROOT), full=full)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=120)
+        line = next((ln for ln in out.stdout.splitlines() if ln.startswith("SHOWN")), None)
+        if line is None:
+            raise RuntimeError(out.stderr[-2000:])
+        if full and line.split()[1] == "True":
+            raise RuntimeError("torch was imported before the window was shown")
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        elapsed, nodes, edges = bench_open_layout_paint(tmp)
+        print(f"open + layout + first paint, {nodes} layers / {edges} edges: "
+              f"{elapsed * 1000:.0f} ms (target ≤ 1000 ms)")
+        frames = bench_drag(tmp)
+        frames_ms = sorted(t * 1000 for t in frames)
+        print(f"drag 50 selected nodes, {len(frames)} frames: median "
+              f"{statistics.median(frames_ms):.1f} ms, p95 {frames_ms[int(0.95 * len(frames_ms)) - 1]:.1f} ms, "
+              f"max {frames_ms[-1]:.1f} ms per frame (target ≤ 16 ms)")
+    bare = bench_start(full=False)
+    app = bench_start(full=True)
+    print(f"window shown after launch: NetCanvas {app * 1000:.0f} ms, bare QMainWindow "
+          f"{bare * 1000:.0f} ms, ratio {app / bare:.2f}× (target ≤ 700 ms absolute; "
+          "torch not yet imported)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
