@@ -51,7 +51,7 @@ class SummaryTable(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.totals = QLabel(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -77,7 +77,7 @@ class SummaryTable(QWidget):
                     item.setToolTip(info.error)
                 self.table.setItem(row, col, item)
         if len(order) <= 300:
-            for col in range(1, len(self.HEADERS)):
+            for col in (0, 1, 3, 4):
                 self.table.resizeColumnToContents(col)
         total = report.total_params
         trainable = sum((i.trainable_params or 0) for i in report.nodes.values())

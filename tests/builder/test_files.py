@@ -242,3 +242,18 @@ def test_settings_remember_theme_and_layout(make_window, settings):
     again = make_window()
     assert again.kind == "dark"
     again.act_themes["light"].trigger()
+
+
+def test_export_weights_and_refusal_for_an_invalid_design(window, dialogs, tmp_path):
+    window.open_example("xor_mlp")
+    out = tmp_path / "xor.safetensors"
+    dialogs.save_answer = str(out)
+    window.act_exports["safetensors"].trigger()
+    assert out.exists() and out.stat().st_size > 0
+    dialogs.unsaved_answer = DISCARD
+    window.files.new()
+    window.controller.add_layer("Dense")
+    dialogs.save_answer = str(tmp_path / "bad.py")
+    assert not window.files.export("py")
+    assert dialogs.asked[-1][0] == "error"
+    assert not (tmp_path / "bad.py").exists()
