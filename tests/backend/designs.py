@@ -151,8 +151,8 @@ def write_case(folder: Path, doc, seed: int, batch: int = 4) -> dict:
         assert list(tensor.shape) == shape, (tensor.shape, shape)
     (folder / "model.py").write_text(compiled.code.source)
     save_weights(module, folder / "weights.safetensors")
-    save_file(inputs, str(folder / "inputs.safetensors"))
-    save_file({f"out{k}": t.contiguous() for k, t in enumerate(out)},
+    save_file({k: v.clone() for k, v in inputs.items()}, str(folder / "inputs.safetensors"))
+    save_file({f"out{k}": t.clone().contiguous() for k, t in enumerate(out)},
               str(folder / "expected.safetensors"))
     meta = {"class_name": compiled.code.class_name, "input_names": compiled.code.input_names,
             "output_names": compiled.code.output_names, "shapes": shapes}

@@ -3,6 +3,8 @@ the in-app module computes, with the shapes analysis predicted."""
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import HealthCheck, given, settings
 
 from backend.shapes import analyse
@@ -23,6 +25,7 @@ def test_examples_and_random_designs_match_in_subprocess(tmp_path):
         folders.append(tmp_path / f"example_{stem}")
     n_examples = len(folders)
     assert n_examples >= 5
+    attempts = itertools.count()
 
     @settings(max_examples=300, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -30,8 +33,9 @@ def test_examples_and_random_designs_match_in_subprocess(tmp_path):
     def collect(doc):
         analysis = analyse(doc)
         assert analysis.ok, [e.message for e in analysis.errors]
-        folder = tmp_path / f"random_{len(folders)}"
-        write_case(folder, doc, seed=len(folders))
+        attempt = next(attempts)  # a replayed example gets a folder of its own
+        folder = tmp_path / f"random_{attempt}"
+        write_case(folder, doc, seed=attempt)
         folders.append(folder)
 
     collect()
