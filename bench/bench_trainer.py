@@ -1,0 +1,130 @@
+"""Trainer overhead: one epoch of a 784-300-100-10 MLP on 60,000×784 random data, batch 128, SGD.
+
+Compares the Trainer (with accuracy metrics and an event callback) against a minimal raw PyTorch
+loop (randperm + index slicing) and a DataLoader(TensorDataset) loop. Runs are interleaved and
+repeated; prints the median seconds per epoch and the ratios to the raw loop (goal: ≤ 1.05).
+
+    python bench/bench_trainer.py [--repeats 5] [--device cpu] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from backend.data.prepare import OutputSpec, OutputTarget, PreparedData, SplitData  # noqa: E402
+from backend.training import Trainer  # noqa: E402
+
+N, FEATURES, CLASSES, BATCH, LR = 60_000, 784, 10, 128, 0.01
+
+
+def make_model(device: torch.device) -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(FEATURES, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(),
+                         nn.Linear(100, CLASSES)).to(device)
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def raw_loop(x: torch.Tensor, y: torch.Tensor, device: torch.device) -> float:
+    model = make_model(device)
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    loss_fn = nn.CrossEntropyLoss()
+    sync(device)
+    t0 = time.perf_counter()
+    perm = torch.randperm(N, device=device)
+    for start in range(0, N, BATCH):
+        idx = perm[start:start + BATCH]
+        loss = loss_fn(model(x[idx]), y[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    sync(device)
+    return time.perf_counter() - t0
+
+
+def dataloader_loop(x: torch.Tensor, y: torch.Tensor, device: torch.device) -> float:
+    from torch.utils.data import DataLoader, TensorDataset
+
+    model = make_model(device)
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    loss_fn = nn.CrossEntropyLoss()
+    loader = DataLoader(TensorDataset(x, y), batch_size=BATCH, shuffle=True)
+    sync(device)
+    t0 = time.perf_counter()
+    for xb, yb in loader:
+        loss = loss_fn(model(xb), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    sync(device)
+    return time.perf_counter() - t0
+
+
+def trainer_loop(x: torch.Tensor, y: torch.Tensor, device: torch.device) -> float:
+    empty = SplitData([x[:0]], [y[:0]], [y[:0]])
+    info = OutputTarget("y", "label", "index", tuple(str(i) for i in range(CLASSES)),
+                        metric="accuracy")
+    data = PreparedData(SplitData([x], [y], [y]), empty, empty, ["x"], [info], "random")
+    events = []
+    trainer = Trainer(make_model(device), data,
+                      {"epochs": 1, "batch_size": BATCH, "optimizer": "sgd", "lr": LR,
+                       "device": str(device)},
+                      inputs=["x"], outputs=[OutputSpec("y", "cross_entropy", metric="accuracy")])
+    sync(device)
+    t0 = time.perf_counter()
+    result = trainer.run(events.append)
+    sync(device)
+    elapsed = time.perf_counter() - t0
+    assert result.reason == "completed", result
+    assert sum(type(e).__name__ == "BatchEnd" for e in events) >= len(x) // BATCH // 10
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(N, FEATURES, generator=gen).to(device)
+    y = torch.randint(0, CLASSES, (N,), generator=gen).to(device)
+    runs = {"raw loop": raw_loop, "DataLoader": dataloader_loop, "Trainer": trainer_loop}
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    trainer_loop(x[:2048], y[:2048], device)  # warm-up (first-call costs)
+    raw_loop(x, y, device)
+    for _ in range(args.repeats):  # interleaved, so drift affects all alike
+        for name, fn in runs.items():
+            times[name].append(fn(x, y, device))
+    print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
+          f"{args.repeats} interleaved repeats, one epoch = {N // BATCH + 1} steps")
+    raw = statistics.median(times["raw loop"])
+    for name, values in times.items():
+        med = statistics.median(values)
+        print(f"{name:>11}: median {med:.3f} s/epoch  (min {min(values):.3f}, "
+              f"max {max(values):.3f})  ratio to raw {med / raw:.3f}")
+    for name in ("lightning", "keras"):
+        try:
+            __import__(name)
+            print(f"{name} is installed but not measured by this script")
+        except ImportError:
+            pass
+
+
+if __name__ == "__main__":
+    main()
