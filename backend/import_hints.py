@@ -5,7 +5,7 @@ NetCanvas records those in plain sight, and this module reads them back:
 
 - the class docstring lists inputs (shape, int64 token ids) and outputs (name, loss, and the
   final activation left out of ``forward`` because the loss takes logits);
-- ``forward`` marks a stripped activation *layer* with ``a = b  # logits: softmax is applied…``
+- ``forward`` marks a stripped activation *layer* with ``probs = scores  # logits…``
   and ends with ``return a, b`` (the returned variable names);
 - ``predict`` applies the stripped activations (and their ``dim``);
 - ``reset_parameters`` holds the ``nn.init`` calls of non-default initializers.
@@ -25,9 +25,10 @@ from typing import Any
 
 _INPUT = re.compile(r"^\s*(\w+): \(N((?:, \d+)*)\)(, int64 token ids)?\s*$")
 _OUTPUT = re.compile(r"^\s*(\w+): \(N(?:, \d+)*\), loss (\w+)"
-                     r"(?:, weight ([0-9.eE+-]+))?(?:, metric (\w+))?"
-                     r"(?: \(logits; predict\(\) applies (\w+)\))?\s*$")
-_PASSTHROUGH = re.compile(r"^\s*(\w+) = (\w+)\s*# logits: (\w+) is applied")
+                     r"(?:, weight ([0-9.eE+-]+))?(?:, metric (\w+))?(.*)$")
+_APPLIES = re.compile(r"\bapplies (softmax|log_softmax|sigmoid)\b")
+#: ``probs = scores  # logits…``: an activation layer whose activation the loss applies.
+_PASSTHROUGH = re.compile(r"^\s*(\w+) = (\w+)\s*#.*\blogits\b")
 _WEIGHT_INITS = {"uniform_": "uniform", "normal_": "normal", "xavier_uniform_": "xavier_uniform",
                  "xavier_normal_": "xavier_normal", "kaiming_uniform_": "kaiming_uniform",
                  "kaiming_normal_": "kaiming_normal", "zeros_": "zeros", "ones_": "ones"}
@@ -58,8 +59,8 @@ class SourceHints:
     outputs: list[OutputHint] = field(default_factory=list)
     returned: list[str | None] = field(default_factory=list)
     """Variable names in ``forward``'s final return, in order (None for an expression)."""
-    passthrough: dict[str, tuple[str, str]] = field(default_factory=dict)
-    """Variable → (its source variable, stripped activation) for ``a = b  # logits: …``."""
+    passthrough: dict[str, str] = field(default_factory=dict)
+    """Variable → the variable it renames, for ``a = b  # logits…`` lines."""
     initializers: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Attribute name → Dense/Conv initializer params from ``reset_parameters``."""
 
@@ -67,13 +68,15 @@ class SourceHints:
 def read_hints(cls: type) -> SourceHints:
     """The hints in ``cls``'s docstring and methods (best-effort, never raises)."""
     hints = SourceHints()
+    if cls.__module__.split(".")[0] == "torch":
+        return hints  # nn.Sequential & co.: their source says nothing about this model
     _read_docstring(cls.__doc__ or "", hints)
     forward = _source(getattr(cls, "forward", None))
     if forward is not None:
         for line in forward.splitlines():
             m = _PASSTHROUGH.match(line)
             if m:
-                hints.passthrough[m.group(1)] = (m.group(2), m.group(3))
+                hints.passthrough[m.group(1)] = m.group(2)
         hints.returned = _returned_names(forward)
     predict = _source(getattr(cls, "predict", None))
     if predict is not None and hints.outputs:
@@ -103,8 +106,9 @@ def _read_docstring(doc: str, hints: SourceHints) -> None:
                 hints.int64_inputs.add(m.group(1))
         elif section == "Outputs:" and (m := _OUTPUT.match(line)):
             weight = float(m.group(3)) if m.group(3) else None
+            applies = _APPLIES.search(m.group(5))
             hints.outputs.append(OutputHint(m.group(1), m.group(2), weight, m.group(4),
-                                            m.group(5)))
+                                            applies.group(1) if applies else None))
 
 
 def _source(func: Any) -> str | None:

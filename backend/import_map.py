@@ -291,6 +291,8 @@ def op_name(node: fx.Node, root: nn.Module | None = None) -> str:
     if node.op == "get_attr":
         return f"parameter/buffer self.{node.target}"
     target = node.target
+    if target is getattr and len(node.args) > 1:
+        return f"attribute Tensor.{node.args[1]}"
     public = _public_names().get(id(target))
     if public:
         return public
