@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("backend.cli_check", "print a design's summary and errors (exit 1 if invalid)"),
     "export": ("backend.cli_export", "export a design as .py, safetensors, ONNX or TorchScript"),
     "train": ("backend.cli_train", "train a design headless (torchrun for several processes)"),
+    "import": ("backend.cli_import", "import a PyTorch nn.Module as a design"),
 }
 
 
