@@ -148,9 +148,13 @@ class Walk:
         placeholders = 0
         for node in self.gm.graph.nodes:
             if node.op == "placeholder":
-                self.add("Input", {"shape": self.shape(node)[1:] or (1,),
-                                   "dtype": self.dtypes[placeholders]}, [], node)
                 placeholders += 1
+                try:
+                    self.add("Input", {"shape": self.shape(node)[1:] or (1,),
+                                       "dtype": self.dtypes[placeholders - 1]}, [], node)
+                except Unsupported as exc:
+                    self.failed.add(node)
+                    self.unsupported.append(f"input {node.target}: {exc}")
                 continue
             if node.op == "output":
                 self._output(node)
