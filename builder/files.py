@@ -134,8 +134,10 @@ class ProjectFiles(QObject):
         self.message.emit(f"Saved {path}")
         return True
 
-    def export(self, fmt: str, path: str | Path | None = None) -> bool:
-        """Export the design through the backend (code, weights, ONNX, TorchScript)."""
+    def export(self, fmt: str, path: str | Path | None = None,
+               weights_path: str | None = None) -> bool:
+        """Export the design through the backend (code, weights, ONNX, TorchScript); with
+        ``weights_path`` (the trained weights) the model is exported with them."""
         text, suffix, file_filter = EXPORTS[fmt]
         if path is None:
             base = (self.path.parent if self.path else Path(self.settings.last_folder()
@@ -151,7 +153,7 @@ class ProjectFiles(QObject):
             self.dialogs.error("Export unavailable", f"The exporter cannot be loaded: {exc}")
             return False
         try:
-            export(self.controller.doc, fmt, str(path))
+            export(self.controller.doc, fmt, str(path), weights_path=weights_path)
         except GraphError as exc:
             self.dialogs.error("Cannot export", f"Fix the design first: {exc.message}")
             return False

@@ -109,11 +109,33 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.addTab(self.code_view, "Code")
         self.bottom_tabs.addTab(self.problems, "Problems")
         self.bottom_tabs.addTab(self.log_view, "Log")
+        self._build_training()
         self.bottom_dock = self._dock("Model", "bottomDock", self.bottom_tabs,
                                       Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [200, 290],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.bottom_dock], [230], Qt.Orientation.Vertical)
+
+    def _build_training(self) -> None:
+        from builder.training import TrainingPanel  # imports pyqtgraph, not torch
+
+        self.training = TrainingPanel(
+            self.controller, self.dialogs, self.log_view.log,
+            lambda: self.files.path.parent if self.files.path else None, self)
+        self.training.attach_files(self.files)
+        self.add_panel(self.training, "Training")
+
+    def show_training(self) -> None:
+        """Raise the training tab (and the bottom dock)."""
+        self.bottom_dock.show()
+        self.bottom_tabs.setCurrentWidget(self.training)
+        if self.bottom_dock.height() < self.height() * 0.45:  # the dashboards need room
+            self.resizeDocks([self.bottom_dock], [int(self.height() * 0.55)],
+                             Qt.Orientation.Vertical)
+
+    def run_training(self) -> bool:
+        self.show_training()
+        return self.training.start_run()
 
     def add_panel(self, widget: QWidget, title: str) -> int:
         """Add a tab to the bottom panel (e.g. the training panel); returns its index."""
@@ -169,7 +191,15 @@ class MainWindow(QMainWindow):
         self.act_params = self._action("Show &Parameter Counts", self._toggle_params,
                                        "Ctrl+Shift+P", checkable=True)
         self.act_params.setChecked(self.scene.show_params)
-        self.act_exports = {fmt: self._action(text, lambda _=False, f=fmt: self.files.export(f))
+        self.act_run = self._action("&Run Training", self.run_training, "Ctrl+R",
+                                    tip="Train the design in the background")
+        self.act_stop = self._action("&Stop Training", lambda: self.training.stop_run(),
+                                     "Ctrl+Shift+R")
+        self.training.runningChanged.connect(
+            lambda on: (self.act_run.setEnabled(not on), self.act_stop.setEnabled(on)))
+        self.act_stop.setEnabled(False)
+        self.act_exports = {fmt: self._action(text, lambda _=False, f=fmt: self.files.export(
+            f, weights_path=self.training.weights_file()))
                             for fmt, (text, _suffix, _filter) in EXPORTS.items()}
         self.theme_group = QActionGroup(self)
         self.act_themes = {}
@@ -203,6 +233,8 @@ class MainWindow(QMainWindow):
         view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_zoom_reset, self.act_fit])
         view.addSeparator()
         view.addActions([self.act_snap, self.act_params])
+        train_menu = bar.addMenu("&Train")
+        train_menu.addActions([self.act_run, self.act_stop])
         theme_menu = view.addMenu("&Theme")
         theme_menu.addActions(list(self.act_themes.values()))
         view.addSeparator()
@@ -395,6 +427,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
+        self.training.shutdown()  # joins the training thread
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.autosaver.release()

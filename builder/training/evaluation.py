@@ -1,0 +1,402 @@
+"""After training: metrics table, confusion matrix, wrong predictions, predicted vs true, predict.
+
+Shows a backend ``Evaluated`` event (sent after a run) and can evaluate again on demand on any
+split. Model calls here run on the GUI thread after the worker thread was joined; the splits of
+the built-in data are small, and the Predict button runs one sample.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from builder.training.guard import gui_only
+
+#: Most misclassified samples shown as thumbnails.
+MAX_WRONG = 48
+
+
+def split_data(trainer: Any, split: str) -> Any:
+    return {"train": trainer.train_data, "validation": trainer.validation_data,
+            "test": trainer.test_data}[split]
+
+
+def evaluate_split(trainer: Any, split: str) -> Any:
+    """An ``Evaluated`` event for ``split`` of a finished trainer (what the run sends at its
+    end for the test split). Uses the trainer's evaluation pass, on its device."""
+    import torch
+
+    from backend.training import Evaluated
+    from backend.training.metrics import confusion_matrix, predicted_classes
+
+    data = split_data(trainer, split)
+    if not len(data):
+        raise ValueError(f"The {split} split is empty; choose another split or change the "
+                         "split sizes in the data settings.")
+    metrics, outputs, _ = trainer._evaluate(data, keep=True)
+    confusion, predictions, targets = {}, {}, {}
+    for i, info in enumerate(trainer.prepared.outputs):
+        pred = outputs[i]
+        labels = data.labels[i]
+        if labels is not None and info.num_classes:
+            labels = labels.cpu()
+            classes = predicted_classes(pred, info)
+            confusion[info.output] = confusion_matrix(labels, classes, info.num_classes)
+            predictions[info.output] = classes
+            targets[info.output] = labels
+        elif data.targets[i] is not None:
+            predictions[info.output] = pred * info.scale + info.offset
+            targets[info.output] = data.targets[i].cpu().to(torch.float32) * info.scale + \
+                info.offset
+    return Evaluated(split, metrics, confusion, predictions, targets)
+
+
+def predict_sample(trainer: Any, split: str, index: int) -> dict[str, str]:
+    """The model's prediction and the true value for one sample, as text per output."""
+    import torch
+
+    from backend.training.metrics import predicted_classes
+
+    data = split_data(trainer, split)
+    if not 0 <= index < len(data):
+        raise IndexError(f"Sample {index} does not exist: the {split} split has {len(data)} "
+                         f"samples (0–{len(data) - 1}).")
+    module = trainer.module
+    row = data.rows(slice(index, index + 1)).to(trainer.device)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = module(*row.inputs)
+    finally:
+        module.train(was_training)
+    out = out if isinstance(out, (tuple, list)) else (out,)
+    result = {}
+    for i, info in enumerate(trainer.prepared.outputs):
+        transform = trainer._transforms[i]
+        pred = out[i] if transform is None else transform(out[i])
+        pred = pred.float().cpu()
+        if info.num_classes:
+            cls = int(predicted_classes(pred, info)[0].reshape(-1)[0])
+            names = info.classes or ("0", "1")
+            text = f"predicted {names[cls]}"
+            if info.classes and pred.shape[-1] == len(info.classes):
+                probs = torch.softmax(pred.reshape(-1, pred.shape[-1])[0], 0)
+                text += f" ({float(probs[cls]):.0%})"
+            label = row.labels[i]
+            if label is not None:
+                text += f", true {names[int(label.reshape(-1)[0])]}"
+        else:
+            value = pred.reshape(-1)[:4] * info.scale + info.offset
+            text = "predicted " + ", ".join(f"{float(v):.4g}" for v in value)
+            if row.targets[i] is not None:
+                true = row.targets[i].float().cpu().reshape(-1)[:4] * info.scale + info.offset
+                text += ", true " + ", ".join(f"{float(v):.4g}" for v in true)
+        result[info.output] = text
+    return result
+
+
+def image_of(sample: np.ndarray, size: int = 56) -> QPixmap:
+    """A grey (or RGB) thumbnail of one image sample (C,H,W), (H,W) or (H,W,C)."""
+    a = np.asarray(sample, dtype=np.float32)
+    if a.ndim == 3 and a.shape[0] in (1, 3):
+        a = np.moveaxis(a, 0, -1)
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    lo, hi = float(a.min()), float(a.max())
+    a = ((a - lo) / (hi - lo if hi > lo else 1.0) * 255).astype(np.uint8)
+    a = np.ascontiguousarray(a)
+    if a.ndim == 2:
+        img = QImage(a.data, a.shape[1], a.shape[0], a.strides[0], QImage.Format.Format_Grayscale8)
+    else:
+        img = QImage(a.data, a.shape[1], a.shape[0], a.strides[0], QImage.Format.Format_RGB888)
+    return QPixmap.fromImage(img.copy()).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                                               Qt.TransformationMode.FastTransformation)
+
+
+def is_image_data(x: Any) -> bool:
+    """Samples that look like images: (N,H,W) or (N,C,H,W) with C in 1 or 3."""
+    shape = tuple(getattr(x, "shape", ()))
+    return (len(shape) == 3 and min(shape[1:]) >= 4) or (
+        len(shape) == 4 and shape[1] in (1, 3) and min(shape[2:]) >= 4)
+
+
+class ConfusionView(pg.PlotWidget):
+    """A confusion matrix as a heat map with the count written in each cell."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setBackground(None)
+        self.image = pg.ImageItem()
+        self.image.setColorMap(pg.colormap.get("CET-L12"))  # white → blue
+        self.addItem(self.image)
+        self.getPlotItem().invertY(True)
+        self.setAspectLocked(True)
+        self.setLabel("left", "true class")
+        self.setLabel("bottom", "predicted class")
+        self.texts: list[pg.TextItem] = []
+        self.matrix = np.zeros((0, 0), dtype=np.int64)
+
+    def show_matrix(self, matrix: list[list[int]], classes: tuple[str, ...] | None) -> None:
+        for t in self.texts:
+            self.removeItem(t)
+        self.texts = []
+        m = np.asarray(matrix, dtype=np.int64)
+        self.matrix = m
+        k = len(m)
+        norm = m / np.maximum(m.sum(1, keepdims=True), 1)
+        self.image.setImage(norm.T, levels=(0.0, 1.0))  # ImageItem is column-major: (x, y)
+        self.image.setRect(0, 0, k, k)
+        names = list(classes or [str(i) for i in range(k)])[:k]
+        ticks = [[(i + 0.5, names[i]) for i in range(k)]]
+        self.getAxis("bottom").setTicks(ticks)
+        self.getAxis("left").setTicks(ticks)
+        font_px = 10 if k <= 10 else 7
+        for r in range(k):
+            for c in range(k):
+                if m[r, c] == 0 and k > 10:
+                    continue
+                color = "#ffffff" if norm[r, c] > 0.55 else "#202020"
+                t = pg.TextItem(str(int(m[r, c])), color=color, anchor=(0.5, 0.5))
+                f = t.textItem.font()
+                f.setPixelSize(font_px)
+                t.setFont(f)
+                t.setPos(c + 0.5, r + 0.5)
+                self.addItem(t)
+                self.texts.append(t)
+        self.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+
+
+class EvaluationView(QWidget):
+    """The evaluation tab: pick an output and a split; see metrics, errors, predictions."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.trainer: Any = None
+        self.evaluated: Any = None
+        self.output_box = QComboBox()
+        self.output_box.currentTextChanged.connect(self._output_changed)
+        self.split_box = QComboBox()
+        self.split_box.addItems(["test", "validation", "train"])
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.setToolTip("Evaluate the trained model on the chosen split.")
+        self.evaluate_button.clicked.connect(self.evaluate_now)
+        self.status = QLabel("Train the design to see its evaluation here.")
+        self.status.setObjectName("muted")
+        self.status.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Output"))
+        top.addWidget(self.output_box)
+        top.addWidget(QLabel("Split"))
+        top.addWidget(self.split_box)
+        top.addWidget(self.evaluate_button)
+        top.addWidget(self.status, 1)
+
+        self.metrics = QTableWidget(0, 3)
+        self.metrics.setHorizontalHeaderLabels(["output", "metric", "value"])
+        self.metrics.verticalHeader().hide()
+        self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.metrics.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.sample_box = QSpinBox()
+        self.sample_box.setRange(0, 0)
+        self.predict_button = QPushButton("Predict")
+        self.predict_button.clicked.connect(self.predict_now)
+        self.prediction = QLabel("")
+        self.prediction.setWordWrap(True)
+        self.prediction.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.sample_image = QLabel()
+        predict = QGroupBox("Predict one sample")
+        grid = QGridLayout(predict)
+        grid.addWidget(QLabel("Sample #"), 0, 0)
+        grid.addWidget(self.sample_box, 0, 1)
+        grid.addWidget(self.predict_button, 0, 2)
+        grid.addWidget(self.sample_image, 1, 0)
+        grid.addWidget(self.prediction, 1, 1, 1, 2)
+        left = QVBoxLayout()
+        left.addWidget(self.metrics, 1)
+        left.addWidget(predict)
+
+        self.confusion = ConfusionView()
+        self.scatter = pg.PlotWidget()
+        self.scatter.setBackground(None)
+        self.scatter.setLabel("bottom", "true value")
+        self.scatter.setLabel("left", "predicted value")
+        self.scatter.showGrid(x=True, y=True, alpha=0.25)
+        self.scatter_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(31, 119, 180,
+                                                                                   150))
+        self.diagonal = pg.PlotDataItem(pen=pg.mkPen("#d62728", width=1.5,
+                                                     style=Qt.PenStyle.DashLine))
+        self.scatter.addItem(self.scatter_points)
+        self.scatter.addItem(self.diagonal)
+        self.chart = QStackedWidget()
+        self.chart.addWidget(self.confusion)
+        self.chart.addWidget(self.scatter)
+        self.wrong = QListWidget()
+        self.wrong.setViewMode(QListView.ViewMode.IconMode)
+        self.wrong.setIconSize(QSize(48, 48))
+        self.wrong.setGridSize(QSize(78, 80))
+        self.wrong.setResizeMode(QListView.ResizeMode.Adjust)
+        self.wrong.setMovement(QListView.Movement.Static)
+        self.wrong.itemActivated.connect(self._wrong_activated)
+        self.wrong_box = QGroupBox("Wrong predictions (true → predicted)")
+        QVBoxLayout(self.wrong_box).addWidget(self.wrong)
+
+        body = QHBoxLayout()
+        body.addLayout(left, 3)
+        body.addWidget(self.chart, 4)
+        body.addWidget(self.wrong_box, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addLayout(body, 1)
+        self._set_enabled(False)
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.evaluate_button, self.predict_button, self.sample_box):
+            w.setEnabled(on)
+
+    # --- input -------------------------------------------------------------------------------
+    @gui_only
+    def set_trainer(self, trainer: Any) -> None:
+        """The trainer of the last run (its model answers Evaluate and Predict)."""
+        self.trainer = trainer
+        self._set_enabled(trainer is not None and trainer.module is not None)
+        if trainer is not None and trainer.prepared is not None:
+            self.output_box.blockSignals(True)
+            self.output_box.clear()
+            self.output_box.addItems(trainer.prepared.output_names)
+            self.output_box.blockSignals(False)
+
+    @gui_only
+    def show_evaluation(self, evaluated: Any) -> None:
+        """Show an ``Evaluated`` event: metrics for all outputs, charts for the chosen one."""
+        self.evaluated = evaluated
+        self.split_box.setCurrentText(evaluated.split)
+        names = list(evaluated.metrics)
+        if self.output_box.count() == 0:
+            self.output_box.addItems(names)
+        rows = [(o, k, v) for o, values in evaluated.metrics.items() for k, v in values.items()]
+        self.metrics.setRowCount(len(rows))
+        for r, (o, k, v) in enumerate(rows):
+            for c, text in enumerate((o, k, f"{v:.4g}" if math.isfinite(v) else "—")):
+                self.metrics.setItem(r, c, QTableWidgetItem(text))
+        data = split_data(self.trainer, evaluated.split) if self.trainer is not None else None
+        self.sample_box.setRange(0, max(0, (len(data) if data is not None else 1) - 1))
+        self.status.setText(f"Evaluated on the {evaluated.split} split.")
+        self._output_changed(self.output_box.currentText())
+
+    @Slot(str)
+    @gui_only
+    def _output_changed(self, output: str) -> None:
+        ev = self.evaluated
+        if ev is None or not output:
+            return
+        self.wrong.clear()
+        info = self._info(output)
+        if output in ev.confusion:
+            self.chart.setCurrentWidget(self.confusion)
+            self.confusion.show_matrix(ev.confusion[output], info.classes if info else None)
+            self._fill_wrong(output, info)
+            self.wrong_box.setVisible(True)
+        elif output in ev.predictions:
+            self.chart.setCurrentWidget(self.scatter)
+            pred = ev.predictions[output].reshape(-1).numpy()
+            true = ev.targets[output].reshape(-1).numpy()
+            n = min(len(pred), len(true))
+            self.scatter_points.setData(true[:n], pred[:n])
+            lo, hi = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
+            self.diagonal.setData([lo, hi], [lo, hi])
+            self.wrong_box.setVisible(False)
+
+    def _info(self, output: str) -> Any:
+        if self.trainer is None or self.trainer.prepared is None:
+            return None
+        return next((o for o in self.trainer.prepared.outputs if o.output == output), None)
+
+    def _fill_wrong(self, output: str, info: Any) -> None:
+        ev = self.evaluated
+        pred = ev.predictions[output].reshape(len(ev.predictions[output]), -1)[:, 0]
+        true = ev.targets[output].reshape(len(ev.targets[output]), -1)[:, 0]
+        wrong = np.nonzero((pred != true).numpy())[0]
+        names = (info.classes if info is not None and info.classes else None)
+        data = split_data(self.trainer, ev.split) if self.trainer is not None else None
+        x = data.inputs[0] if data is not None and data.inputs else None
+        images = x is not None and is_image_data(x)
+        self.wrong_box.setTitle(f"Wrong predictions: {len(wrong)} of {len(pred)} "
+                                "(true → predicted)")
+        for i in wrong[:MAX_WRONG]:
+            t, p = int(true[i]), int(pred[i])
+            text = f"{names[t] if names else t} → {names[p] if names else p}"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, int(i))
+            item.setToolTip(f"sample #{int(i)} of the {ev.split} split")
+            if images:
+                item.setIcon(QIcon(image_of(x[int(i)].cpu().numpy())))
+            self.wrong.addItem(item)
+
+    # --- actions -----------------------------------------------------------------------------
+    @Slot()
+    @gui_only
+    def evaluate_now(self) -> None:
+        """Evaluate the trained model on the chosen split (on demand)."""
+        if self.trainer is None:
+            self.status.setText("Train the design first.")
+            return
+        try:
+            ev = evaluate_split(self.trainer, self.split_box.currentText())
+        except (ValueError, RuntimeError) as exc:
+            self.status.setText(str(exc))
+            return
+        self.show_evaluation(ev)
+
+    @Slot(QListWidgetItem)
+    @gui_only
+    def _wrong_activated(self, item: QListWidgetItem) -> None:
+        self.sample_box.setValue(int(item.data(Qt.ItemDataRole.UserRole)))
+        self.predict_now()
+
+    @Slot()
+    @gui_only
+    def predict_now(self) -> dict[str, str]:
+        """Predict the chosen sample of the chosen split and show it (with its image)."""
+        if self.trainer is None:
+            return {}
+        split = self.evaluated.split if self.evaluated is not None else \
+            self.split_box.currentText()
+        index = self.sample_box.value()
+        try:
+            result = predict_sample(self.trainer, split, index)
+        except (IndexError, RuntimeError) as exc:
+            self.prediction.setText(str(exc))
+            return {}
+        self.prediction.setText("\n".join(f"{o}: {t}" if len(result) > 1 else t
+                                          for o, t in result.items()))
+        x = split_data(self.trainer, split).inputs[0]
+        if is_image_data(x):
+            self.sample_image.setPixmap(image_of(x[index].cpu().numpy(), 64))
+        else:
+            self.sample_image.clear()
+        return result

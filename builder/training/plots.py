@@ -1,0 +1,287 @@
+"""Live training dashboards (pyqtgraph): batch loss, epoch loss and metric per output, lr.
+
+Curves are created once per run and then only fed with ``setData`` from a GUI-thread QTimer
+(≤ 30 Hz) when the run has new points; clip-to-view and peak downsampling keep a million-point
+curve cheap. Earlier runs can be overlaid for comparison.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from builder.training.guard import gui_only
+from builder.training.history import RunRecord
+
+#: Redraw rate of the live curves (the worker delivers batch events at the same rate).
+REDRAW_HZ = 30
+#: One colour per output (train solid, validation dashed); earlier runs are drawn grey.
+OUTPUT_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
+OVERLAY_COLORS = ("#7f7f7f", "#bcbd22", "#e377c2", "#8c564b", "#17becf")
+
+
+def _pen(color: str, width: float = 1.5, alpha: int = 255, dashed: bool = False) -> Any:
+    c = QColor(color)
+    c.setAlpha(alpha)
+    pen = pg.mkPen(c, width=width)
+    if dashed:
+        pen.setStyle(Qt.PenStyle.DashLine)
+    return pen
+
+
+def _fast(plot: pg.PlotItem) -> None:
+    plot.setClipToView(True)
+    plot.setDownsampling(auto=True, mode="peak")
+    plot.showGrid(x=True, y=True, alpha=0.25)
+
+
+class TrainingPlots(QWidget):
+    """Four plots for the current run, a crosshair read-out, exports and the run history."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runs: list[RunRecord] = []
+        self.current: RunRecord | None = None
+        self._curves: dict[str, dict[str, pg.PlotDataItem]] = {}
+        self._overlays: dict[int, list[pg.PlotDataItem]] = {}
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(None)
+        self.batch_plot = self._plot(0, 0, "Loss per batch", "step")
+        self.epoch_plot = self._plot(0, 1, "Loss per epoch (— train, ‐‐ validation)", "epoch")
+        self.metric_plot = self._plot(1, 0, "Metric per epoch", "epoch")
+        self.lr_plot = self._plot(1, 1, "Learning rate", "epoch")
+        self.lr_curve = self.lr_plot.plot(pen=_pen("#444444", 2), symbol="o", symbolSize=4,
+                                          name="lr")
+        self._crosshairs = {}
+        for plot in self.plots():
+            line = pg.InfiniteLine(angle=90, movable=False, pen=_pen("#888888", 1, 150))
+            plot.addItem(line, ignoreBounds=True)
+            line.hide()
+            self._crosshairs[plot] = line
+        self.readout = QLabel("Move the mouse over a plot to read its values.")
+        self.readout.setObjectName("muted")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._mouse = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30,
+                                     slot=self._mouse_moved)
+        self.run_list = QListWidget()
+        self.run_list.setToolTip("Runs of this session: check one to overlay its epoch curves.")
+        self.run_list.itemChanged.connect(self._run_checked)
+        self.png_button = QPushButton("Export PNG…")
+        self.csv_button = QPushButton("Export CSV…")
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(QLabel("Runs (check to overlay)"))
+        side_layout.addWidget(self.run_list, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.png_button)
+        buttons.addWidget(self.csv_button)
+        side_layout.addLayout(buttons)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.graphics, 1)
+        left_layout.addWidget(self.readout)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 5)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([800, 190])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self.timer = QTimer(self)
+        self.timer.setInterval(int(1000 / REDRAW_HZ))
+        self.timer.timeout.connect(self.refresh)
+        self.redraws = 0  # how many times curves were fed (tests, benchmark)
+
+    def _plot(self, row: int, col: int, title: str, xlabel: str) -> pg.PlotItem:
+        plot = self.graphics.addPlot(row=row, col=col, title=title)
+        plot.setLabel("bottom", xlabel)
+        plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        _fast(plot)
+        return plot
+
+    def plots(self) -> list[pg.PlotItem]:
+        return [self.batch_plot, self.epoch_plot, self.metric_plot, self.lr_plot]
+
+    # --- runs ------------------------------------------------------------------------------
+    @gui_only
+    def begin_run(self, run: RunRecord, outputs: list[str]) -> None:
+        """Show ``run`` live: clear the current curves and create one set per output."""
+        self.current = run
+        if run not in self.runs:
+            self.runs.append(run)
+            item = QListWidgetItem(run.title)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            item.setData(Qt.ItemDataRole.UserRole, run.number)
+            item.setToolTip(run.settings_text())
+            self.run_list.blockSignals(True)
+            self.run_list.addItem(item)
+            self.run_list.blockSignals(False)
+        for curves in self._curves.values():
+            for curve in curves.values():
+                curve.getViewBox().removeItem(curve) if curve.getViewBox() else None
+        for plot in (self.batch_plot, self.epoch_plot, self.metric_plot):
+            if plot.legend is not None:
+                plot.legend.clear()
+        self._curves = {}
+        for i, name in enumerate(outputs):
+            color = OUTPUT_COLORS[i % len(OUTPUT_COLORS)]
+            self._curves[name] = {
+                "raw": self.batch_plot.plot(pen=_pen(color, 1, 70), skipFiniteCheck=True),
+                "smooth": self.batch_plot.plot(pen=_pen(color, 2.5), skipFiniteCheck=True,
+                                               name=name),
+                "train": self.epoch_plot.plot(pen=_pen(color, 2), name=f"{name} train",
+                                              connect="finite"),
+                "val": self.epoch_plot.plot(pen=_pen(color, 2, dashed=True),
+                                            name=f"{name} validation", connect="finite"),
+                "train_m": self.metric_plot.plot(pen=_pen(color, 2), name=f"{name} train",
+                                                 connect="finite"),
+                "val_m": self.metric_plot.plot(pen=_pen(color, 2, dashed=True),
+                                               name=f"{name} validation", connect="finite"),
+            }
+        self.lr_curve.setData([], [])
+        run.dirty = True
+        self.timer.start()
+
+    @gui_only
+    def end_run(self) -> None:
+        """Draw the last points and stop the redraw timer (the curves stay)."""
+        self.refresh()
+        self.timer.stop()
+        if self.current is not None:
+            self._update_item(self.current)
+
+    def _update_item(self, run: RunRecord) -> None:
+        for i in range(self.run_list.count()):
+            item = self.run_list.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == run.number:
+                self.run_list.blockSignals(True)
+                item.setText(f"{run.title} — {run.status}")
+                self.run_list.blockSignals(False)
+
+    @Slot()
+    @gui_only
+    def refresh(self) -> None:
+        """Feed new points to the curves (the timer calls it; no-op without new points)."""
+        run = self.current
+        if run is None or not run.dirty:
+            return
+        run.dirty = False
+        self.redraws += 1
+        for name, curves in self._curves.items():
+            data = run.outputs.get(name)
+            if data is None:
+                continue
+            steps = data.steps.view()
+            curves["raw"].setData(steps, data.batch_loss.view())
+            curves["smooth"].setData(steps, data.smooth_loss.view())
+            epochs = data.epochs.view()
+            curves["train"].setData(epochs, data.train_loss.view())
+            curves["val"].setData(epochs, data.val_loss.view())
+            curves["train_m"].setData(epochs, data.train_metric.view())
+            curves["val_m"].setData(epochs, data.val_metric.view())
+            if data.metric:
+                self.metric_plot.setTitle(f"{data.metric} per epoch (— train, ‐‐ validation)")
+        self.lr_curve.setData(run.epochs.view(), run.lr.view())
+
+    def points(self, output: str, curve: str) -> int:
+        """How many points a current-run curve holds (tests)."""
+        item = self._curves.get(output, {}).get(curve)
+        if item is None or item.xData is None:
+            return 0
+        return len(item.xData)
+
+    # --- overlays ----------------------------------------------------------------------------
+    @Slot(QListWidgetItem)
+    @gui_only
+    def _run_checked(self, item: QListWidgetItem) -> None:
+        number = item.data(Qt.ItemDataRole.UserRole)
+        self.set_overlay(number, item.checkState() == Qt.CheckState.Checked)
+
+    def set_overlay(self, number: int, on: bool) -> None:
+        """Overlay (or remove) the epoch curves of run ``number``."""
+        for curve in self._overlays.pop(number, []):
+            vb = curve.getViewBox()
+            if vb is not None:
+                vb.removeItem(curve)
+        run = next((r for r in self.runs if r.number == number), None)
+        if not on or run is None:
+            return
+        color = OVERLAY_COLORS[number % len(OVERLAY_COLORS)]
+        curves = []
+        for data in run.outputs.values():
+            e = data.epochs.view().copy()
+            for plot, series, dashed in (
+                    (self.epoch_plot, data.train_loss, False),
+                    (self.epoch_plot, data.val_loss, True),
+                    (self.metric_plot, data.train_metric, False),
+                    (self.metric_plot, data.val_metric, True)):
+                curve = pg.PlotDataItem(e, series.view().copy(), connect="finite",
+                                        pen=_pen(color, 1.5, 170, dashed))
+                plot.addItem(curve)
+                curves.append(curve)
+        self._overlays[number] = curves
+
+    # --- crosshair ---------------------------------------------------------------------------
+    def _mouse_moved(self, args: tuple) -> None:
+        pos = args[0]
+        for plot in self.plots():
+            line = self._crosshairs[plot]
+            if not plot.sceneBoundingRect().contains(pos):
+                line.hide()
+                continue
+            x = plot.vb.mapSceneToView(pos).x()
+            line.setPos(x)
+            line.show()
+            self.readout.setText(self.values_at(plot, x))
+
+    def values_at(self, plot: pg.PlotItem, x: float) -> str:
+        """The values of ``plot``'s curves nearest to ``x`` (the crosshair read-out)."""
+        parts = []
+        for item in plot.listDataItems():
+            xs, ys = item.xData, item.yData
+            if xs is None or not len(xs):
+                continue
+            i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
+            if i > 0 and abs(xs[i - 1] - x) < abs(xs[i] - x):
+                i -= 1
+            name = item.name() or "earlier run"
+            parts.append(f"{name}: {ys[i]:.4g}")
+            at = xs[i]
+        if not parts:
+            return ""
+        label = plot.getAxis("bottom").labelText or "x"
+        return f"{label} {at:g} — " + " · ".join(parts[:8])
+
+    # --- export ------------------------------------------------------------------------------
+    def export_png(self, path: str | Path) -> Path:
+        """Save the four plots as they are shown."""
+        path = Path(path)
+        if not self.graphics.grab().save(str(path)):
+            raise OSError(f"could not write {path}")
+        return path
+
+    def export_csv(self, path: str | Path) -> Path:
+        """Write the current run's curves (per epoch and per batch) as CSV."""
+        if self.current is None:
+            raise ValueError("No run to export yet: train first.")
+        return self.current.write_csv(path)
