@@ -89,13 +89,14 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = False  # mixed precision on CUDA
     threads: int = 0  # 0 = PyTorch's default
-    report_every: int = 10  # batches between BatchEnd events (and device syncs)
+    report_every: int = 10  # batches between BatchEnd events (and device syncs)…
+    report_seconds: float = 0.05  # …and at least this long between them (0: every interval)
     extra: dict[str, Any] = field(default_factory=dict)
 
     _INTS = {"epochs": (1, 10**7), "batch_size": (0, 10**8), "early_stopping_patience": (0, 10**6),
              "seed": (-(2**63), 2**63 - 1), "threads": (0, 4096), "report_every": (1, 10**9)}
     _FLOATS = {"lr": (0.0, 1e3), "momentum": (0.0, 1.0), "weight_decay": (0.0, 1e3),
-               "clip_grad_norm": (0.0, 1e9)}
+               "clip_grad_norm": (0.0, 1e9), "report_seconds": (0.0, 3600.0)}
     _BOOLS = ("nesterov", "restore_best_weights", "amp")
 
     @classmethod

@@ -295,7 +295,8 @@ class Trainer:
         n_out = len(self._outputs)
         single = n_out == 1 and weights[0] == 1.0
         step_check = self.device.type == "cpu" and not self.dist.enabled
-        report_every = cfg.report_every
+        report_every, report_seconds = cfg.report_every, cfg.report_seconds
+        last_report = time.perf_counter()
         clip = cfg.clip_grad_norm
         augment = data.augment
         lr_varies = cfg.schedule.kind != "constant" or cfg.schedule.warmup_epochs > 0
@@ -388,7 +389,9 @@ class Trainer:
                             # index targets are the labels: no second gather
                             lab = target if lab is train.targets[i] else lab[idx].to(self.device)
                         meter.update(i, loss, pred.detach(), target, lab)
-                if self._step % report_every == 0 or self._batch == self._steps:
+                if (self._step % report_every == 0 and time.perf_counter() - last_report
+                        >= report_seconds) or self._batch == self._steps:
+                    last_report = time.perf_counter()
                     sums = meter.snapshot()  # the one sync of this interval
                     if not all(math.isfinite(r[0]) for r in sums):
                         if snapshot is not None:

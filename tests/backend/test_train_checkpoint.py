@@ -19,7 +19,7 @@ from backend.training import (
 
 IRIS = DataConfig.from_dict({"dataset": "iris", "validation_split": 0.2, "seed": 1})
 CONFIG = {"epochs": 3, "batch_size": 16, "optimizer": "sgd", "lr": 0.1, "momentum": 0.9,
-          "report_every": 1, "seed": 5, "schedule": "cosine"}
+          "report_every": 1, "report_seconds": 0, "seed": 5, "schedule": "cosine"}
 
 
 def _trainer():

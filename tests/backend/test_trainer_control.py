@@ -25,7 +25,8 @@ IRIS = DataConfig.from_dict({"dataset": "iris", "validation_split": 0.2})
 
 def _iris_trainer(module=None, **training):
     module = module or nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
-    config = {"epochs": 5, "batch_size": 10, "optimizer": "sgd", "lr": 0.1, "report_every": 1}
+    config = {"epochs": 5, "batch_size": 10, "optimizer": "sgd", "lr": 0.1, "report_every": 1,
+              "report_seconds": 0}
     config.update(training)
     return Trainer(module, IRIS, config, inputs=["x"],
                    outputs=[_out("y", "cross_entropy")])
