@@ -164,7 +164,12 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
     for o in outputs:
         edge = source_of_output[o]
         shape = format_shape(analysis.nodes[o].output_shapes[0])
-        loss = doc.attr(o, "params")["loss"]
+        params = doc.attr(o, "params")
+        loss = params["loss"]
+        if params["loss_weight"] != 1.0:
+            loss += f", weight {params['loss_weight']!r}"
+        if params["metric"] != "auto":
+            loss += f", metric {params['metric']}"
         act = stripped_by_node.get(edge.src)
         note = f" (logits; predict() applies {act[0]})" if act else ""
         doc_lines.append(f"    {names[o]}: {shape}, loss {loss}{note}")

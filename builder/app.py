@@ -7,6 +7,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from builder.controller import release_clipboard
 from builder.main_window import MainWindow
 from builder.settings import AppSettings
 from builder.theme import apply_theme, icon
@@ -23,4 +24,5 @@ def run_app(path: str | None = None) -> int:
     window = MainWindow(settings=settings)
     window.show()
     QTimer.singleShot(0, lambda: window.startup(path))
+    app.aboutToQuit.connect(release_clipboard)
     return app.exec()

@@ -184,6 +184,23 @@ def _set_clipboard(mime: QMimeData) -> None:
         clipboard.setMimeData(mime)
 
 
+def release_clipboard() -> None:
+    """Drop clipboard data this process created, before the interpreter shuts down.
+
+    Qt's clipboard owns the QMimeData we hand it; if it is still there when Qt's global objects
+    are destroyed at exit, the Python wrapper is deleted after Python has finalised and the process
+    crashes (SIGSEGV in Shiboken::Object::destroy). Clearing it at quit avoids that.
+    """
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is None:
+        return
+    clipboard = QGuiApplication.clipboard()
+    mime = clipboard.mimeData() if clipboard is not None else None
+    if mime is not None and mime.hasFormat(FRAGMENT_MIME):
+        clipboard.clear()
+
+
 def _clipboard_fragment() -> dict[str, Any] | None:
     """Our fragment from the system clipboard, or None (other content or unreadable data)."""
     from PySide6.QtGui import QGuiApplication

@@ -11,7 +11,7 @@ class ResidualCNN(nn.Module):
     Inputs:
         image: (N, 1, 8, 8)
     Outputs:
-        digit: (N, 10), loss cross_entropy (logits; predict() applies softmax)
+        digit: (N, 10), loss cross_entropy, metric accuracy (logits; predict() applies softmax)
     """
 
     def __init__(self):

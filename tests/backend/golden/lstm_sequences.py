@@ -10,7 +10,7 @@ class SequenceLSTM(nn.Module):
     Inputs:
         sequence: (N, 20, 1)
     Outputs:
-        label: (N, 2), loss cross_entropy (logits; predict() applies softmax)
+        label: (N, 2), loss cross_entropy, metric accuracy (logits; predict() applies softmax)
     """
 
     def __init__(self):

@@ -10,7 +10,7 @@ class MnistMLP(nn.Module):
     Inputs:
         image: (N, 28, 28)
     Outputs:
-        digit: (N, 10), loss cross_entropy (logits; predict() applies softmax)
+        digit: (N, 10), loss cross_entropy, metric accuracy (logits; predict() applies softmax)
     """
 
     def __init__(self):

@@ -10,7 +10,7 @@ class TanhOneHot(nn.Module):
     Inputs:
         pixels: (N, 64)
     Outputs:
-        digit: (N, 10), loss mse
+        digit: (N, 10), loss mse, metric accuracy
     """
 
     def __init__(self):

@@ -10,7 +10,7 @@ class PerceptronOR(nn.Module):
     Inputs:
         x: (N, 2)
     Outputs:
-        y: (N, 1), loss mse
+        y: (N, 1), loss mse, metric accuracy
     """
 
     def __init__(self):

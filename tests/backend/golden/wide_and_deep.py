@@ -11,8 +11,8 @@ class WideAndDeep(nn.Module):
         input_a: (N, 5)
         input_b: (N, 6)
     Outputs:
-        main_output: (N, 1), loss mse
-        aux_output: (N, 1), loss mse
+        main_output: (N, 1), loss mse, weight 0.9, metric mae
+        aux_output: (N, 1), loss mse, weight 0.1, metric mae
     """
 
     def __init__(self):
