@@ -303,6 +303,13 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".{os.getpid()}.tmp",
                                dir=folder)
     try:
+        # mkstemp creates 0600 files; give the file the mode it had, or the user's default.
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            mode = 0o666 & ~_umask()
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(blob)
             fh.flush()
@@ -315,6 +322,12 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
             pass
         raise
     _fsync_dir(folder)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -218,3 +218,17 @@ def test_killed_saves_leave_old_or_new_complete_file(tmp_path):
     assert kills == 100
     print(f"kill test: {kills} kills, {mid_save} in the middle of writing the temp file")
     assert mid_save > 0, "no kill landed inside a save: the test would prove nothing"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_saved_files_get_normal_permissions_and_keep_existing_ones(tmp_path):
+    path = tmp_path / "p.json"
+    old = os.umask(0o022)
+    try:
+        project.save(load_example("xor_mlp"), path)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
+    path.chmod(0o600)
+    project.save(load_example("xor_mlp"), path)
+    assert path.stat().st_mode & 0o777 == 0o600
