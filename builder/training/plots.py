@@ -58,7 +58,7 @@ class TrainingPlots(QWidget):
         self.runs: list[RunRecord] = []
         self.current: RunRecord | None = None
         self._curves: dict[str, dict[str, pg.PlotDataItem]] = {}
-        self._overlays: dict[int, list[pg.PlotDataItem]] = {}
+        self._overlays: dict[int, list[tuple[pg.PlotItem, pg.PlotDataItem]]] = {}
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(None)
         self.batch_plot = self._plot(0, 0, "Loss per batch", "step")
@@ -137,8 +137,8 @@ class TrainingPlots(QWidget):
             self.run_list.addItem(item)
             self.run_list.blockSignals(False)
         for curves in self._curves.values():
-            for curve in curves.values():
-                curve.getViewBox().removeItem(curve) if curve.getViewBox() else None
+            for key, curve in curves.items():
+                self._plot_of(key).removeItem(curve)
         for plot in (self.batch_plot, self.epoch_plot, self.metric_plot):
             if plot.legend is not None:
                 plot.legend.clear()
@@ -169,6 +169,10 @@ class TrainingPlots(QWidget):
         self.timer.stop()
         if self.current is not None:
             self._update_item(self.current)
+
+    def _plot_of(self, key: str) -> pg.PlotItem:
+        return {"raw": self.batch_plot, "smooth": self.batch_plot, "train": self.epoch_plot,
+                "val": self.epoch_plot}.get(key, self.metric_plot)
 
     def _update_item(self, run: RunRecord) -> None:
         for i in range(self.run_list.count()):
@@ -219,10 +223,8 @@ class TrainingPlots(QWidget):
 
     def set_overlay(self, number: int, on: bool) -> None:
         """Overlay (or remove) the epoch curves of run ``number``."""
-        for curve in self._overlays.pop(number, []):
-            vb = curve.getViewBox()
-            if vb is not None:
-                vb.removeItem(curve)
+        for plot, curve in self._overlays.pop(number, []):
+            plot.removeItem(curve)
         run = next((r for r in self.runs if r.number == number), None)
         if not on or run is None:
             return
@@ -238,7 +240,7 @@ class TrainingPlots(QWidget):
                 curve = pg.PlotDataItem(e, series.view().copy(), connect="finite",
                                         pen=_pen(color, 1.5, 170, dashed))
                 plot.addItem(curve)
-                curves.append(curve)
+                curves.append((plot, curve))
         self._overlays[number] = curves
 
     # --- crosshair ---------------------------------------------------------------------------

@@ -1,0 +1,248 @@
+"""The training panel: runs in a background thread, live plots, controls, errors, weights.
+
+Every test enables the GUI-thread assertion of the panel's handlers and checks that no handler
+ran off the GUI thread; every run's thread is joined before the test ends.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from builder.training import guard
+from builder.training.panel import weights_path_for
+from graph.edits import SetSection
+
+DONE_MS = 60_000
+
+
+@pytest.fixture(autouse=True)
+def thread_checks():
+    guard.enable_thread_checks(True)
+    guard.violations.clear()
+    yield
+    assert guard.violations == [], f"handlers ran off the GUI thread: {guard.violations}"
+    guard.enable_thread_checks(False)
+
+
+@pytest.fixture
+def trained(window):
+    """The window and a helper that runs an example to the end (joined)."""
+
+    def run(example: str, qtbot, **overrides):
+        assert window.open_example(example)
+        panel = window.training
+        panel.run_overrides = overrides
+        with qtbot.waitSignal(panel.session.runDone, timeout=DONE_MS):
+            assert window.run_training()
+        assert not panel.running()
+        return panel
+
+    yield run
+    window.training.shutdown()
+
+
+def _joined(panel) -> bool:
+    return panel.session.worker is None and panel.session._thread is None
+
+
+@pytest.mark.parametrize("example, overrides", [
+    ("perceptron_or", {"epochs": 30}),
+    ("xor_mlp", {"epochs": 30}),
+    ("wide_and_deep", {"epochs": 2}),
+])
+def test_example_runs_to_the_end_with_points_for_every_output(trained, qtbot, example,
+                                                              overrides):
+    panel = trained(example, qtbot, **overrides)
+    run = panel.run
+    assert run.status == "completed", panel.status.text()
+    names = [panel.controller.doc.attr(n, "name") for n in panel.controller.doc.outputs()]
+    assert set(run.outputs) == set(names)
+    epochs = overrides["epochs"]
+    for name in names:
+        assert panel.plots.points(name, "raw") >= 1
+        assert panel.plots.points(name, "smooth") == panel.plots.points(name, "raw")
+        assert panel.plots.points(name, "train") == epochs
+        assert panel.plots.points(name, "val") == epochs
+    assert len(run.lr) == epochs
+    assert panel.progress.value() == panel.progress.maximum()
+    assert panel.trained_state is not None and _joined(panel)
+    assert "completed" in panel.status.text()
+
+
+def test_multi_output_run_evaluates_on_the_test_split(trained, qtbot):
+    panel = trained("wide_and_deep", qtbot, epochs=2)
+    ev = panel.run.evaluation
+    assert ev is not None and ev.split == "test"
+    assert set(ev.metrics) == {"main_output", "aux_output"}
+    assert panel.evaluation.metrics.rowCount() == sum(len(v) for v in ev.metrics.values())
+    # regression: the predicted-vs-true scatter is shown with one point per test sample
+    assert panel.evaluation.chart.currentWidget() is panel.evaluation.scatter
+    assert len(panel.evaluation.scatter_points.data) == len(ev.targets["main_output"])
+    result = panel.evaluation.predict_now()
+    assert set(result) == {"main_output", "aux_output"} and "true" in result["main_output"]
+
+
+def test_classifier_shows_confusion_matrix_and_wrong_images(trained, qtbot):
+    panel = trained("mlp_digits", qtbot, epochs=1)
+    ev = panel.run.evaluation
+    view = panel.evaluation
+    assert view.chart.currentWidget() is view.confusion
+    assert view.confusion.matrix.shape == (10, 10)
+    assert view.confusion.matrix.sum() == len(ev.targets["digit"])
+    wrong = int((ev.predictions["digit"] != ev.targets["digit"]).sum())
+    assert view.wrong.count() == min(wrong, 48)
+    if view.wrong.count():
+        assert not view.wrong.item(0).icon().isNull()  # digits are images: thumbnails
+    view.split_box.setCurrentText("validation")
+    view.evaluate_now()
+    assert view.evaluated.split == "validation"
+    assert "predicted" in view.predict_now()["digit"]
+
+
+def test_pause_resume_then_stop(window, qtbot):
+    window.open_example("mlp_digits")
+    panel = window.training
+    panel.run_overrides = {"epochs": 50, "batch_size": 1}
+    with qtbot.waitSignal(panel.session.batchesArrived, timeout=DONE_MS):
+        panel.start_run()
+    panel.pause()
+    qtbot.waitUntil(lambda: panel.run.status == "paused", timeout=5000)
+    step = panel.run.step
+    assert panel.pause_button.text() == "Resume"
+    qtbot.wait(150)  # paused: no batch may arrive now
+    assert panel.run.step == step
+    panel.resume()
+    qtbot.waitUntil(lambda: panel.run.status == "running" and panel.run.step > step,
+                    timeout=10_000)
+    with qtbot.waitSignal(panel.session.runDone, timeout=5000):
+        panel.stop_run()
+    assert panel.run.status == "stopped" and _joined(panel)
+
+
+def test_stop_mid_epoch_returns_within_two_seconds(window, qtbot):
+    window.open_example("mlp_digits")
+    panel = window.training
+    panel.run_overrides = {"epochs": 50, "batch_size": 1}
+    with qtbot.waitSignal(panel.session.batchesArrived, timeout=DONE_MS):
+        panel.start_run()
+    assert panel.run.batch < panel.run.steps_per_epoch  # mid-epoch
+    t0 = time.perf_counter()
+    with qtbot.waitSignal(panel.session.runDone, timeout=2000):
+        panel.stop_run()
+    assert time.perf_counter() - t0 < 2.0
+    assert panel.run.status == "stopped" and _joined(panel)
+    assert panel.plots.points("digit", "raw") >= 1  # the curves so far stay
+
+
+def test_closing_the_window_during_training_joins_the_thread(window, qtbot):
+    window.open_example("mlp_digits")
+    panel = window.training
+    panel.run_overrides = {"epochs": 50, "batch_size": 1}
+    with qtbot.waitSignal(panel.session.batchesArrived, timeout=DONE_MS):
+        panel.start_run()
+    thread = panel.session._thread
+    assert thread.isRunning()
+    window.controller.stack.setClean()
+    assert window.close()
+    assert thread.isFinished() and _joined(panel)
+
+
+def test_fifty_start_stop_cycles_no_hang_no_destroyed_thread(window, qtbot, capfd):
+    window.open_example("xor_mlp")
+    panel = window.training
+    panel.run_overrides = {"epochs": 100_000}
+    for _ in range(50):
+        with qtbot.waitSignal(panel.session.runDone, timeout=10_000):
+            assert panel.start_run()
+            panel.stop_run()
+        assert _joined(panel)
+    assert len(panel.runs) == 50
+    assert all(r.status in ("stopped", "completed") for r in panel.runs)
+    err = capfd.readouterr().err
+    assert "QThread: Destroyed" not in err
+
+
+def test_nan_run_shows_the_error_keeps_curves_and_app_works(window, qtbot):
+    window.open_example("wide_and_deep")
+    panel = window.training
+    panel.run_overrides = {"epochs": 3, "lr": 1000.0, "optimizer": "sgd"}
+    with qtbot.waitSignal(panel.session.runDone, timeout=DONE_MS):
+        panel.start_run()
+    assert panel.run.status == "failed"
+    assert "NaN or infinite" in panel.status.text()
+    assert "NaN or infinite" in window.log_view.toPlainText()
+    assert panel.trained_state is None and _joined(panel)
+    assert panel.run_button.isEnabled() and not panel.stop_button.isEnabled()
+    panel.run_overrides = {"epochs": 1}  # the app keeps working: the next run trains
+    with qtbot.waitSignal(panel.session.runDone, timeout=DONE_MS):
+        panel.start_run()
+    assert panel.run.status == "completed"
+
+
+def test_invalid_design_cannot_start_and_says_why(window):
+    panel = window.training
+    assert not panel.start_run()  # the empty design
+    assert "Input" in panel.status.text() and not panel.running()
+
+
+def test_settings_edits_are_undoable_and_mark_the_project_modified(window):
+    window.open_example("mlp_digits")
+    form = window.training.form
+    stack = window.controller.stack
+    assert stack.isClean()
+    form.epochs.setValue(7)
+    assert window.controller.doc.section("training")["epochs"] == 7
+    assert not stack.isClean() and window.files.is_modified()
+    form.optimizer.setCurrentText("adam")
+    form.optimizer.activated.emit(form.optimizer.currentIndex())
+    assert window.controller.doc.section("training")["optimizer"] == "adam"
+    stack.undo()
+    assert window.controller.doc.section("training")["optimizer"] == "sgd"
+    assert form.optimizer.currentText() == "sgd"  # the form follows undo
+    stack.undo()
+    assert window.controller.doc.section("training")["epochs"] == 30
+    assert form.epochs.value() == 30 and stack.isClean()
+    form.val_split.setValue(30)
+    assert window.controller.doc.section("data")["validation_split"] == 0.3
+    row = form.output_rows["digit"]
+    row["weight"].setValue(2.0)
+    node = window.controller.doc.find("digit")
+    assert window.controller.doc.attr(node, "params")["loss_weight"] == 2.0
+    window.controller.push(SetSection("training", {"epochs": 3}))
+    assert form.epochs.value() == 3
+
+
+def test_weights_saved_beside_project_reloaded_and_exported(trained, qtbot, tmp_path, dialogs):
+    panel = trained("xor_mlp", qtbot, epochs=20)
+    window = panel.window()
+    project = tmp_path / "xor.ncproj.json"
+    dialogs.save_answer = str(project)
+    assert window.files.save_as()
+    beside = weights_path_for(project)
+    assert beside.name == "xor.weights.safetensors" and beside.exists()
+    state = {k: v.clone() for k, v in panel.trained_state.items()}
+    # exports use the trained weights
+    out = tmp_path / "export.safetensors"
+    assert window.files.export("safetensors", out, weights_path=panel.weights_file())
+    from safetensors.torch import load_file
+
+    exported = load_file(str(out))
+    assert all((exported[k] == v).all() for k, v in state.items())
+    # reopening the project loads them
+    assert window.files.open(project, ask=False)
+    assert panel.trained_state is not None
+    assert all((panel.trained_state[k] == v).all() for k, v in state.items())
+
+
+def test_plot_exports_png_and_csv(trained, qtbot, tmp_path, dialogs):
+    panel = trained("wide_and_deep", qtbot, epochs=2)
+    dialogs.save_answer = str(tmp_path / "plots.png")
+    panel.plots.png_button.click()
+    assert (tmp_path / "plots.png").stat().st_size > 1000
+    dialogs.save_answer = str(tmp_path / "curves.csv")
+    panel.plots.csv_button.click()
+    text = (tmp_path / "curves.csv").read_text()
+    assert text.startswith("epoch,lr,main_output/train_loss")
+    assert len(text.splitlines()[1].split(",")) == 2 + 4 * 2
