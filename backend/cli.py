@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("backend.cli_export", "export a design as .py, safetensors, ONNX or TorchScript"),
     "train": ("backend.cli_train", "train a design headless (torchrun for several processes)"),
     "import": ("backend.cli_import", "import a PyTorch nn.Module as a design"),
+    "lr-find": ("backend.cli_lr_find", "sweep the learning rate and suggest one (--apply saves it)"),
+    "search": ("backend.cli_search", "hyperparameter search with optuna (-o saves the best design)"),
 }
 
 

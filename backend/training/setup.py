@@ -44,6 +44,8 @@ class ModelParts:
     stripped: dict[str, str] = field(default_factory=dict)
     #: Sentences about layers that block gradients (Sign/Step), for a warning.
     zero_gradient: list[str] = field(default_factory=list)
+    #: Layer (node) name → module attribute, for per-layer settings (lr multipliers).
+    layer_attrs: dict[str, str] = field(default_factory=dict)
 
 
 def parts_from_document(doc) -> ModelParts:  # doc: graph.Document
@@ -75,8 +77,9 @@ def parts_from_document(doc) -> ModelParts:  # doc: graph.Document
                 what = f"the {type_} layer" if type_ in ZERO_GRADIENT_TYPES else (
                     "the sign activation of")
                 blockers.append(f"{what} '{doc.attr(anc, 'name')}' before output '{name}'")
+    layer_attrs = {doc.attr(n, "name"): a for n, a in compiled.code.attr_names.items()}
     return ModelParts(compiled.module, inputs, outputs, dict(compiled.code.stripped),
-                      sorted(set(blockers)))
+                      sorted(set(blockers)), layer_attrs)
 
 
 def parts_from_module(module: nn.Module, inputs: list[InputSpec | str] | None,

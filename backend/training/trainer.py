@@ -46,6 +46,8 @@ from backend.training.events import (
     Warned,
 )
 from backend.training.losses import make_loss, output_transform
+from backend.training.lr_multipliers import KEY as MULTIPLIERS_KEY
+from backend.training.lr_multipliers import check_multipliers, param_groups
 from backend.training.metrics import Meter, confusion_matrix, predicted_classes
 from backend.training.schedules import LRSchedule
 from backend.training.setup import (
@@ -188,7 +190,9 @@ class Trainer:
             sample_weights(info, lab, train.weight, cfg.class_weights)
             for info, lab in zip(self._outputs, train.labels)]
         self._params = [p for p in self.module.parameters() if p.requires_grad]
-        self.optimizer = make_optimizer(self._params, cfg)
+        multipliers = check_multipliers(cfg.extra.get(MULTIPLIERS_KEY))
+        self.optimizer = make_optimizer(param_groups(
+            self.module, self._params, multipliers, parts.layer_attrs), cfg)
         self._net: nn.Module = self.module
         if self.dist.enabled:
             from torch.nn.parallel import DistributedDataParallel as DDP
@@ -585,7 +589,7 @@ def _pinned(split: SplitData) -> SplitData:
 
 def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
     for group in optimizer.param_groups:
-        group["lr"] = lr
+        group["lr"] = lr * group.get("lr_mult", 1.0)
 
 
 def _augment(x: torch.Tensor, options: dict[str, float]) -> torch.Tensor:

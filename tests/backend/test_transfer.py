@@ -1,0 +1,146 @@
+"""Transfer learning: copy the lower layers of a trained MLP into a new design, freeze them,
+train the new head (frozen weights bit-identical), then unfreeze and fine-tune at lr/10."""
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from backend.training import Finished, Trainer
+from backend.transfer import (
+    TransferError,
+    copy_layers,
+    fine_tune,
+    freeze,
+    frozen_layers,
+    set_lr_multipliers,
+)
+from backend.weights import load_state_by_name
+from graph.sketch import Sketch
+
+TRAIN = {"epochs": 3, "batch_size": 64, "optimizer": "adam", "lr": 0.003, "device": "cpu",
+         "threads": 1, "seed": 0}
+DATA = {"dataset": "digits_flat", "validation_split": 0.2, "seed": 0}
+
+
+def _source():
+    s = Sketch("Source")
+    x = s.add("Input", shape=(64,), name="pixels")
+    h1 = s.add("Dense", x, units=48, activation="relu", name="hidden1")
+    h2 = s.add("Dense", h1, units=32, activation="relu", name="hidden2")
+    s.add("Output", s.add("Dense", h2, units=10, name="head"), loss="cross_entropy")
+    s.settings("data", **DATA).settings("training", **TRAIN)
+    return s.doc
+
+
+def _target(hidden2_units=32):
+    """A new design: the same input, no hidden layers yet, a new 10-way head."""
+    s = Sketch("Target")
+    x = s.add("Input", shape=(64,), name="pixels")
+    if hidden2_units != 32:
+        h1 = s.add("Dense", x, units=48, activation="relu", name="hidden1")
+        x = s.add("Dense", h1, units=hidden2_units, activation="relu", name="hidden2")
+    s.add("Output", s.add("Dense", x, units=10, name="new_head"), loss="cross_entropy")
+    s.settings("data", **DATA).settings("training", **TRAIN)
+    return s.doc
+
+
+def _train(doc, state=None):
+    trainer = Trainer(doc)
+    trainer.prepare()
+    if state is not None:
+        report = load_state_by_name(trainer.module, state)
+        assert not report.shape_mismatch
+    result = trainer.run()
+    assert isinstance(result, Finished), result
+    return trainer
+
+
+@pytest.fixture(scope="module")
+def trained_source():
+    src = _source()
+    trainer = _train(src)
+    return src, {k: v.clone() for k, v in trainer.module.state_dict().items()}
+
+
+def test_copy_freeze_train_head_then_fine_tune(trained_source, tmp_path):
+    src, state = trained_source
+    path = tmp_path / "source.safetensors"
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+    dst = _target()
+    edit, weights, report = copy_layers(src, path, dst, ["hidden1", "hidden2"])
+    assert report.complete and report.copied == ["hidden1", "hidden2"]
+    assert report.added == ["hidden1", "hidden2"]
+    dst.apply(edit)
+    # connect the copied stack: input → hidden1 (copied edge hidden1→hidden2 exists), hidden2 →
+    # the new head instead of the input
+    from graph.edits import Connect, Disconnect
+    from graph.events import Edge
+    head = dst.find("new_head")
+    dst.apply(Disconnect(dst.in_edges(head)[0]))
+    dst.apply(Connect(Edge(dst.find("pixels"), 0, dst.find("hidden1"), 0)))
+    dst.apply(Connect(Edge(dst.find("hidden2"), 0, head, 0)))
+    assert dst.in_edges(dst.find("hidden2"))[0].src == dst.find("hidden1")
+    dst.apply(freeze(dst, ["hidden1", "hidden2"]))
+    assert frozen_layers(dst) == ["hidden1", "hidden2"]
+
+    head_trainer = _train(dst, weights)
+    after = head_trainer.module.state_dict()
+    for key, value in weights.items():  # frozen: bit-identical after training
+        assert torch.equal(after[key], value), key
+    (metrics,) = head_trainer.history[-1]["validation"].values()
+    acc = metrics["accuracy"]
+    assert acc > 0.8, acc  # the copied features are good enough for a linear head
+
+    lr = dst.section("training")["lr"]
+    dst.apply(fine_tune(dst))
+    assert frozen_layers(dst) == [] and dst.section("training")["lr"] == pytest.approx(lr / 10)
+    tuned = _train(dst, {k: v.clone() for k, v in after.items()})
+    assert tuned.optimizer.param_groups[0]["lr"] == pytest.approx(lr / 10)
+    changed = tuned.module.state_dict()
+    assert not torch.equal(changed["hidden1.weight"], after["hidden1.weight"])
+
+
+def test_shape_mismatch_is_listed_not_loaded(trained_source):
+    src, state = trained_source
+    dst = _target(hidden2_units=16)
+    edit, weights, report = copy_layers(src, state, dst, ["hidden1", "hidden2"])
+    assert edit is None  # both layers exist already
+    assert report.copied == ["hidden1"]
+    assert report.shape_mismatch[0][:2] == ("hidden2", "weight")
+    assert "hidden2: weight has shape (16, 48) here but (32, 48)" in report.summary()
+    assert set(weights) == {"hidden1.weight", "hidden1.bias"}
+
+
+def test_unknown_layer_and_bad_file_are_messages(trained_source, tmp_path):
+    src, state = trained_source
+    with pytest.raises(TransferError, match="no layer called nope"):
+        copy_layers(src, state, _target(), ["nope"])
+    (tmp_path / "bad.safetensors").write_bytes(b"junk")
+    with pytest.raises(TransferError, match="Cannot read the weights file"):
+        copy_layers(src, tmp_path / "bad.safetensors", _target(), ["hidden1"])
+
+
+def test_lr_multipliers_reach_the_optimizer_and_zero_holds_a_layer(trained_source):
+    src, state = trained_source
+    doc = src.copy()
+    doc.apply(set_lr_multipliers(doc, {"hidden1": 0.0, "hidden2": 0.1}))
+    assert doc.section("training")["lr_multipliers"] == {"hidden1": 0.0, "hidden2": 0.1}
+    trainer = Trainer(doc)
+    trainer.prepare()
+    load_state_by_name(trainer.module, state)
+    assert isinstance(trainer.run(), Finished)
+    lrs = {g["lr_mult"]: g["lr"] for g in trainer.optimizer.param_groups}
+    assert lrs == pytest.approx({1.0: 0.003, 0.0: 0.0, 0.1: 0.0003})
+    after = trainer.module.state_dict()
+    assert torch.equal(after["hidden1.weight"], state["hidden1.weight"])
+    assert not torch.equal(after["hidden2.weight"], state["hidden2.weight"])
+    assert set_lr_multipliers(doc, {"hidden1": 0.0}) is None  # no change, no edit
+
+
+def test_unknown_multiplier_layer_fails_clearly(trained_source):
+    src, _ = trained_source
+    doc = src.copy()
+    section = doc.section("training")
+    section["lr_multipliers"] = {"ghost": 0.5}
+    result = Trainer(doc, config=section).run()
+    assert "names the layer 'ghost'" in result.message
