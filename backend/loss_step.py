@@ -16,8 +16,11 @@ from backend.training.setup import sample_weights
 class LossStep:
     """``step(idx)`` → the weighted total training loss of rows ``idx`` (a tensor with grad)."""
 
-    def __init__(self, trainer) -> None:  # trainer: backend.training.Trainer, prepared
+    def __init__(self, trainer, input_grad: bool = False) -> None:
+        """``trainer``: a `backend.training.Trainer` (prepared here). ``input_grad``: inputs
+        require grad, so backward hooks of the first layer see its whole backward (profiling)."""
         trainer.prepare()
+        self.input_grad = input_grad
         self.trainer = trainer
         self.module = trainer.module
         self.device = trainer.device
@@ -38,6 +41,8 @@ class LossStep:
 
     def __call__(self, idx: torch.Tensor) -> torch.Tensor:
         xs = [t[idx].to(self.device) for t in self.data.inputs]
+        if self.input_grad:
+            xs = [x.requires_grad_() if x.is_floating_point() else x for x in xs]
         out = self.module(*xs)
         if not isinstance(out, (tuple, list)):
             out = (out,)
