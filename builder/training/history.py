@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 #: Weight of the newest batch loss in the smoothed (exponential moving average) curve.
-SMOOTHING = 0.1
+SMOOTHING = 0.3
 
 
 class Series:
@@ -95,7 +95,8 @@ class RunRecord:
     step: int = 0
     epoch: int = 0
     batch: int = 0
-    dirty: bool = True  # new points since the last redraw
+    dirty: bool = True  # new batch points since the last redraw
+    epoch_dirty: bool = True  # new epoch points since the last redraw
 
     def output(self, name: str) -> OutputCurves:
         if name not in self.outputs:
@@ -125,7 +126,7 @@ class RunRecord:
             curves.train_metric.append(train.get(metric, math.nan) if metric else math.nan)
             curves.val_metric.append(val.get(metric, math.nan) if metric else math.nan)
         self.epoch, self.batch = ev.epoch, 0
-        self.dirty = True
+        self.epoch_dirty = True
 
     def settings_text(self) -> str:
         """One line describing the settings, for the run list's tooltip."""

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -28,8 +29,8 @@ from PySide6.QtWidgets import (
 from builder.training.guard import gui_only
 from builder.training.history import RunRecord
 
-#: Redraw rate of the live curves (the worker delivers batch events at the same rate).
-REDRAW_HZ = 30
+#: Redraw rate of the live curves (≤ 30 Hz; 10 Hz keeps the GUI thread's share of the GIL small).
+REDRAW_HZ = 10
 #: One colour per output (train solid, validation dashed); earlier runs are drawn grey.
 OUTPUT_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
 OVERLAY_COLORS = ("#7f7f7f", "#bcbd22", "#e377c2", "#8c564b", "#17becf")
@@ -59,14 +60,17 @@ class TrainingPlots(QWidget):
         self.current: RunRecord | None = None
         self._curves: dict[str, dict[str, pg.PlotDataItem]] = {}
         self._overlays: dict[int, list[tuple[pg.PlotItem, pg.PlotDataItem]]] = {}
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground(None)
+        # One PlotWidget (one QGraphicsView) per plot: new batch points repaint one view only.
+        self.graphics = QWidget()
+        self._grid = QGridLayout(self.graphics)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(2)
+        self._widgets: list[pg.PlotWidget] = []
         self.batch_plot = self._plot(0, 0, "Loss per batch", "step")
         self.epoch_plot = self._plot(0, 1, "Loss per epoch (— train, ‐‐ validation)", "epoch")
         self.metric_plot = self._plot(1, 0, "Metric per epoch", "epoch")
         self.lr_plot = self._plot(1, 1, "Learning rate", "epoch")
-        self.lr_curve = self.lr_plot.plot(pen=_pen("#444444", 2), symbol="o", symbolSize=4,
-                                          name="lr")
+        self.lr_curve = self.lr_plot.plot(pen=_pen("#444444", 2), symbol="o", symbolSize=4)
         self._crosshairs = {}
         for plot in self.plots():
             line = pg.InfiniteLine(angle=90, movable=False, pen=_pen("#888888", 1, 150))
@@ -76,8 +80,8 @@ class TrainingPlots(QWidget):
         self.readout = QLabel("Move the mouse over a plot to read its values.")
         self.readout.setObjectName("muted")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._mouse = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30,
-                                     slot=self._mouse_moved)
+        self._mouse = [pg.SignalProxy(w.scene().sigMouseMoved, rateLimit=30,
+                                      slot=self._mouse_moved) for w in self._widgets]
         self.run_list = QListWidget()
         self.run_list.setToolTip("Runs of this session: check one to overlay its epoch curves.")
         self.run_list.itemChanged.connect(self._run_checked)
@@ -110,9 +114,14 @@ class TrainingPlots(QWidget):
         self.timer.setInterval(int(1000 / REDRAW_HZ))
         self.timer.timeout.connect(self.refresh)
         self.redraws = 0  # how many times curves were fed (tests, benchmark)
+        self._metric_title = ""
 
     def _plot(self, row: int, col: int, title: str, xlabel: str) -> pg.PlotItem:
-        plot = self.graphics.addPlot(row=row, col=col, title=title)
+        widget = pg.PlotWidget(title=title)
+        widget.setBackground(None)
+        self._grid.addWidget(widget, row, col)
+        self._widgets.append(widget)
+        plot = widget.getPlotItem()
         plot.setLabel("bottom", xlabel)
         plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
         _fast(plot)
@@ -159,7 +168,7 @@ class TrainingPlots(QWidget):
                                                name=f"{name} validation", connect="finite"),
             }
         self.lr_curve.setData([], [])
-        run.dirty = True
+        run.dirty = run.epoch_dirty = True
         self.timer.start()
 
     @gui_only
@@ -187,25 +196,31 @@ class TrainingPlots(QWidget):
     def refresh(self) -> None:
         """Feed new points to the curves (the timer calls it; no-op without new points)."""
         run = self.current
-        if run is None or not run.dirty:
+        if run is None or not (run.dirty or run.epoch_dirty):
             return
-        run.dirty = False
+        # Only the plots with new points are fed: a batch redraws one plot, not four.
+        batches, epochs_new = run.dirty, run.epoch_dirty
+        run.dirty = run.epoch_dirty = False
         self.redraws += 1
         for name, curves in self._curves.items():
             data = run.outputs.get(name)
             if data is None:
                 continue
-            steps = data.steps.view()
-            curves["raw"].setData(steps, data.batch_loss.view())
-            curves["smooth"].setData(steps, data.smooth_loss.view())
-            epochs = data.epochs.view()
-            curves["train"].setData(epochs, data.train_loss.view())
-            curves["val"].setData(epochs, data.val_loss.view())
-            curves["train_m"].setData(epochs, data.train_metric.view())
-            curves["val_m"].setData(epochs, data.val_metric.view())
-            if data.metric:
-                self.metric_plot.setTitle(f"{data.metric} per epoch (— train, ‐‐ validation)")
-        self.lr_curve.setData(run.epochs.view(), run.lr.view())
+            if batches:
+                steps = data.steps.view()
+                curves["raw"].setData(steps, data.batch_loss.view())
+                curves["smooth"].setData(steps, data.smooth_loss.view())
+            if epochs_new:
+                epochs = data.epochs.view()
+                curves["train"].setData(epochs, data.train_loss.view())
+                curves["val"].setData(epochs, data.val_loss.view())
+                curves["train_m"].setData(epochs, data.train_metric.view())
+                curves["val_m"].setData(epochs, data.val_metric.view())
+                if data.metric and self._metric_title != data.metric:
+                    self._metric_title = data.metric
+                    self.metric_plot.setTitle(f"{data.metric} per epoch (— train, ‐‐ validation)")
+        if epochs_new:
+            self.lr_curve.setData(run.epochs.view(), run.lr.view())
 
     def points(self, output: str, curve: str) -> int:
         """How many points a current-run curve holds (tests)."""
@@ -248,13 +263,21 @@ class TrainingPlots(QWidget):
         pos = args[0]
         for plot in self.plots():
             line = self._crosshairs[plot]
-            if not plot.sceneBoundingRect().contains(pos):
+            if plot.scene() is not self.sender_scene(pos) or \
+                    not plot.sceneBoundingRect().contains(pos):
                 line.hide()
                 continue
             x = plot.vb.mapSceneToView(pos).x()
             line.setPos(x)
             line.show()
             self.readout.setText(self.values_at(plot, x))
+
+    def sender_scene(self, pos: Any) -> Any:
+        """The scene under the mouse (each plot has its own view and scene)."""
+        for w in self._widgets:
+            if w.underMouse():
+                return w.scene()
+        return None
 
     def values_at(self, plot: pg.PlotItem, x: float) -> str:
         """The values of ``plot``'s curves nearest to ``x`` (the crosshair read-out)."""

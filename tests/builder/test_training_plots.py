@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from builder.training import guard
-from builder.training.history import RunRecord, Series
+from builder.training.history import SMOOTHING, RunRecord, Series
 from builder.training.plots import TrainingPlots
 from builder.training.settings_form import parse_features
 
@@ -51,7 +51,7 @@ def test_smoothed_curve_is_an_ema_of_the_raw_losses():
     c = run.outputs["y"]
     raw, smooth = c.batch_loss.view(), c.smooth_loss.view()
     assert smooth[0] == raw[0] and len(smooth) == len(raw) == 20
-    assert math.isclose(smooth[1], raw[0] + 0.1 * (raw[1] - raw[0]))
+    assert math.isclose(smooth[1], raw[0] + SMOOTHING * (raw[1] - raw[0]))
 
 
 def test_plots_feed_curves_on_refresh_and_read_values(qtbot):
