@@ -88,6 +88,7 @@ def _export_onnx(compiled: CompiledModel, out: Path) -> None:
                 warnings.simplefilter("ignore")
                 if dynamo:
                     torch.onnx.export(compiled.module, args, str(out), dynamo=True,
+                                      external_data=False,
                                       input_names=code.input_names,
                                       output_names=code.output_names,
                                       dynamic_shapes=tuple({0: batch} for _ in args),
@@ -111,6 +112,36 @@ def _export_onnx(compiled: CompiledModel, out: Path) -> None:
     except Exception as exc:
         raise ExportError(f"The ONNX file was written but does not pass onnx.checker: {exc}") \
             from None
+    check_onnx_outputs(compiled, out)
+
+
+def check_onnx_outputs(compiled: CompiledModel, path: Path, atol: float = 1e-4) -> float | None:
+    """Run the ONNX file in onnxruntime (when installed) and compare with PyTorch.
+
+    Uses another batch size than the export did, so a fixed batch dimension is caught too.
+    Returns the largest absolute difference, or None without onnxruntime.
+    """
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    args = example_inputs(compiled, batch=3)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feed = {name: t.numpy() for name, t in zip(compiled.code.input_names, args)}
+    got = session.run(list(compiled.code.output_names), feed)
+    with torch.no_grad():
+        want = compiled.module.eval()(*args)
+    want = want if isinstance(want, (tuple, list)) else (want,)
+    worst = 0.0
+    for name, g, w in zip(compiled.code.output_names, got, want):
+        if tuple(g.shape) != tuple(w.shape):
+            raise ExportError(f"onnxruntime gives output {name!r} the shape {tuple(g.shape)}, "
+                              f"PyTorch {tuple(w.shape)}.")
+        diff = float((torch.from_numpy(g).to(w.dtype) - w).abs().max()) if w.numel() else 0.0
+        worst = max(worst, diff)
+        if not diff <= atol + 1e-3 * float(w.abs().max() if w.numel() else 0):
+            raise ExportError(f"onnxruntime's output {name!r} differs from PyTorch's by {diff:.3g}.")
+    return worst
 
 
 def _export_torchscript(compiled: CompiledModel, out: Path) -> None:
