@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_actions()
         self._build_menus()
+        self._build_workflows()
         self._build_status()
         self._connect()
         self._restore_layout()
@@ -124,6 +125,11 @@ class MainWindow(QMainWindow):
             lambda: self.files.path.parent if self.files.path else None, self)
         self.training.attach_files(self.files)
         self.add_panel(self.training, "Training")
+
+    def _build_workflows(self) -> None:
+        from builder.workflows import WorkflowActions  # Tools menu, import, training script
+
+        self.workflows = WorkflowActions(self, self.file_menu, self.export_menu)
 
     def show_training(self) -> None:
         """Raise the training tab (and the bottom dock)."""
@@ -220,6 +226,7 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.act_save, self.act_save_as])
         export_menu = file_menu.addMenu("&Export")
         export_menu.addActions(list(self.act_exports.values()))
+        self.file_menu, self.export_menu = file_menu, export_menu
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
@@ -428,6 +435,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.training.shutdown()  # joins the training thread
+        self.workflows.shutdown()  # joins the workflow jobs' threads
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.autosaver.release()
