@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
-#: Weight of the newest batch loss in the smoothed (exponential moving average) curve.
-SMOOTHING = 0.3
+#: Per-step decay of the smoothed loss (an exponential moving average over ~10 batches).
+#: A point that already averages k batches weighs 1 − DECAY**k, so sparse reports (fast runs
+#: send one point per many batches) are not smoothed a second time into a lagging curve.
+DECAY = 0.9
 
 
 class Series:
@@ -66,13 +68,18 @@ class OutputCurves:
     train_metric: Series = field(default_factory=Series)
     val_metric: Series = field(default_factory=Series)
     _ema: float | None = None
+    _ema_step: int = 0
 
     def add_batch(self, step: int, loss: float) -> None:
         self.steps.append(step)
         self.batch_loss.append(loss)
         if math.isfinite(loss):
-            self._ema = loss if self._ema is None else (
-                self._ema + SMOOTHING * (loss - self._ema))
+            if self._ema is None:
+                self._ema = loss
+            else:
+                weight = 1.0 - DECAY ** max(1, step - self._ema_step)
+                self._ema += weight * (loss - self._ema)
+            self._ema_step = step
         self.smooth_loss.append(self._ema if self._ema is not None else math.nan)
 
 

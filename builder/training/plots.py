@@ -220,7 +220,12 @@ class TrainingPlots(QWidget):
                     self._metric_title = data.metric
                     self.metric_plot.setTitle(f"{data.metric} per epoch (— train, ‐‐ validation)")
         if epochs_new:
-            self.lr_curve.setData(run.epochs.view(), run.lr.view())
+            lrs = run.lr.view()
+            self.lr_curve.setData(run.epochs.view(), lrs)
+            finite = lrs[np.isfinite(lrs)]
+            if len(finite):
+                # From 0, so a constant rate reads as a flat line at its value, not as noise.
+                self.lr_plot.setYRange(0.0, float(finite.max()) * 1.15 or 1.0, padding=0)
 
     def points(self, output: str, curve: str) -> int:
         """How many points a current-run curve holds (tests)."""

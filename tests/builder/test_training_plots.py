@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from builder.training import guard
-from builder.training.history import SMOOTHING, RunRecord, Series
+from builder.training.history import DECAY, OutputCurves, RunRecord, Series
 from builder.training.plots import TrainingPlots
 from builder.training.settings_form import parse_features
 
@@ -51,7 +51,21 @@ def test_smoothed_curve_is_an_ema_of_the_raw_losses():
     c = run.outputs["y"]
     raw, smooth = c.batch_loss.view(), c.smooth_loss.view()
     assert smooth[0] == raw[0] and len(smooth) == len(raw) == 20
-    assert math.isclose(smooth[1], raw[0] + SMOOTHING * (raw[1] - raw[0]))
+    steps = c.steps.view()
+    weight = 1 - DECAY ** (steps[1] - steps[0])
+    assert math.isclose(smooth[1], raw[0] + weight * (raw[1] - raw[0]))
+
+
+def test_sparse_points_are_not_smoothed_into_a_lagging_curve():
+    every_batch, sparse = OutputCurves("a"), OutputCurves("b")
+    for step in range(1, 201):
+        every_batch.add_batch(step, 2.0 if step < 100 else 0.5)
+    for step in range(40, 201, 40):
+        sparse.add_batch(step, 2.0 if step < 100 else 0.5)
+    # One point per 40 batches already averages them: the smoothed curve follows it closely.
+    assert abs(sparse.smooth_loss.view()[-1] - 0.5) < 0.01
+    # Per-batch points are smoothed over roughly ten batches.
+    assert every_batch.smooth_loss.view()[100] > 0.6
 
 
 def test_plots_feed_curves_on_refresh_and_read_values(qtbot):
