@@ -11,8 +11,6 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDoubleSpinBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -23,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from builder.training.guard import gui_only
-from builder.workflows.plotting import pen, plot_widget
+from builder.workflows.plotting import SciSpinBox, pen, plot_widget
 
 
 def _lr_text(lr: float) -> str:
@@ -53,29 +51,35 @@ class LRFinderDialog(QDialog):
         self.steps.setRange(10, 5000)
         self.steps.setValue(200)
         self.steps.setToolTip("One batch per step; the sweep stops early when the loss explodes.")
-        self.start_lr = _lr_box(1e-5)
-        self.end_lr = _lr_box(10.0)
+        self.start_lr = SciSpinBox(1e-5)
+        self.end_lr = SciSpinBox(10.0)
         self.use_trained = QCheckBox("Start from the trained weights")
         self.use_trained.setToolTip("Otherwise the sweep starts from freshly initialised weights "
                                     "(the run's seed). The design's weights are never changed.")
-        form = QFormLayout()
-        form.addRow("Steps", self.steps)
-        sweep = QHBoxLayout()
-        sweep.addWidget(self.start_lr)
-        sweep.addWidget(QLabel("→"))
-        sweep.addWidget(self.end_lr)
-        form.addRow("Learning rate", sweep)
-        form.addRow("", self.use_trained)
+        form = QHBoxLayout()
+        form.addWidget(QLabel("Steps"))
+        form.addWidget(self.steps)
+        form.addSpacing(16)
+        form.addWidget(QLabel("Learning rate"))
+        form.addWidget(self.start_lr)
+        form.addWidget(QLabel("→"))
+        form.addWidget(self.end_lr)
+        form.addSpacing(16)
+        form.addWidget(self.use_trained)
+        form.addStretch(1)
 
         self.plot_widget = plot_widget("Loss vs learning rate", "learning rate (log scale)",
                                        "loss")
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setLogMode(x=True, y=False)
+        self.plot.legend.setOffset((10, -10))  # bottom left: the curve is high there
         self.raw_curve = self.plot.plot(pen=pen("#1f77b4", 1, 90), name="loss per batch")
         self.smooth_curve = self.plot.plot(pen=pen("#1f77b4", 2.5), name="smoothed loss")
         self.marker = pg.InfiniteLine(angle=90, movable=False, pen=pen("#d62728", 2, dashed=True),
-                                      label="", labelOpts={"position": 0.92, "color": "#d62728",
-                                                           "fill": (255, 255, 255, 200)})
+                                      label="suggested", labelOpts={
+                                          "position": 0.93, "color": "#d62728",
+                                          "fill": (255, 255, 255, 220), "anchors": [(0, 0.5),
+                                                                                    (0, 0.5)]})
         self.plot.addItem(self.marker, ignoreBounds=True)
         self.marker.hide()
         self.point = pg.ScatterPlotItem(size=11, brush=pg.mkBrush("#d62728"),
@@ -214,8 +218,9 @@ class LRFinderDialog(QDialog):
         else:
             s = result.suggestion
             self.marker.setValue(math.log10(s))
-            self.marker.label.setFormat(f"suggested {_lr_text(s)}")
             self.marker.show()
+            self.marker.label.setFormat(f" suggested {_lr_text(s)} ")
+            self.marker.label.updatePosition()
             y = _interpolate(result.lrs, result.smoothed, s)
             if y is not None:
                 self.point.setData([math.log10(s)], [y])
@@ -260,15 +265,6 @@ class LRFinderDialog(QDialog):
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         self.runner.shutdown()
         super().closeEvent(event)
-
-
-def _lr_box(value: float) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setDecimals(6)
-    box.setRange(1e-6, 100.0)
-    box.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
-    box.setValue(value)
-    return box
 
 
 def _interpolate(xs: list[float], ys: list[float], x: float) -> float | None:

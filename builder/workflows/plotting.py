@@ -1,4 +1,5 @@
-"""Small pyqtgraph helpers shared by the workflow views (pens, a themed plot widget)."""
+"""Small helpers shared by the workflow views: pens, a themed plot widget, a spin box for
+learning rates."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QDoubleSpinBox
 
 #: One colour per trial / layer series (matplotlib's tab10, as the training plots).
 SERIES_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -33,3 +35,39 @@ def plot_widget(title: str, xlabel: str, ylabel: str) -> pg.PlotWidget:
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
     return widget
+
+
+class SciSpinBox(QDoubleSpinBox):
+    """A spin box for rates that span decades: shows ``3e-04``-style values, steps by ×10^0.1
+    (so the arrows move evenly on a log scale) and accepts typed ``1e-5`` or ``0.001``."""
+
+    def __init__(self, value: float, lo: float = 1e-8, hi: float = 100.0) -> None:
+        super().__init__()
+        self.setDecimals(12)
+        self.setRange(lo, hi)
+        self.setValue(value)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt override
+        return f"{value:.3g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt override
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> object:
+        from PySide6.QtGui import QValidator
+
+        stripped = text.strip()
+        try:
+            value = float(stripped)
+        except ValueError:
+            ok = all(c in "0123456789.eE-+" for c in stripped)
+            return (QValidator.State.Intermediate if ok else QValidator.State.Invalid, text, pos)
+        state = (QValidator.State.Acceptable if self.minimum() <= value <= self.maximum()
+                 else QValidator.State.Intermediate)
+        return (state, text, pos)
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt override
+        self.setValue(self.value() * 10 ** (0.1 * steps))
