@@ -184,6 +184,9 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QPen(border, 2 if selected else 1))
             painter.setBrush(QBrush(self.accent if not selected else colors.selected))
             painter.drawRect(rect)
+            if self.frozen:
+                painter.setBrush(QBrush(QColor(255, 255, 255, 110), Qt.BrushStyle.BDiagPattern))
+                painter.drawRect(rect)
             if lod >= NAME_LOD:
                 font = QFont()
                 font.setBold(True)
@@ -198,9 +201,15 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QPen(border, 2.2 if selected else 1.2))
         painter.setBrush(QBrush(colors.node))
         painter.drawRoundedRect(rect, 7, 7)
+        if self.frozen:  # frozen (trainable off): a hatched body and a grey accent bar
+            hatch = QColor(colors.subtext)
+            hatch.setAlpha(60)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QBrush(hatch, Qt.BrushStyle.BDiagPattern))
+            painter.drawRoundedRect(rect, 7, 7)
         # accent bar
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(self.accent))
+        painter.setBrush(QBrush(QColor("#9e9e9e") if self.frozen else self.accent))
         painter.drawRoundedRect(QRectF(1, 1, 5, self.height - 2), 3, 3)
         # texts
         pad = 14.0
