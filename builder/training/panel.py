@@ -29,7 +29,7 @@ from builder.training.history import RunRecord
 from builder.training.plots import TrainingPlots
 from builder.training.preview import DataPreview
 from builder.training.settings_form import SettingsForm
-from builder.training.worker import RunOutcome, TrainingSession
+from builder.training.worker import RunOutcome, TrainingSession, prewarm
 
 WEIGHTS_SUFFIX = ".weights.safetensors"
 #: At most this many epoch lines go to the log per run (long runs log every n-th epoch).
@@ -234,6 +234,7 @@ class TrainingPanel(QWidget):
         self._backend_ready = True
         self.form.fill_backend_choices()
         self._schedule_preview()
+        prewarm()  # torch is imported now: start the training process in the background
 
     def _schedule_preview(self) -> None:
         if self._backend_ready and self.views.currentWidget() is self.preview:

@@ -1,5 +1,11 @@
 """The background run: a QObject worker moved to a QThread, and its GUI-thread owner.
 
+The Trainer runs in the persistent training process (`backend.training.process`: its own
+interpreter, so its per-batch Python work never waits for the GUI thread's GIL, nor the GUI
+for it); the worker thread relays its events, blocked on the pipe (without the GIL) in between.
+With ``NETCANVAS_TRAIN_IN_PROCESS=0``, or when that process cannot start, the worker trains in
+its own thread instead; both paths report through the same callback.
+
 Events cross threads only through the worker's signals, connected to `@Slot` methods of
 `TrainingSession`, a QObject that lives in the GUI thread (so Qt queues them). Batch events
 are buffered in the worker and sent at most `BATCH_HZ` times a second; every other event is
@@ -10,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -21,16 +28,62 @@ from builder.training.guard import gui_only
 
 #: Upper bound on batch-event deliveries per second (the plots redraw at the same rate).
 BATCH_HZ = 30.0
-#: The GIL switch interval while a run is on (Python's default is 5 ms). The GUI thread and the
-#: worker hand the GIL back and forth many times per paint and per batch; with 5 ms each hand-over
-#: can stall the other thread that long (the "convoy effect"), which shows as GUI freezes and a
-#: slower run. A short interval keeps both moving.
+#: The GIL switch interval while a run trains in the worker thread (Python's default is 5 ms).
+#: The GUI thread and the worker hand the GIL back and forth many times per paint and per batch;
+#: with 5 ms each hand-over can stall the other thread that long (the "convoy effect"), which
+#: shows as GUI freezes and a slower run. A short interval keeps both moving.
 SWITCH_INTERVAL_S = 0.0005
+#: "0" trains in the worker thread of the app's own process instead of the training process.
+PROCESS_ENV = "NETCANVAS_TRAIN_IN_PROCESS"
 
 
 def default_threads() -> int:
     """Torch threads for the worker: all cores but one, so the GUI thread keeps a core."""
     return max(1, (os.cpu_count() or 2) - 1)
+
+
+def process_enabled() -> bool:
+    """Whether runs go to the training process (the default) or stay in the worker thread."""
+    return os.environ.get(PROCESS_ENV, "1").strip() != "0"
+
+
+_quit_hooked = False
+
+
+def training_server() -> Any:
+    """The app's shared `TrainingServer`, or None when runs stay in the worker thread.
+
+    The server's child is shut down when the application quits (and at interpreter exit)."""
+    global _quit_hooked
+    if not process_enabled():
+        return None
+    from backend.training.process import shared_server, shutdown_shared_server
+
+    server = shared_server()
+    app = QCoreApplication.instance()
+    if app is not None and not _quit_hooked:
+        _quit_hooked = True
+        app.aboutToQuit.connect(shutdown_shared_server)
+    return server
+
+
+def prewarm() -> None:
+    """Start the training process now, so that the first run does not wait for it to import
+    torch. Call it once torch is imported in the app (the child is started from a short
+    background thread; the GUI does not wait)."""
+    server = training_server()
+    if server is None or server.pid is not None:
+        return
+
+    def start() -> None:
+        from backend.training.process import ServerUnavailable
+
+        try:
+            server.start()
+        except ServerUnavailable:
+            pass  # the first run says so and trains in the worker thread
+
+    threading.Thread(target=start, name="netcanvas-training-prewarm", daemon=True).start()
 
 
 @dataclass
@@ -57,18 +110,22 @@ class TrainingWorker(QObject):
                  run_id: int = 0) -> None:
         super().__init__()
         self.run_id = run_id
-        from backend.training.control import Control  # Qt-free and torch-free
+        from backend.training.process import RemoteControl  # Qt-free and torch-free
 
         self.doc = doc
         self.data = data
         self.config = config
         self.base_dir = base_dir
         self._threads = threads or default_threads()
-        self.control = Control()
+        #: Pause/resume/stop: steers the Trainer here, or the run in the training process.
+        self.control = RemoteControl()
         self._buffer: list[Any] = []
         self._last_flush = 0.0
         self._interval = 1.0 / BATCH_HZ
         self._t0: float | None = None
+        self._t1: float | None = None
+        #: Whether this run went to the training process (set when it starts).
+        self.in_process = False
 
     def _callback(self, event: Any) -> None:
         # Runs in the worker thread once per BatchEnd: keep it tiny (the GIL is shared).
@@ -79,10 +136,13 @@ class TrainingWorker(QObject):
                 self._flush(now)
             return
         self._flush(time.monotonic())
-        if type(event).__name__ == "Started":
+        kind = type(event).__name__
+        if kind == "Started":
             self._t0 = time.perf_counter()
             self.started.emit(event)
-        elif type(event).__name__ not in ("Finished", "Failed"):
+        elif kind in ("Finished", "Failed"):
+            self._t1 = time.perf_counter()
+        else:
             self.event.emit(event)
 
     def _flush(self, now: float) -> None:
@@ -93,25 +153,15 @@ class TrainingWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        """Train (in the worker thread), then hand the result over and end the thread."""
+        """Train (in the training process, or here), then hand the result over and end the
+        thread."""
         outcome = RunOutcome(None, run_id=self.run_id)
         try:
-            import torch
-
-            from backend.training import Failed, Trainer
-
-            torch.set_num_threads(self._threads)
-            try:
-                trainer = Trainer(self.doc, data=self.data, config=self.config,
-                                  base_dir=self.base_dir)
-            except (ValueError, TypeError) as exc:
-                outcome.result = Failed(str(exc), traceback.format_exc())
+            handle = self._hand_over()
+            if handle is not None:
+                self._relay(handle, outcome)
             else:
-                outcome.trainer = trainer
-                outcome.result = trainer.run(self._callback, self.control)
-                if trainer.module is not None and type(outcome.result).__name__ == "Finished":
-                    outcome.state = {k: v.detach().to("cpu").clone()
-                                     for k, v in trainer.module.state_dict().items()}
+                self._train_here(outcome)
         except BaseException as exc:  # noqa: BLE001 - the thread must end and report, always
             from backend.training import Failed
 
@@ -119,13 +169,70 @@ class TrainingWorker(QObject):
                                     traceback.format_exc())
         finally:
             if self._t0 is not None:
-                outcome.seconds = time.perf_counter() - self._t0
+                outcome.seconds = (self._t1 or time.perf_counter()) - self._t0
             self._flush(time.monotonic())
             self.done.emit(outcome)
             app = QCoreApplication.instance()
             if app is not None:  # hand the worker back so the GUI can delete it safely
                 self.moveToThread(app.thread())
             QThread.currentThread().quit()
+
+    def _hand_over(self) -> Any:
+        """Start the run in the training process; None to train in this thread instead."""
+        server = training_server()
+        if server is None:
+            return None
+        from backend.training import Warned
+        from backend.training.process import ServerUnavailable
+        from graph.project import to_dict
+
+        try:
+            handle = server.start_run(to_dict(self.doc), self.data, self.config,
+                                      threads=self._threads, base_dir=self.base_dir)
+        except ServerUnavailable as exc:
+            self.event.emit(Warned(f"{exc} Training in the app's own process instead."))
+            return None
+        self.in_process = True
+        self.control.attach(handle)
+        return handle
+
+    def _relay(self, handle: Any, outcome: RunOutcome) -> None:
+        """Re-emit the child's events; keep its weights and a Trainer holding them."""
+        from backend.training.process import restore_trainer
+
+        try:
+            for event in handle.events():  # blocks on the pipe, without the GIL
+                self._callback(event)
+        finally:
+            handle.close()  # an early exit still ends the run, so the next one can start
+        end = handle.end
+        outcome.result, outcome.state = end.result, end.state
+        if end.state is not None:
+            try:
+                outcome.trainer = restore_trainer(self.doc, end, self.data, self.config,
+                                                  self.base_dir)
+            except Exception:  # noqa: BLE001 - the weights stay; evaluation is unavailable
+                traceback.print_exc()
+
+    def _train_here(self, outcome: RunOutcome) -> None:
+        """The fallback: the Trainer in this thread (shares the GIL with the GUI)."""
+        import torch
+
+        from backend.training import Failed, Trainer
+
+        torch.set_num_threads(self._threads)
+        sys.setswitchinterval(min(SWITCH_INTERVAL_S, sys.getswitchinterval()))  # restored on join
+        try:
+            trainer = Trainer(self.doc, data=self.data, config=self.config,
+                              base_dir=self.base_dir)
+        except (ValueError, TypeError) as exc:
+            outcome.result = Failed(str(exc), traceback.format_exc())
+            return
+        outcome.trainer = trainer
+        outcome.result = trainer.run(self._callback, self.control)
+        if trainer.module is not None and type(outcome.result).__name__ == "Finished":
+            outcome.state = {k: v.detach().to("cpu").clone()
+                             for k, v in trainer.module.state_dict().items()}
 
 
 class TrainingSession(QObject):
@@ -165,8 +272,7 @@ class TrainingSession(QObject):
         worker.done.connect(self._on_done)
         thread.started.connect(worker.run)
         self.worker, self._thread = worker, thread
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(SWITCH_INTERVAL_S, self._switch_interval))
+        self._switch_interval = sys.getswitchinterval()  # _train_here lowers it; _release
         thread.start()
 
     def pause(self) -> None:
