@@ -189,3 +189,5 @@ class WorkflowActions(QObject):
         """Stop every background job and join its thread (window close, app quit)."""
         for runner in self.runners:
             runner.shutdown()
+        if self.profiling is not None:
+            self.profiling.shutdown()  # its temporary trace

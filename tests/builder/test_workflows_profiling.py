@@ -1,0 +1,72 @@
+"""The profiling tab: per-layer forward/backward bars from a background profile, the trace
+exported, weight and gradient histograms per layer per epoch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from builder.training.guard import enable_thread_checks, violations
+
+
+@pytest.fixture(autouse=True)
+def thread_checks():
+    enable_thread_checks(True)
+    violations.clear()
+    yield
+    enable_thread_checks(False)
+    assert not violations, violations
+
+
+def test_profile_bars_and_trace_export(window, qtbot, tmp_path):
+    window.open_example("mlp_digits")
+    view = window.workflows.show_profiling()
+    assert window.bottom_tabs.currentWidget() is view
+    view.steps.setValue(3)
+    assert not view.trace_button.isEnabled()
+    with qtbot.waitSignal(view.runner.finished, timeout=60000):
+        assert view.start_profile()
+    layers = [t.layer for t in view.profile.layers]
+    assert layers == ["hidden1", "hidden2", "logits"]
+    heights = view.forward_bars.opts["height"]
+    assert len(heights) == 3 and all(h > 0 for h in heights)
+    assert list(view.backward_bars.opts["height"]) == [t.backward_ms
+                                                       for t in view.profile.layers]
+    ticks = view.bars.getAxis("bottom")._tickLevels[0]
+    assert [name for _, name in ticks] == layers
+    assert "ms per step" in view.status.text()
+    assert view.trace_button.isEnabled()
+    out = tmp_path / "trace.json"
+    assert view.export_trace(str(out))
+    events = json.loads(out.read_text())["traceEvents"]
+    assert any(e.get("name") == "forward:hidden1" for e in events)
+
+
+def test_histograms_per_layer_per_epoch(window, qtbot):
+    window.open_example("xor_mlp")
+    view = window.workflows.show_profiling()
+    view.epochs.setValue(3)
+    with qtbot.waitSignal(view.runner.finished, timeout=60000):
+        assert view.start_histograms()
+    assert len(view.histograms) == 3
+    assert view.layer_box.count() >= 2
+    assert view.epoch_slider.maximum() == 3
+    first = view.layer_box.itemText(0)
+    view.layer_box.setCurrentIndex(0)
+    view.epoch_slider.setValue(1)
+    xs, ys = view.weights_curve.getData()
+    h = view.histograms[0][first]["weights"]
+    assert list(ys) == h.counts and len(xs) == len(h.edges)
+    assert sum(view.grads_curve.getData()[1]) > 0
+    assert f"{first}, epoch 1" in view.weights_widget.getPlotItem().titleLabel.text
+
+
+def test_stop_and_close_join_the_profile_thread(window, qtbot):
+    window.open_example("mlp_digits")
+    view = window.workflows.show_profiling()
+    view.epochs.setValue(200)
+    assert view.start_histograms()
+    assert view.runner.running()
+    window.close()
+    assert not view.runner.running()
