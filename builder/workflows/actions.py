@@ -68,7 +68,7 @@ class WorkflowActions(QObject):
     def _action(self, text: str, slot: Any, tip: str) -> QAction:
         action = QAction(text, self.window)
         action.setStatusTip(tip)
-        action.triggered.connect(slot)
+        action.triggered.connect(lambda _checked=False: slot())  # not the checked flag
         return action
 
     # --- services for the dialogs ---------------------------------------------------------------

@@ -1,0 +1,168 @@
+"""File → Import PyTorch model (a .py file's nn.Module opens as a new design with its weights;
+unsupported operations listed) and File → Export → Training script (model.py + train.py; a
+clear message for data that cannot be scripted)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from builder.training.guard import enable_thread_checks, violations
+from builder.workflows.import_dialog import module_classes, parse_shapes
+from graph.edits import SetSection
+
+GOOD = '''
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 8)
+        self.fc2 = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+class Odd(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        h = self.fc(x)
+        return torch.fft.fft(h).real, torch.relu(h)
+'''
+
+
+@pytest.fixture(autouse=True)
+def thread_checks():
+    enable_thread_checks(True)
+    violations.clear()
+    yield
+    enable_thread_checks(False)
+    assert not violations, violations
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text(GOOD)
+    return path
+
+
+class FakeAsk:
+    def __init__(self, answer=None):
+        self.answer = answer
+        self.asked = []
+
+    def open_file(self, title, folder="", file_filter=""):
+        self.asked.append(("open", title))
+        return self.answer
+
+    def folder(self, title, folder=""):
+        self.asked.append(("folder", title))
+        return self.answer
+
+    def save_file(self, title, suggestion="", file_filter=""):
+        self.asked.append(("save", title))
+        return self.answer
+
+
+def test_helpers_read_classes_and_shapes(model_file):
+    assert module_classes(model_file) == ["Net", "Odd"]
+    assert parse_shapes("1,28,28; 10") == [(1, 28, 28), (10,)]
+    assert parse_shapes("  ") is None
+    with pytest.raises(ValueError, match="whole numbers"):
+        parse_shapes("1,x")
+
+
+def test_import_opens_a_new_design_with_its_weights(window, qtbot, model_file):
+    window.workflows.ask = FakeAsk(str(model_file))
+    dialog = window.workflows.show_import()
+    assert dialog.browse()
+    assert [dialog.class_box.itemText(i) for i in range(dialog.class_box.count())] == \
+        ["Net", "Odd"]
+    dialog.class_box.setCurrentText("Net")
+    with qtbot.waitSignal(dialog.runner.finished, timeout=60000):
+        assert dialog.start()
+    doc = window.controller.doc
+    assert doc.name == "Net" and window.files.path is None and window.files.is_modified()
+    assert sorted(n.type for n in doc.nodes()) == ["Dense", "Dense", "Input", "Output"]
+    assert doc.node(doc.find("fc1")).params["activation"] == "relu"  # relu folded in
+    weights = window.training.trained_state
+    assert torch.equal(weights["fc1.weight"], dialog.result.state_dict["fc1.weight"])
+    assert "Opened Net" in dialog.status.text() and "with their weights" in dialog.status.text()
+    dialog.close()
+
+
+def test_unsupported_operations_are_listed_and_partial_opens_the_rest(window, qtbot,
+                                                                      model_file):
+    window.open_example("xor_mlp")
+    dialog = window.workflows.show_import()
+    dialog.path.setText(str(model_file))
+    dialog.class_box.setEditText("Odd")
+    with qtbot.waitSignal(dialog.runner.finished, timeout=60000):
+        dialog.start()
+    assert window.controller.doc.name != "Odd"  # nothing opened
+    assert any("torch.fft.fft" in u for u in dialog.unsupported)
+    assert "torch.fft.fft" in dialog.problems.toPlainText()
+    assert "supported part" in dialog.status.text()
+    dialog.partial.setChecked(True)
+    with qtbot.waitSignal(dialog.runner.finished, timeout=60000):
+        dialog.start()
+    assert window.controller.doc.name == "Odd"
+    assert "left out" in dialog.status.text()
+
+
+def test_bad_input_says_what_to_fix(window, qtbot, model_file):
+    dialog = window.workflows.show_import()
+    assert not dialog.start()
+    assert "Choose a .py file" in dialog.status.text()
+    dialog.path.setText(str(model_file))
+    dialog.class_box.setEditText("Missing")
+    with qtbot.waitSignal(dialog.runner.failed, timeout=60000):
+        dialog.start()
+    assert "defines no 'Missing'" in dialog.status.text() and "Net" in dialog.status.text()
+    dialog.class_box.setEditText("Net")
+    dialog.shapes.setText("6, six")
+    assert not dialog.start()
+    assert "whole numbers" in dialog.status.text()
+
+
+def test_training_script_export(window, dialogs, tmp_path):
+    window.open_example("xor_mlp")
+    window.workflows.ask = FakeAsk(str(tmp_path))
+    window.workflows.act_script.trigger()
+    assert (tmp_path / "model.py").exists() and (tmp_path / "train.py").exists()
+    assert "train.py" in window.statusBar().currentMessage()
+    compile((tmp_path / "train.py").read_text(), "train.py", "exec")
+    # data from the user's files cannot be scripted: a clear message, nothing written
+    out = tmp_path / "csv"
+    out.mkdir()
+    data = window.controller.doc.section("data")
+    data.update({"dataset": "csv", "path": "rows.csv"})
+    window.controller.push(SetSection("data", data))
+    assert not window.workflows.export_script(str(out))
+    assert dialogs.kinds()[-1] == "error"
+    assert "built-in data sets only" in dialogs.asked[-1][1]
+    assert list(out.iterdir()) == []
+    # cancelling the folder question writes nothing and says nothing
+    window.workflows.ask = FakeAsk(None)
+    n = len(dialogs.asked)
+    assert not window.workflows.export_script()
+    assert len(dialogs.asked) == n
+
+
+def test_menus_hold_the_workflow_actions(window):
+    bar = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert "Tools" in bar
+    tools = window.workflows.tools_menu
+    assert [a.text().replace("&", "") for a in tools.actions() if not a.isSeparator()] == [
+        "Learning-Rate Finder…", "Hyperparameter Search…", "Transfer Learning…",
+        "Profile Layers"]
+    file_texts = [a.text().replace("&", "") for a in window.file_menu.actions()]
+    assert file_texts.index("Import PyTorch Model…") < file_texts.index("Export")
+    assert window.workflows.act_script in window.export_menu.actions()
