@@ -65,31 +65,57 @@ def headless(doc, data, config: dict, threads: int) -> float:
     return len(data.train) * config["epochs"] / seconds
 
 
-def gui_run(app, window, data, config: dict) -> tuple[float, list[float]]:
-    """Train through the panel; return (samples per second, event-loop gaps in ms)."""
+#: The probe keeps ticking this long after the run was joined: the results are shown then.
+TAIL_MS = 300
+
+
+def gui_run(app, window, data, config: dict) -> tuple[float, list[float], list[tuple]]:
+    """Train through the panel; return (samples per second, event-loop gaps in ms, the gaps as
+    (ms, ms after Run was pressed, GUI-thread CPU ms during the gap)).
+
+    Run is pressed from the event loop once the probe ticks, and the probe goes on for
+    `TAIL_MS` after the run was joined, so starting the run and showing its results count."""
     panel = window.training
     panel.run_data = data
     panel.run_overrides = config
     ticks: list[int] = []
+    cpu: list[float] = []
     clock = QElapsedTimer()
     clock.start()
     probe = QTimer()
     probe.setTimerType(Qt.TimerType.PreciseTimer)
     probe.setInterval(2)
-    probe.timeout.connect(lambda: ticks.append(clock.nsecsElapsed()))
-    done = []
+
+    def tick() -> None:
+        ticks.append(clock.nsecsElapsed())
+        cpu.append(time.thread_time())
+
+    probe.timeout.connect(tick)
+    done: list = []
+    pressed: list[int] = []
     loop = QEventLoop()
-    panel.session.runDone.connect(done.append)
-    panel.session.runDone.connect(loop.quit)
+
+    def press() -> None:
+        pressed.append(clock.nsecsElapsed())
+        assert window.run_training()
+
+    def joined(outcome) -> None:
+        done.append(outcome)
+        QTimer.singleShot(TAIL_MS, loop.quit)
+
+    panel.session.runDone.connect(joined)
     probe.start()
-    assert window.run_training()
-    loop.exec()  # the event loop runs as in the app, until the run is joined
+    QTimer.singleShot(50, press)
+    loop.exec()  # the event loop runs as in the app, until the run is joined and shown
     probe.stop()
-    panel.session.runDone.disconnect(loop.quit)
+    panel.session.runDone.disconnect(joined)
     outcome = done[0]
     assert type(outcome.result).__name__ == "Finished", outcome.result
-    gaps = list(np.diff(np.array(ticks, dtype=np.float64)) / 1e6)
-    return len(data.train) * config["epochs"] / outcome.seconds, gaps
+    t = np.array(ticks, dtype=np.float64) / 1e6
+    gaps = np.diff(t)
+    where = [(float(g), float(t[i] - pressed[0] / 1e6), (cpu[i + 1] - cpu[i]) * 1000)
+             for i, g in enumerate(gaps)]
+    return len(data.train) * config["epochs"] / outcome.seconds, list(gaps), where
 
 
 def redraw_million(app) -> float:
@@ -126,6 +152,9 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=20_000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--gaps", type=int, default=0,
+                        help="also list the N longest gaps: when (after Run) and how much of "
+                             "them the GUI thread spent on its CPU (the rest: waiting)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
 
@@ -133,17 +162,21 @@ def main() -> int:
 
     from builder.main_window import MainWindow
     from builder.settings import AppSettings
-    from builder.training.worker import default_threads
+    from builder.training.worker import default_threads, training_server
     from graph.examples import load_example
 
     threads = default_threads()
+    server = training_server()  # None: the run trains in the worker thread (the fallback)
+    if server is not None:
+        server.wait_ready()  # the app pre-warms it when the training panel is first shown
     config = {"epochs": args.epochs, "batch_size": args.batch, "optimizer": "sgd", "lr": 0.01,
               "device": "cpu"}
     data = random_data(args.samples)
     doc = load_example("mlp_mnist")
     print(f"784-300-100-10 MLP, {len(data.train)} random samples, batch {args.batch}, "
-          f"{args.epochs} epochs, torch {torch.__version__}, {threads} worker thread(s), "
-          f"{os.cpu_count()} cores")
+          f"{args.epochs} epochs, torch {torch.__version__}, {threads} training thread(s), "
+          f"{os.cpu_count()} cores, training in "
+          f"{'the training process' if server else 'the worker thread'}")
     headless(doc, data, dict(config, epochs=1), threads)  # warm-up
     with tempfile.TemporaryDirectory() as tmp:
         window = MainWindow(settings=AppSettings(Path(tmp) / "b.ini"),
@@ -152,15 +185,18 @@ def main() -> int:
         window.show()
         window.open_example("mlp_mnist")
         app.processEvents()
-        rates_gui, rates_head, all_gaps = [], [], []
-        for _ in range(2):  # interleaved: GUI, headless, GUI, headless
-            rate, gaps = gui_run(app, window, data, config)
+        rates_gui, rates_head, all_gaps, where = [], [], [], []
+        for number in range(2):  # interleaved: GUI, headless, GUI, headless
+            rate, gaps, at = gui_run(app, window, data, config)
             rates_gui.append(rate)
             all_gaps += gaps
+            where += [(*w, number + 1) for w in at]
             rates_head.append(headless(doc, data, config, threads))
         window.training.shutdown()
         window.controller.stack.setClean()
         window.close()
+    if server is not None:
+        server.shutdown()
     gaps = np.array(all_gaps)
     p99, worst = float(np.percentile(gaps, 99)), float(gaps.max())
     gui, head = statistics.median(rates_gui), statistics.median(rates_head)
@@ -168,6 +204,9 @@ def main() -> int:
           f"p99 {p99:.2f} ms (goal ≤ 10), max {worst:.2f} ms (goal ≤ 50)")
     print(f"throughput: GUI attached {gui:,.0f} samples/s, headless Trainer {head:,.0f} "
           f"samples/s, ratio {gui / head:.3f} (goal ≥ 0.95)")
+    for gap, after, cpu, number in sorted(where, reverse=True)[:args.gaps]:
+        print(f"  gap {gap:6.1f} ms in run {number}, {after:7.0f} ms after Run, "
+              f"GUI thread on CPU {cpu:5.1f} ms")
     ms = redraw_million(app)
     print(f"1,000,000-point curve: setData + repaint {ms:.2f} ms (goal ≤ 16)")
     return 0

@@ -95,6 +95,7 @@ class RunOutcome:
     state: dict[str, Any] | None = None  # CPU state_dict of the trained module
     seconds: float = 0.0  # from the start of the loop to its end
     run_id: int = 0
+    in_process: bool = False  # trained in the training process (not in the worker thread)
 
 
 class TrainingWorker(QObject):
@@ -124,8 +125,6 @@ class TrainingWorker(QObject):
         self._interval = 1.0 / BATCH_HZ
         self._t0: float | None = None
         self._t1: float | None = None
-        #: Whether this run went to the training process (set when it starts).
-        self.in_process = False
 
     def _callback(self, event: Any) -> None:
         # Runs in the worker thread once per BatchEnd: keep it tiny (the GIL is shared).
@@ -192,7 +191,6 @@ class TrainingWorker(QObject):
         except ServerUnavailable as exc:
             self.event.emit(Warned(f"{exc} Training in the app's own process instead."))
             return None
-        self.in_process = True
         self.control.attach(handle)
         return handle
 
@@ -206,7 +204,7 @@ class TrainingWorker(QObject):
         finally:
             handle.close()  # an early exit still ends the run, so the next one can start
         end = handle.end
-        outcome.result, outcome.state = end.result, end.state
+        outcome.result, outcome.state, outcome.in_process = end.result, end.state, True
         if end.state is not None:
             try:
                 outcome.trainer = restore_trainer(self.doc, end, self.data, self.config,

@@ -6,6 +6,7 @@ ran off the GUI thread; every run's thread is joined before the test ends.
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -24,6 +25,19 @@ def thread_checks():
     yield
     assert guard.violations == [], f"handlers ran off the GUI thread: {guard.violations}"
     guard.enable_thread_checks(False)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def training_process():
+    """One training process serves the module's runs; none outlives it."""
+    from backend.training.process import shared_server, shutdown_shared_server
+
+    yield
+    server = shared_server()
+    pid = server.pid
+    shutdown_shared_server()
+    assert server.pid is None
+    assert pid is None or not os.path.exists(f"/proc/{pid}")
 
 
 @pytest.fixture
@@ -246,3 +260,27 @@ def test_plot_exports_png_and_csv(trained, qtbot, tmp_path, dialogs):
     text = (tmp_path / "curves.csv").read_text()
     assert text.startswith("epoch,lr,main_output/train_loss")
     assert len(text.splitlines()[1].split(",")) == 2 + 4 * 2
+
+
+def test_runs_train_in_one_reused_training_process(trained, qtbot):
+    from backend.training.process import shared_server
+
+    panel = trained("xor_mlp", qtbot, epochs=5)
+    assert panel.outcome.in_process and panel.run.status == "completed"
+    server = shared_server()
+    pid, starts = server.pid, server.starts
+    assert pid is not None and pid != os.getpid()
+    panel = trained("xor_mlp", qtbot, epochs=5)
+    assert panel.outcome.in_process and (server.pid, server.starts) == (pid, starts)
+    # the app holds a Trainer with the trained weights: evaluate and predict work here
+    assert panel.trainer is not None and len(panel.trainer.history) == 5
+    for key, value in panel.trainer.module.state_dict().items():
+        assert (value == panel.trained_state[key]).all()
+
+
+def test_fallback_trains_in_the_worker_thread(trained, qtbot, monkeypatch):
+    monkeypatch.setenv("NETCANVAS_TRAIN_IN_PROCESS", "0")
+    panel = trained("xor_mlp", qtbot, epochs=5)
+    assert not panel.outcome.in_process and panel.run.status == "completed"
+    assert panel.plots.points("y", "train") == 5 and panel.trained_state is not None
+    assert panel.trainer is not None and len(panel.trainer.history) == 5
