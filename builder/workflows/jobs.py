@@ -11,6 +11,7 @@ runner, which lives in the GUI thread; the thread is always joined (after the jo
 
 from __future__ import annotations
 
+import gc
 import time
 import traceback
 from collections.abc import Callable
@@ -137,6 +138,10 @@ class JobRunner(QObject):
             return False
         from builder.training.worker import default_threads
 
+        # Collect the GUI's cyclic garbage (closed windows and dialogs) now, on the GUI thread
+        # with no job running: in the test suite, a collection of dead Qt widgets that happened
+        # while a worker ran Python crashed the process (SIGSEGV in "Garbage-collecting").
+        gc.collect()
         self._job_id += 1
         worker = _Worker(fn, self._job_id, self.threads or default_threads())
         thread = QThread()
