@@ -128,7 +128,10 @@ class RunHandle:
             if kind == "event":
                 return msg[2]
             if kind == "end":
-                self.end = RunEnd(msg[2], msg[3], msg[4])
+                # Private copies of the weights: a shared tensor holds a file descriptor for its
+                # lifetime, and a large model has hundreds of tensors (the data stay shared).
+                state = None if msg[3] is None else {k: v.clone() for k, v in msg[3].items()}
+                self.end = RunEnd(msg[2], state, msg[4])
                 self._server._run_ended(self)
                 return self.end.result
         return None
@@ -328,9 +331,10 @@ class TrainingServer:
             try:
                 if conn.poll(left):
                     return conn.recv()
-            except (EOFError, OSError, ValueError):
+                alive = proc.is_alive()
+            except (EOFError, OSError, ValueError):  # ValueError: closed by shutdown meanwhile
                 raise _ChildDied(self._reap(proc)) from None
-            if not proc.is_alive():
+            if not alive:
                 raise _ChildDied(self._reap(proc))
             if deadline is not None and time.monotonic() >= deadline:
                 return None

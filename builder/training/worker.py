@@ -61,8 +61,8 @@ def training_server() -> Any:
 
     server = shared_server()
     app = QCoreApplication.instance()
-    if app is not None and not _quit_hooked:
-        _quit_hooked = True
+    if app is not None and not _quit_hooked and QThread.currentThread() is app.thread():
+        _quit_hooked = True  # connected from the GUI thread, so it runs there on quit
         app.aboutToQuit.connect(shutdown_shared_server)
     return server
 
@@ -270,6 +270,7 @@ class TrainingSession(QObject):
         worker.done.connect(self._on_done)
         thread.started.connect(worker.run)
         self.worker, self._thread = worker, thread
+        training_server()  # on the GUI thread: hooks the process's shutdown to app quit
         self._switch_interval = sys.getswitchinterval()  # _train_here lowers it; _release
         thread.start()
 
