@@ -274,7 +274,8 @@ class TrainingServer:
 
     # --- runs --------------------------------------------------------------------------------
     def start_run(self, doc_json: dict, data: Any = None, config: dict | None = None, *,
-                  threads: int = 1, base_dir: str | Path | None = None) -> RunHandle:
+                  threads: int = 1, base_dir: str | Path | None = None,
+                  initial_weights: dict | None = None) -> RunHandle:
         """Hand a run to the child (starting it if needed) and return its handle.
 
         ``doc_json``: the design as `graph.project.to_dict` writes it; ``data``: `PreparedData`
@@ -293,7 +294,7 @@ class TrainingServer:
         try:
             payload = bytes(ForkingPickler.dumps(
                 (doc_json, data, config, int(threads), None if base_dir is None
-                 else str(base_dir))))
+                 else str(base_dir), initial_weights)))
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             raise ServerUnavailable(f"The run cannot be sent to the training process: {exc}"
                                     ) from exc
@@ -462,13 +463,14 @@ def _run_job(conn: Any, job: tuple, controls: dict[int, Control],
             conn.send(("event", run_id, event))
 
     try:
-        doc_json, data, config, threads, base_dir = pickle.loads(payload)
+        doc_json, data, config, threads, base_dir, initial = pickle.loads(payload)
         torch.set_num_threads(max(1, threads))
         from graph.project import from_dict
 
         doc = from_dict(doc_json)
         try:
-            trainer = Trainer(doc, data=data, config=config, base_dir=base_dir)
+            trainer = Trainer(doc, data=data, config=config, base_dir=base_dir,
+                              initial_weights=initial)
         except (ValueError, TypeError) as exc:
             result = Failed(str(exc), traceback.format_exc())
         else:

@@ -84,8 +84,12 @@ class Trainer:
                  inputs: list[InputSpec | str] | None = None,
                  outputs: list[OutputSpec | str] | None = None,
                  stripped: dict[str, str] | None = None,
-                 base_dir: str | Path | None = None) -> None:
+                 base_dir: str | Path | None = None,
+                 initial_weights: dict[str, torch.Tensor] | None = None) -> None:
         self.document = model if _is_document(model) else None
+        #: Weights to start from (fine-tuning, transfer): loaded by name where shapes match.
+        self.initial_weights = initial_weights
+        self._initial_note = ""
         if self.document is not None:
             data = data if data is not None else self.document.section("data")
             config = config if config is not None else self.document.section("training")
@@ -169,6 +173,7 @@ class Trainer:
         data = self.prepared
         if not len(data.train):
             raise DataError("There are no training samples.")
+        self._initial_note = self._load_initial(module) if self.initial_weights else ""
         self.module = module.to(self.device)
         fits = self.device.type == "cpu" or _fits(data, self.device)
         self._data_on_device = fits
@@ -242,6 +247,18 @@ class Trainer:
         return self._evaluate(data)[0]
 
     # --- set-up helpers --------------------------------------------------------------------
+    def _load_initial(self, module: nn.Module) -> str:
+        """Start from ``initial_weights`` (by name, matching shapes); a note for the log."""
+        from backend.weights import load_state_by_name
+
+        report = load_state_by_name(module, self.initial_weights)
+        note = f"started from the current weights ({len(report.loaded)} tensors)"
+        fresh = report.missing + [name for name, *_ in report.shape_mismatch]
+        if fresh:
+            note += f"; {len(fresh)} start fresh (new or resized layers: " + ", ".join(
+                sorted({n.rsplit('.', 1)[0] for n in fresh})) + ")"
+        return note
+
     def _load_state(self, ckpt: Checkpoint) -> None:
         meta = ckpt.meta
         names = [o.output for o in self._outputs]
@@ -285,7 +302,8 @@ class Trainer:
         self._emit(Started(cfg.epochs, self._steps, str(self.device), len(train),
                            len(self.validation_data), len(self.test_data),
                            tuple(o.output for o in self._outputs), self._epoch,
-                           tuple(data.notes)))
+                           tuple(data.notes) + ((self._initial_note,) if self._initial_note
+                                                else ())))
         if self.parts.zero_gradient:
             self._emit(Warned("No gradient passes " + "; ".join(self.parts.zero_gradient)
                               + ". Sign and Step have zero gradient, so the weights before "

@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -115,10 +116,18 @@ class TrainingPanel(QWidget):
         self.run_button.clicked.connect(self.start_run)
         self.pause_button.toggled.connect(self._pause_toggled)
         self.stop_button.clicked.connect(self.stop_run)
+        self.continue_box = QCheckBox("Continue from current weights")
+        self.continue_box.setToolTip(
+            "On: start from the weights the design has now (trained, copied or imported) — "
+            "fine-tuning and transfer learning.\nOff: start from fresh initial weights.")
+        self.continue_box.setChecked(True)
+        self.continue_box.setEnabled(False)
+        self.weightsChanged.connect(self._weights_changed)
         controls = QHBoxLayout()
         controls.addWidget(self.run_button)
         controls.addWidget(self.pause_button)
         controls.addWidget(self.stop_button)
+        controls.addWidget(self.continue_box)
         controls.addWidget(self.progress, 1)
         controls.addWidget(self.eta)
 
@@ -169,6 +178,7 @@ class TrainingPanel(QWidget):
         self.run_button.setEnabled(not on)
         self.pause_button.setEnabled(on)
         self.stop_button.setEnabled(on)
+        self.continue_box.setEnabled(not on and self.trained_state is not None)
         self.form.setEnabled(not on)
         if not on:
             self.pause_button.blockSignals(True)
@@ -205,6 +215,11 @@ class TrainingPanel(QWidget):
         fresh, self._fresh_document = getattr(self, "_fresh_document", False), False
         if fresh and files.path is not None:
             self.load_weights_beside(files.path)
+
+    @Slot()
+    @gui_only
+    def _weights_changed(self) -> None:
+        self.continue_box.setEnabled(self.trained_state is not None and not self.running())
 
     @Slot()
     @gui_only
@@ -301,8 +316,12 @@ class TrainingPanel(QWidget):
                   f"'{data.get('dataset', '?')}'…")
         self._started_at = time.perf_counter()
         base = self._project_dir()
+        initial = self.trained_state if (self.continue_box.isChecked() and
+                                         self.trained_state) else None
+        if initial is not None:
+            self._log(f"Run {number} continues from the current weights.")
         self.session.start(doc.copy(), data=self.run_data, config=training,
-                           base_dir=str(base) if base else None)
+                           base_dir=str(base) if base else None, initial_weights=initial)
         self._set_running(True)
         self.views.setCurrentWidget(self.plots)
         return True

@@ -108,9 +108,10 @@ class TrainingWorker(QObject):
 
     def __init__(self, doc: Any, *, data: Any = None, config: dict | None = None,
                  base_dir: str | None = None, threads: int | None = None,
-                 run_id: int = 0) -> None:
+                 run_id: int = 0, initial_weights: dict | None = None) -> None:
         super().__init__()
         self.run_id = run_id
+        self.initial_weights = initial_weights
         from backend.training.process import RemoteControl  # Qt-free and torch-free
 
         self.doc = doc
@@ -187,7 +188,8 @@ class TrainingWorker(QObject):
 
         try:
             handle = server.start_run(to_dict(self.doc), self.data, self.config,
-                                      threads=self._threads, base_dir=self.base_dir)
+                                      threads=self._threads, base_dir=self.base_dir,
+                                      initial_weights=self.initial_weights)
         except ServerUnavailable as exc:
             self.event.emit(Warned(f"{exc} Training in the app's own process instead."))
             return None
@@ -222,7 +224,7 @@ class TrainingWorker(QObject):
         sys.setswitchinterval(min(SWITCH_INTERVAL_S, sys.getswitchinterval()))  # restored on join
         try:
             trainer = Trainer(self.doc, data=self.data, config=self.config,
-                              base_dir=self.base_dir)
+                              base_dir=self.base_dir, initial_weights=self.initial_weights)
         except (ValueError, TypeError) as exc:
             outcome.result = Failed(str(exc), traceback.format_exc())
             return
@@ -254,13 +256,15 @@ class TrainingSession(QObject):
 
     @gui_only
     def start(self, doc: Any, *, data: Any = None, config: dict | None = None,
-              base_dir: str | None = None, threads: int | None = None) -> None:
+              base_dir: str | None = None, threads: int | None = None,
+              initial_weights: dict | None = None) -> None:
         """Train ``doc`` (a snapshot: the live document may change meanwhile) in a new thread."""
         if self.worker is not None:
             raise RuntimeError("A run is already in progress; stop it first.")
         self._run_id += 1
         worker = TrainingWorker(doc, data=data, config=config, base_dir=base_dir,
-                                threads=threads, run_id=self._run_id)
+                                threads=threads, run_id=self._run_id,
+                                initial_weights=initial_weights)
         thread = QThread()
         thread.setObjectName("netcanvas-training")
         worker.moveToThread(thread)

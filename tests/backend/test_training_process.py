@@ -10,6 +10,7 @@ import signal
 import time
 
 import pytest
+import torch
 
 from backend.training.process import RemoteControl, TrainingServer, restore_trainer
 from graph.examples import load_example
@@ -70,6 +71,19 @@ def test_events_arrive_with_weights_and_data(server, xor):
     for key, value in trainer.module.state_dict().items():
         assert (value == end.state[key]).all()
     assert handle.next_event(0.01) is None  # nothing after the end
+
+
+def test_initial_weights_travel_to_the_child(server, xor):
+    first = server.start_run(to_dict(xor), None, {"epochs": 2})
+    list(first.events())
+    start = first.end.state
+    # lr 0: the second run ends exactly where it started — the weights it was given.
+    handle = server.start_run(to_dict(xor), None, {"epochs": 1, "lr": 0.0},
+                              initial_weights=start)
+    events = list(handle.events())
+    assert any("current weights" in n for n in events[0].notes)
+    for key, value in handle.end.state.items():
+        assert torch.equal(value, start[key]), key
 
 
 def test_given_data_travel_as_shared_tensors(server, xor):

@@ -159,3 +159,38 @@ def test_trainable_switches_multipliers_and_fine_tune(window):
     assert not doc.node(doc.find("hidden1")).trainable
     # the table follows undo
     assert dialog.table.item(rows["hidden1"], 2).checkState() == Qt.CheckState.Unchecked
+
+
+def test_scenario_6_train_the_new_head_on_frozen_copied_layers_then_fine_tune(
+        window, qtbot, source_project):
+    """SCENARIOS §6 in the app: copy, freeze, train the head (the copied weights stay
+    bit-identical), then unfreeze all and fine-tune at lr/10 (now they change)."""
+    path, state = source_project
+    dialog = _open(window, _target())
+    assert dialog.choose_project(str(path)) and dialog.copy_selected()
+    doc = window.controller.doc
+    head = doc.find("new_head")
+    window.controller.push(Disconnect(doc.in_edges(head)[0]))
+    window.controller.push(Connect(Edge(doc.find("pixels"), 0, doc.find("hidden1"), 0)))
+    window.controller.push(Connect(Edge(doc.find("hidden2"), 0, head, 0)))
+    panel = window.training
+    assert panel.continue_box.isEnabled() and panel.continue_box.isChecked()
+    with qtbot.waitSignal(panel.session.runDone, timeout=60_000):
+        assert window.run_training()
+    assert panel.run.status == "completed", panel.status.text()
+    trained = panel.trained_state
+    for key in ("hidden1.weight", "hidden1.bias", "hidden2.weight", "hidden2.bias"):
+        assert torch.equal(trained[key], state[key]), f"frozen {key} changed"
+    head_before = trained["new_head.weight"].clone()
+    assert dialog.fine_tune()  # unfreeze all, lr / 10, one undo step
+    assert all(doc.attr(n, "trainable") for n in doc.node_ids())
+    with qtbot.waitSignal(panel.session.runDone, timeout=60_000):
+        assert window.run_training()
+    tuned = panel.trained_state
+    assert not torch.equal(tuned["hidden1.weight"], state["hidden1.weight"])
+    # It continued from the trained head: Adam at lr 3e-4 moves each weight by at most ~3e-4
+    # a step, so after two short epochs the head is close to where it was; fresh weights
+    # would differ by about their own size.
+    moved = (tuned["new_head.weight"] - head_before).abs().mean()
+    assert moved < 0.2 * head_before.abs().mean()
+    window.training.shutdown()
