@@ -1,7 +1,8 @@
 """GUI responsiveness while the 784-300-100-10 MLP trains in the background (the training panel).
 
 A 2 ms QTimer on the GUI thread records the event-loop gaps while the full main window trains
-(live plots), from just before Run is pressed (from the event loop) until 300 ms after the run
+(live plots), from just before Run is pressed (from the event loop, 3 s after the design was
+opened, so the app has gone idle as it has when a person presses Run) until 300 ms after the run
 was joined and its results shown; prints p99 and max gap (goals: p99 ≤ 10 ms, max ≤ 50 ms) and,
 with ``--gaps N``, the N longest gaps with when they happened and how much of them the GUI thread
 spent on the CPU (the rest is waiting: for the GIL, or for a core the machine's load took).
@@ -191,8 +192,13 @@ def main() -> int:
                             recovery_dir=Path(tmp) / "rec")
         window.resize(1400, 900)
         window.show()
+        window.startup(None)  # as run_app does once the window is shown
         window.open_example("mlp_mnist")
-        app.processEvents()
+        # A person reads the design before pressing Run: let the app go idle first (analysis
+        # done, training panel warmed up), as it would be by the time a hand reaches Ctrl+R.
+        idle = QEventLoop()
+        QTimer.singleShot(3000, idle.quit)
+        idle.exec()
         rates_gui, rates_head, all_gaps, where = [], [], [], []
         for number in range(2):  # interleaved: GUI, headless, GUI, headless
             rate, gaps, at = gui_run(app, window, data, config)

@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.view = CanvasView(self.scene, self)
         self.setCentralWidget(self.view)
         self.files = ProjectFiles(self.controller, self.dialogs, self.settings, self)
+        self._training_warm = False
         self.analysis = AnalysisRunner(self)
         self.analysis.set_document(self.controller.doc)
         self.autosaver = Autosaver(self.files, recovery_dir or default_recovery_dir(), self)
@@ -336,6 +337,9 @@ class MainWindow(QMainWindow):
         n = len(report.problems)
         self.bottom_tabs.setTabText(2, f"Problems ({n})" if n else "Problems")
         self.analysis_label.setText(f"{n} problem(s)" if n else "design OK")
+        if not self._training_warm:  # torch is loaded now: prepare the first run while idle
+            self._training_warm = True
+            QTimer.singleShot(300, self.training.warm_up)
 
     def add_at_center(self, type_name: str) -> str | None:
         return self.controller.add_layer(type_name, self.view.center_pos())
