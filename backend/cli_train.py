@@ -79,6 +79,27 @@ class Progress:
                           f"loss {loss:.4g}  ETA {_duration(eta)} ")
         self.stream.flush()
 
+    def download(self, file: str, done: int, total: int | None) -> None:
+        """A download's progress: a bar rewritten in place on a terminal, else one line a file."""
+        finished = total is not None and done >= total
+        if not self.tty:
+            if done == 0:
+                self.stream.write(f"downloading {file}\n")
+                self.stream.flush()
+            return
+        now = time.perf_counter()
+        if not finished and done and now - self.last_draw < 0.1:
+            return
+        self.last_draw = now
+        size = f"{done / 1e6:.1f}" + (f"/{total / 1e6:.1f}" if total else "") + " MB"
+        if total:
+            filled = int(self.WIDTH * done / total)
+            bar = f" [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done / total:4.0%}"
+        else:
+            bar = ""
+        self.stream.write(f"\r\x1b[2Kdownloading {file}{bar} {size}" + ("\n" if finished else ""))
+        self.stream.flush()
+
     def epoch(self, epoch: int, train: dict, val: dict, seconds: float) -> None:
         remaining = (self.epochs - epoch) * seconds
         text = f"epoch {epoch}/{self.epochs}  train {_fmt(train)}"
@@ -140,6 +161,36 @@ class _TensorBoard:
             self.writer.close()
 
 
+def _fetch_data(section: dict[str, Any], base_dir: Path, progress: Progress,
+                as_json: bool) -> None:
+    """Download MNIST-style files missing from the cache before training, with a progress line
+    (one process under torchrun; the others find the files or fetch them themselves)."""
+    import os
+
+    from backend.data import DataConfig
+    from backend.data import download as fetch
+    from backend.data.files import cache_folder
+    from backend.data.prepare import data_path, wants_download
+
+    cfg = DataConfig.from_dict(section)
+    if cfg.dataset not in fetch.CHECKSUMS or os.environ.get("LOCAL_RANK", "0") != "0":
+        return
+    path = data_path(cfg, base_dir)
+    folder = cache_folder(cfg.dataset, str(path) if path else "")
+    if not (wants_download(cfg) and fetch.downloads_allowed() and fetch.missing(cfg.dataset,
+                                                                                folder)):
+        return
+
+    def report(file: str, done: int, total: int | None) -> None:
+        if not as_json:
+            progress.download(file, done, total)
+        elif done == 0 or done == total:
+            print(json.dumps({"event": "Download", "file": file, "done": done, "total": total}),
+                  flush=True)
+
+    fetch.download_set(cfg.dataset, folder, report)
+
+
 def run(args: argparse.Namespace) -> int:
     from backend.data.errors import DataError
     from backend.training import (
@@ -171,7 +222,9 @@ def run(args: argparse.Namespace) -> int:
         if value is not None:
             training[key] = value
     out = Path(args.out) if args.out else Path("runs") / path.name.split(".")[0]
+    progress = Progress(sys.stdout)
     try:
+        _fetch_data(doc.section("data"), path.parent, progress, args.json)
         trainer = Trainer(doc, config=training, base_dir=path.parent)
         if args.resume:
             trainer.resume_from(args.resume)
@@ -190,7 +243,6 @@ def run(args: argparse.Namespace) -> int:
         print("\nstopping after this batch (Ctrl-C again to abort)…", file=err)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
-    progress = Progress(sys.stdout)
     evaluation: dict[str, Any] = {}
     board: _TensorBoard | None = None
 

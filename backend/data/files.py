@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -109,26 +110,39 @@ def cache_folder(name: str, path: str = "") -> Path:
     return Path(root) / name
 
 
-def _find(folder: Path, stem: str) -> Path | None:
+def find_idx_file(folder: Path, stem: str) -> Path | None:
+    """The IDX file ``stem`` in ``folder``: plain, gzipped or with a dot before ``idx``."""
     for candidate in (folder / stem, folder / f"{stem}.gz", folder / stem.replace("-idx", ".idx")):
         if candidate.is_file():
             return candidate
     return None
 
 
-def read_mnist(name: str, path: str = "") -> Dataset:
-    """MNIST or Fashion-MNIST from a folder of the four IDX files (offline).
-
-    The official 10,000 test images become the test split.
-    """
-    folder = cache_folder(name, path)
-    found = [_find(folder, stem) for stem in MNIST_FILES]
-    if not all(found):
-        missing = [s for s, f in zip(MNIST_FILES, found) if f is None]
-        raise DataError(
-            f"The {name} files are not in {folder}. Put the four IDX files there "
+def missing_files_message(name: str, folder: Path, missing: list[str]) -> str:
+    """What to do when the files of an MNIST-style set are not in ``folder``."""
+    return (f"The {name} files are not in {folder}. Put the four IDX files there "
             f"({', '.join(f + '.gz' for f in MNIST_FILES)}; gzipped or not), or set the "
             f"data 'path' to the folder that holds them. Missing: {', '.join(missing)}.")
+
+
+def read_mnist(name: str, path: str = "", download: bool = False,
+               progress: Callable[[str, int, int | None], None] | None = None) -> Dataset:
+    """MNIST or Fashion-MNIST from a folder of the four IDX files.
+
+    With ``download`` (and NETCANVAS_NO_DOWNLOAD unset) missing files are first fetched from the
+    public mirrors into that folder (see backend.data.download), reporting ``progress``. The
+    official 10,000 test images become the test split.
+    """
+    folder = cache_folder(name, path)
+    if download:
+        from backend.data import download as fetch
+
+        if fetch.downloads_allowed() and fetch.missing(name, folder):
+            fetch.download_set(name, folder, progress)
+    found = [find_idx_file(folder, stem) for stem in MNIST_FILES]
+    if not all(found):
+        missing = [s for s, f in zip(MNIST_FILES, found) if f is None]
+        raise DataError(missing_files_message(name, folder, missing))
     train = read_idx_pair(found[0], found[1], name)
     test = read_idx_pair(found[2], found[3], name)
     classes = FASHION_CLASSES if name == "fashion_mnist" else tuple(str(i) for i in range(10))

@@ -127,13 +127,34 @@ class PreparedData:
                             self.dataset_name, self.notes, self.augment)
 
 
-def load_dataset(cfg: DataConfig, base_dir: str | Path | None = None) -> Dataset:
-    """Load the data set named by ``cfg`` (relative paths are resolved against ``base_dir``)."""
-    from backend.data import csv_file, files
-
+def data_path(cfg: DataConfig, base_dir: str | Path | None = None) -> Path | None:
+    """The data 'path' of ``cfg`` (None when empty), relative paths resolved against
+    ``base_dir``."""
     path = Path(cfg.path).expanduser() if cfg.path else None
     if path is not None and not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
+    return path
+
+
+def wants_download(cfg: DataConfig) -> bool:
+    """The data option ``download`` (default true): may MNIST-style sets be fetched?"""
+    value = cfg.options.get("download", True)
+    if not isinstance(value, bool):
+        raise DataError(f"The data option 'download' = {value!r} is not allowed; use true or "
+                        "false.")
+    return value
+
+
+def load_dataset(cfg: DataConfig, base_dir: str | Path | None = None, *, download: bool = True,
+                 progress: Callable[[str, int, int | None], None] | None = None) -> Dataset:
+    """Load the data set named by ``cfg`` (relative paths are resolved against ``base_dir``).
+
+    MNIST and Fashion-MNIST missing from their cache folder are downloaded first when
+    ``download`` and the data option ``download`` allow it; pass ``download=False`` where no
+    network access may happen (the GUI thread)."""
+    from backend.data import csv_file, files
+
+    path = data_path(cfg, base_dir)
     kind = cfg.dataset
     if kind == "csv":
         return csv_file.read_csv(path, cfg.options, cfg.sample_weight)
@@ -148,7 +169,14 @@ def load_dataset(cfg: DataConfig, base_dir: str | Path | None = None) -> Dataset
     if kind == "images":
         return files.read_image_folder(path, cfg.options)
     if kind in ("mnist", "fashion_mnist"):
-        return files.read_mnist(kind, str(path) if path else "")
+        fetch = wants_download(cfg)
+        try:
+            return files.read_mnist(kind, str(path) if path else "", download=download and fetch,
+                                    progress=progress)
+        except DataError as exc:
+            if download or not fetch:
+                raise
+            raise DataError(f"{exc} Training downloads them when a network is there.") from None
     return load_builtin(kind, cfg.options)
 
 

@@ -1,0 +1,208 @@
+"""MNIST-style downloads, served by a local HTTP server (never the internet)."""
+
+import gzip
+import hashlib
+import http.server
+import io
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from backend.cli_train import Progress, _fetch_data
+from backend.data import DataConfig, DataError, load_dataset, read_mnist
+from backend.data import download as fetch
+from backend.data.files import MNIST_FILES
+from backend.data.idx import write_idx
+
+N_TRAIN, N_TEST = 6, 4
+
+
+def _gz_files(tmp_path):
+    """The four gzipped IDX files of a tiny MNIST: {file name: bytes}."""
+    rng = np.random.default_rng(0)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    for prefix, n in (("train", N_TRAIN), ("t10k", N_TEST)):
+        write_idx(scratch / f"{prefix}-images-idx3-ubyte.gz",
+                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(scratch / f"{prefix}-labels-idx1-ubyte.gz", (np.arange(n) % 10).astype(np.uint8))
+    return {f"{stem}.gz": (scratch / f"{stem}.gz").read_bytes() for stem in MNIST_FILES}
+
+
+class _Server:
+    """Serves ``routes`` ({url path: bytes}) on 127.0.0.1; anything else is a 404."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, bytes] = {}
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                server.requests.append(self.path)
+                body = server.routes.get(self.path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def server():
+    s = _Server()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    """Tiny MNIST files whose MD5 sums replace the real ones; downloads allowed."""
+    data = _gz_files(tmp_path)
+    monkeypatch.setitem(fetch.CHECKSUMS, "mnist",
+                        {name: hashlib.md5(body).hexdigest() for name, body in data.items()})
+    monkeypatch.delenv(fetch.NO_DOWNLOAD_ENV, raising=False)
+    return data
+
+
+def _mirrors(monkeypatch, *bases):
+    monkeypatch.setitem(fetch.MIRRORS, "mnist", tuple(bases))
+
+
+def test_download_then_read(tmp_path, monkeypatch, server, files):
+    server.routes = {f"/a/{name}": body for name, body in files.items()}
+    _mirrors(monkeypatch, server.url + "/a/")
+    folder = tmp_path / "cache" / "mnist"
+    seen: dict[str, list[tuple[int, int | None]]] = {}
+    paths = fetch.download_set("mnist", folder, lambda f, d, t: seen.setdefault(f, []).append(
+        (d, t)))
+    assert [p.name for p in paths] == list(files)
+    assert all(p.read_bytes() == files[p.name] for p in paths)
+    assert not list(folder.glob(".*.part"))
+    ds = read_mnist("mnist", str(folder))
+    assert ds.x.shape == (N_TRAIN + N_TEST, 1, 28, 28) and ds.test_start == N_TRAIN
+    for name, calls in seen.items():  # increasing byte counts, ending at the file's size
+        done = [d for d, _ in calls]
+        assert done[0] == 0 and done == sorted(done) and done[-1] == len(files[name])
+        assert {t for _, t in calls} == {len(files[name])}
+    assert set(seen) == set(files)
+
+
+def test_load_dataset_downloads_once_into_the_cache(tmp_path, monkeypatch, server, files):
+    server.routes = {f"/a/{name}": body for name, body in files.items()}
+    _mirrors(monkeypatch, server.url + "/a/")
+    monkeypatch.setenv("NETCANVAS_DATA", str(tmp_path / "cache"))
+    cfg = DataConfig.from_dict({"dataset": "mnist"})
+    assert len(load_dataset(cfg)) == N_TRAIN + N_TEST
+    assert len(server.requests) == 4
+    assert len(load_dataset(cfg)) == N_TRAIN + N_TEST  # read from the cache folder now
+    assert len(server.requests) == 4
+
+
+def test_corrupted_file_rejected_and_next_mirror_used(tmp_path, monkeypatch, server, files):
+    bad = {name: body[:-3] + b"xyz" for name, body in files.items()}
+    server.routes = {f"/bad/{n}": b for n, b in bad.items()}
+    server.routes.update({f"/good/{n}": b for n, b in files.items()})
+    _mirrors(monkeypatch, server.url + "/bad/", server.url + "/good/")
+    folder = tmp_path / "mnist"
+    fetch.download_set("mnist", folder)
+    assert all((folder / n).read_bytes() == b for n, b in files.items())
+    assert [r.split("/")[1] for r in server.requests] == ["bad", "good"] * 4
+    assert sorted(p.name for p in folder.iterdir()) == sorted(files)  # no temporary files
+
+
+def test_404_everywhere_names_the_folder(tmp_path, monkeypatch, server, files):
+    _mirrors(monkeypatch, server.url + "/one/", server.url + "/two/")
+    folder = tmp_path / "mnist"
+    with pytest.raises(DataError) as info:
+        fetch.download_set("mnist", folder)
+    message = str(info.value)
+    assert "HTTP 404" in message and str(folder) in message
+    assert "Put the four IDX files there" in message
+    assert list(folder.iterdir()) == []
+
+
+def test_present_file_not_downloaded_again(tmp_path, monkeypatch, server, files):
+    server.routes = {f"/a/{name}": body for name, body in files.items()}
+    _mirrors(monkeypatch, server.url + "/a/")
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    first = "train-images-idx3-ubyte.gz"
+    (folder / first).write_bytes(files[first])
+    (folder / "t10k-labels-idx1-ubyte").write_bytes(gzip.decompress(  # unzipped by hand
+        files["t10k-labels-idx1-ubyte.gz"]))
+    fetch.download_set("mnist", folder)
+    assert sorted(server.requests) == ["/a/t10k-images-idx3-ubyte.gz",
+                                       "/a/train-labels-idx1-ubyte.gz"]
+    assert fetch.missing("mnist", folder) == []
+
+
+def test_unreachable_mirror_fails_fast(tmp_path, monkeypatch, files):
+    with socket.socket() as probe:  # a port that nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _mirrors(monkeypatch, f"http://127.0.0.1:{port}/")
+    start = time.perf_counter()
+    with pytest.raises(DataError, match=r"Could not download .*not in .*mnist"):
+        fetch.download_set("mnist", tmp_path / "mnist", timeout=5.0)
+    assert time.perf_counter() - start < 5.0
+
+
+def test_switches_turn_downloads_off(tmp_path, monkeypatch, server, files):
+    server.routes = {f"/a/{name}": body for name, body in files.items()}
+    _mirrors(monkeypatch, server.url + "/a/")
+    monkeypatch.setenv("NETCANVAS_DATA", str(tmp_path))
+    off = DataConfig.from_dict({"dataset": "mnist", "options": {"download": False}})
+    with pytest.raises(DataError, match="Put the four IDX files there"):
+        load_dataset(off)
+    cfg = DataConfig.from_dict({"dataset": "mnist"})
+    with pytest.raises(DataError, match="Training downloads them"):  # the GUI preview
+        load_dataset(cfg, download=False)
+    monkeypatch.setenv(fetch.NO_DOWNLOAD_ENV, "1")
+    with pytest.raises(DataError, match="Put the four IDX files there"):
+        load_dataset(cfg)
+    assert server.requests == []
+    bad = DataConfig.from_dict({"dataset": "mnist", "options": {"download": "yes"}})
+    with pytest.raises(DataError, match="'download' = 'yes' is not allowed"):
+        load_dataset(bad)
+
+
+def test_cli_fetches_with_a_progress_line(tmp_path, monkeypatch, server, files):
+    server.routes = {f"/a/{name}": body for name, body in files.items()}
+    _mirrors(monkeypatch, server.url + "/a/")
+    stream = io.StringIO()
+    _fetch_data({"dataset": "mnist", "path": "data"}, tmp_path, Progress(stream), False)
+    assert stream.getvalue().splitlines() == [f"downloading {name}" for name in files]
+    assert fetch.missing("mnist", tmp_path / "data") == []
+
+
+def test_progress_bar_on_a_terminal():
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Tty()
+    progress = Progress(stream)
+    progress.download("f.gz", 0, 2_000_000)
+    progress.download("f.gz", 2_000_000, 2_000_000)
+    text = stream.getvalue()
+    assert "downloading f.gz [" in text and "100%" in text and "2.0/2.0 MB" in text
+    assert text.endswith("\n")
