@@ -138,6 +138,6 @@ def download_set(name: str, folder: str | Path, progress: ProgressCallback | Non
         else:
             raise DataError(f"Could not download {file} of {name} ("
                             + "; ".join(failures) + "). "
-                            + missing_files_message(name, folder, missing(name, folder)))
+                            + missing_files_message(name, folder, [m[:-3] for m in missing(name, folder)]))
     paths = [find_idx_file(folder, stem) for stem in MNIST_FILES]
     return [p for p in paths if p is not None]
