@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer, Slot
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -119,13 +119,43 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.bottom_dock], [230], Qt.Orientation.Vertical)
 
     def _build_training(self) -> None:
-        from builder.training import TrainingPanel  # imports pyqtgraph, not torch
+        """A placeholder tab; the panel itself is built after the window is shown."""
+        self._training = None
+        self._training_placeholder = QLabel("Preparing the training panel…", self)
+        self._training_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._training_index = self.add_panel(self._training_placeholder, "Training")
 
-        self.training = TrainingPanel(
-            self.controller, self.dialogs, self.log_view.log,
-            lambda: self.files.path.parent if self.files.path else None, self)
-        self.training.attach_files(self.files)
-        self.add_panel(self.training, "Training")
+    @property
+    def training(self):
+        """The training panel, built on first use.
+
+        Building it imports pyqtgraph and numpy and creates its plots (~0.4 s measured), so the
+        window is shown first; `startup` builds it right after the first paint.
+        """
+        if self._training is None:
+            from builder.training.panel import TrainingPanel  # pyqtgraph, not torch
+
+            panel = TrainingPanel(
+                self.controller, self.dialogs, self.log_view.log,
+                lambda: self.files.path.parent if self.files.path else None, self)
+            panel.attach_files(self.files)
+            panel.runningChanged.connect(self._training_running)
+            current = self.bottom_tabs.currentIndex() == self._training_index
+            self.bottom_tabs.removeTab(self._training_index)
+            self.bottom_tabs.insertTab(self._training_index, panel, "Training")
+            self._training_placeholder.deleteLater()
+            if current:
+                self.bottom_tabs.setCurrentIndex(self._training_index)
+            self._training = panel
+        return self._training
+
+    @Slot()
+    def _ensure_training(self) -> None:
+        self.training  # noqa: B018 - the property builds the panel
+
+    def _training_running(self, on: bool) -> None:
+        self.act_run.setEnabled(not on)
+        self.act_stop.setEnabled(on)
 
     def _build_workflows(self) -> None:
         from builder.workflows import WorkflowActions  # Tools menu, import, training script
@@ -202,8 +232,6 @@ class MainWindow(QMainWindow):
                                     tip="Train the design in the background")
         self.act_stop = self._action("&Stop Training", lambda: self.training.stop_run(),
                                      "Ctrl+Shift+R")
-        self.training.runningChanged.connect(
-            lambda on: (self.act_run.setEnabled(not on), self.act_stop.setEnabled(on)))
         self.act_stop.setEnabled(False)
         self.act_exports = {fmt: self._action(text, lambda _=False, f=fmt: self.files.export(
             f, weights_path=self.training.weights_file()))
@@ -309,6 +337,7 @@ class MainWindow(QMainWindow):
             self.show_gallery()
         self.settings.mark_launched()
         self.analysis.start()
+        QTimer.singleShot(0, self._ensure_training)  # build the panel once the window is up
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -438,7 +467,8 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
-        self.training.shutdown()  # joins the training thread
+        if self._training is not None:
+            self._training.shutdown()  # joins the training thread
         self.workflows.shutdown()  # joins the workflow jobs' threads
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
