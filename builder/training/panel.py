@@ -29,7 +29,7 @@ from builder.training.guard import gui_only
 from builder.training.history import RunRecord
 from builder.training.plots import TrainingPlots
 from builder.training.preview import DataPreview
-from builder.training.settings_form import SettingsForm
+from builder.training.settings_form import SettingsForm, show_lr_finder
 from builder.training.worker import RunOutcome, TrainingSession, prewarm
 
 WEIGHTS_SUFFIX = ".weights.safetensors"
@@ -134,6 +134,7 @@ class TrainingPanel(QWidget):
         # --- settings (left) and views (right) ----------------------------------------------
         self.form = SettingsForm(controller)
         self.form.dataChanged.connect(self._schedule_preview)
+        self.form.findLearningRateRequested.connect(lambda: show_lr_finder(self))
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
