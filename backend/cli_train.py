@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from backend.metrics_text import format_metrics
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", help="project file (.json) to train")
@@ -31,14 +33,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per event instead of a progress line")
-
-
-def _fmt(metrics: dict[str, dict[str, float]]) -> str:
-    parts = []
-    for output, values in metrics.items():
-        inner = " ".join(f"{k} {v:.4g}" for k, v in values.items())
-        parts.append(f"{output}: {inner}" if len(metrics) > 1 else inner)
-    return "; ".join(parts)
 
 
 def _duration(seconds: float) -> str:
@@ -102,9 +96,9 @@ class Progress:
 
     def epoch(self, epoch: int, train: dict, val: dict, seconds: float) -> None:
         remaining = (self.epochs - epoch) * seconds
-        text = f"epoch {epoch}/{self.epochs}  train {_fmt(train)}"
+        text = f"epoch {epoch}/{self.epochs}  train {format_metrics(train)}"
         if val:
-            text += f"  |  validation {_fmt(val)}"
+            text += f"  |  validation {format_metrics(val)}"
         text += f"  ({seconds:.1f}s, ETA {_duration(remaining)})"
         self.stream.write(("\r\x1b[2K" if self.tty else "") + text + "\n")
         self.stream.flush()
@@ -277,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
         elif isinstance(event, EpochEnd):
             progress.epoch(event.epoch, event.train, event.validation, event.seconds)
         elif isinstance(event, Evaluated):
-            print(f"{event.split}: {_fmt(event.metrics)}")
+            print(f"{event.split}: {format_metrics(event.metrics)}")
 
     try:
         result = trainer.run(callback, control)
@@ -306,8 +300,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         if trainer.history:
             last = trainer.history[-1]
-            print(f"final (epoch {last['epoch']}): train {_fmt(last['train'])}"
-                  + (f" | validation {_fmt(last['validation'])}" if last["validation"] else ""))
+            print(f"final (epoch {last['epoch']}): train {format_metrics(last['train'])}"
+                  + (f" | validation {format_metrics(last['validation'])}" if last["validation"] else ""))
         print(f"wrote {out / 'history.json'} and {out / 'weights.safetensors'}")
     if result.reason == "stopped":
         print(f"stopped; continue with: netcanvas train {args.project} --resume {out}", file=err)

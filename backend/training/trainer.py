@@ -546,25 +546,38 @@ class Trainer:
             module.train(was_training)
         return meter.results(), [torch.cat(k) if k else torch.empty(0) for k in kept], []
 
-    def _final_evaluation(self) -> None:
-        split, data = (("test", self.test_data) if len(self.test_data) else
-                       ("validation", self.validation_data))
+    def evaluation(self, split: str = "test") -> Evaluated:
+        """Metrics, confusion matrices and predictions of ``split`` (tensors on the CPU).
+
+        The event a run sends at its end for its held-out split; the app's Evaluate uses it for
+        any split of a finished run."""
+        self.prepare()
+        data = {"train": self.train_data, "validation": self.validation_data,
+                "test": self.test_data}[split]
         if not len(data):
-            return
+            raise ValueError(f"The {split} split is empty; choose another split or change the "
+                             "split sizes in the data settings.")
         metrics, outputs, _ = self._evaluate(data, keep=True)
         confusion, predictions, targets = {}, {}, {}
         for i, info in enumerate(self._outputs):
             pred = outputs[i]
             labels = data.labels[i]
             if labels is not None and info.num_classes:
+                labels = labels.cpu()
                 classes = predicted_classes(pred, info)
                 confusion[info.output] = confusion_matrix(labels, classes, info.num_classes)
                 predictions[info.output] = classes
                 targets[info.output] = labels
             elif data.targets[i] is not None:
                 predictions[info.output] = pred * info.scale + info.offset
-                targets[info.output] = data.targets[i] * info.scale + info.offset
-        self._emit(Evaluated(split, metrics, confusion, predictions, targets))
+                targets[info.output] = (data.targets[i].cpu().to(torch.float32) * info.scale
+                                        + info.offset)
+        return Evaluated(split, metrics, confusion, predictions, targets)
+
+    def _final_evaluation(self) -> None:
+        split = "test" if len(self.test_data) else "validation"
+        if len({"test": self.test_data, "validation": self.validation_data}[split]):
+            self._emit(self.evaluation(split))
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -46,32 +46,8 @@ def split_data(trainer: Any, split: str) -> Any:
 
 def evaluate_split(trainer: Any, split: str) -> Any:
     """An ``Evaluated`` event for ``split`` of a finished trainer (what the run sends at its
-    end for the test split). Uses the trainer's evaluation pass, on its device."""
-    import torch
-
-    from backend.training import Evaluated
-    from backend.training.metrics import confusion_matrix, predicted_classes
-
-    data = split_data(trainer, split)
-    if not len(data):
-        raise ValueError(f"The {split} split is empty; choose another split or change the "
-                         "split sizes in the data settings.")
-    metrics, outputs, _ = trainer._evaluate(data, keep=True)
-    confusion, predictions, targets = {}, {}, {}
-    for i, info in enumerate(trainer.prepared.outputs):
-        pred = outputs[i]
-        labels = data.labels[i]
-        if labels is not None and info.num_classes:
-            labels = labels.cpu()
-            classes = predicted_classes(pred, info)
-            confusion[info.output] = confusion_matrix(labels, classes, info.num_classes)
-            predictions[info.output] = classes
-            targets[info.output] = labels
-        elif data.targets[i] is not None:
-            predictions[info.output] = pred * info.scale + info.offset
-            targets[info.output] = data.targets[i].cpu().to(torch.float32) * info.scale + \
-                info.offset
-    return Evaluated(split, metrics, confusion, predictions, targets)
+    end for the test split), computed by the trainer on its device."""
+    return trainer.evaluation(split)
 
 
 def predict_sample(trainer: Any, split: str, index: int) -> dict[str, str]:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backend.metrics_text import format_metrics
 from builder.training.evaluation import EvaluationView
 from builder.training.guard import gui_only
 from builder.training.history import RunRecord
@@ -55,14 +56,6 @@ def _duration(seconds: float) -> str:
     if seconds >= 3600:
         return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
     return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def _fmt(metrics: dict[str, dict[str, float]]) -> str:
-    parts = []
-    for output, values in metrics.items():
-        inner = " ".join(f"{k} {v:.4g}" for k, v in values.items())
-        parts.append(f"{output}: {inner}" if len(metrics) > 1 else inner)
-    return "; ".join(parts)
 
 
 class TrainingPanel(QWidget):
@@ -433,9 +426,9 @@ class TrainingPanel(QWidget):
             run.add_epoch(ev)
             self._progress(ev.epoch, 0)
             if ev.epoch % self._log_every == 0 or ev.epoch == run.total_epochs:
-                text = f"epoch {ev.epoch}/{run.total_epochs}: train {_fmt(ev.train)}"
+                text = f"epoch {ev.epoch}/{run.total_epochs}: train {format_metrics(ev.train)}"
                 if ev.validation:
-                    text += f" | validation {_fmt(ev.validation)}"
+                    text += f" | validation {format_metrics(ev.validation)}"
                 self._log(text)
         elif kind == "Warned":
             self._say(ev.message)
@@ -447,7 +440,7 @@ class TrainingPanel(QWidget):
             self.status.setText(f"Training resumed at step {ev.step}.")
         elif kind == "Evaluated":
             run.evaluation = ev
-            self._log(f"{ev.split}: {_fmt(ev.metrics)}")
+            self._log(f"{ev.split}: {format_metrics(ev.metrics)}")
 
     @Slot(object)
     @gui_only
@@ -482,7 +475,7 @@ class TrainingPanel(QWidget):
         rate = f" in {outcome.seconds:.1f} s" if outcome.seconds else ""
         self.eta.setText(result.reason)
         last = outcome.trainer.history[-1] if outcome.trainer and outcome.trainer.history else None
-        summary = f" Last epoch: {_fmt(last['validation'] or last['train'])}." if last else ""
+        summary = f" Last epoch: {format_metrics(last['validation'] or last['train'])}." if last else ""
         self._say(f"Run {run.number if run else ''} {result.reason} after "
                   f"{result.epochs_completed} epoch(s){rate}.{summary}")
 
