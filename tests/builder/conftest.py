@@ -103,3 +103,15 @@ def mouse_drag(view, start, end, steps: int = 4) -> None:
         p = QPointF(a) + (QPointF(b) - QPointF(a)) * (i / steps)
         QTest.mouseMove(viewport, p.toPoint())
     QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
+
+
+@pytest.fixture
+def gui_thread_checks():
+    """Assert that every checked handler ran on the GUI thread during the test."""
+    from builder.training.guard import enable_thread_checks, violations
+
+    enable_thread_checks(True)
+    violations.clear()
+    yield
+    enable_thread_checks(False)
+    assert not violations, f"handlers ran off the GUI thread: {violations}"

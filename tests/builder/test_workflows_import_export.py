@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from builder.training.guard import enable_thread_checks, violations
 from builder.workflows.import_dialog import module_classes, parse_shapes
 from graph.edits import SetSection
 
@@ -37,13 +36,7 @@ class Odd(nn.Module):
 '''
 
 
-@pytest.fixture(autouse=True)
-def thread_checks():
-    enable_thread_checks(True)
-    violations.clear()
-    yield
-    enable_thread_checks(False)
-    assert not violations, violations
+pytestmark = pytest.mark.usefixtures("gui_thread_checks")
 
 
 @pytest.fixture

@@ -7,16 +7,7 @@ import json
 
 import pytest
 
-from builder.training.guard import enable_thread_checks, violations
-
-
-@pytest.fixture(autouse=True)
-def thread_checks():
-    enable_thread_checks(True)
-    violations.clear()
-    yield
-    enable_thread_checks(False)
-    assert not violations, violations
+pytestmark = pytest.mark.usefixtures("gui_thread_checks")
 
 
 def test_profile_bars_and_trace_export(window, qtbot, tmp_path):

@@ -7,16 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from builder.training.guard import enable_thread_checks, violations
-
-
-@pytest.fixture(autouse=True)
-def thread_checks():
-    enable_thread_checks(True)
-    violations.clear()
-    yield
-    enable_thread_checks(False)
-    assert not violations, violations
+pytestmark = pytest.mark.usefixtures("gui_thread_checks")
 
 
 def _dialog(window, trials=2, epochs=2):
