@@ -258,6 +258,7 @@ class SettingsForm(QWidget):
         self.nesterov = QCheckBox("Nesterov")
         self.weight_decay = _dspin(0.0, 1000.0, 6, 1e-4, "L2 penalty on the weights "
                                    "(decoupled for AdamW); 0 = off.")
+        self.weight_decay.setSpecialValueText("off")
         self.batch_size = _spin(0, 1_000_000, "Samples per step; 0 = the whole training set.",
                                 "full batch")
         self.epochs = _spin(1, 1_000_000, "Passes over the training data.")
@@ -498,7 +499,7 @@ class SettingsForm(QWidget):
             encoding.activated.connect(self._data_edited)
             loss = _combo(LOSSES, f"Loss of output '{name}'.")
             loss.activated.connect(lambda _i, n=node_id: self._output_edited(n))
-            for box, chars in ((encoding, 4), (loss, 7)):  # narrow; the list opens wide
+            for box, chars in ((encoding, 4), (loss, 8)):  # narrow; the list opens wide
                 box.setSizeAdjustPolicy(
                     QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
                 box.setMinimumContentsLength(chars)
@@ -506,7 +507,7 @@ class SettingsForm(QWidget):
                 box.view().setMinimumWidth(box.view().sizeHintForColumn(0) + 24)
             weight = _dspin(0.0, 1000.0, 3, 0.1, f"Weight of the loss of '{name}' in the total.")
             weight.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
-            weight.setMinimumWidth(weight.fontMetrics().horizontalAdvance("00.000") + 12)
+            weight.setMinimumWidth(weight.fontMetrics().horizontalAdvance("00.000") + 6)
             weight.valueChanged.connect(lambda _v, n=node_id: self._output_edited(n))
             for c, w in enumerate((QLabel(name), target, encoding, loss, weight)):
                 self.mapping.addWidget(w, r, c)
