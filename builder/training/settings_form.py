@@ -51,7 +51,7 @@ FOLDER_DATASETS = ("images", "idx", "mnist", "fashion_mnist")
 FILE_FILTERS = {"csv": "CSV files (*.csv *.tsv *.txt);;All files (*)",
                 "npz": "NumPy archives (*.npz);;All files (*)"}
 #: Data set kinds the form treats as files or folders (a Browse… never switches them).
-FILE_KINDS_OF_FORM = ("csv", "npz", "idx", "images", "mnist", "fashion_mnist")
+FILE_DATASETS = ("csv", "npz", "idx", "images", "mnist", "fashion_mnist")
 ANY_DATA_FILTER = "Data files (*.csv *.tsv *.txt *.npz);;All files (*)"
 #: Losses whose output's last dimension is the number of classes (class weights apply).
 CLASS_LOSSES = ("cross_entropy", "nll")
@@ -610,7 +610,7 @@ class SettingsForm(QWidget):
         if not path:
             return False
         suffix = Path(path).suffix.lower()
-        if kind not in FILE_KINDS_OF_FORM:
+        if kind not in FILE_DATASETS:
             new_kind = "npz" if suffix == ".npz" else "csv" if suffix in (".csv", ".tsv",
                                                                              ".txt") else ""
             if new_kind:
