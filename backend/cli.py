@@ -1,4 +1,4 @@
-"""The ``netcanvas`` command: no arguments opens the app; sub-commands run without Qt.
+"""The ``netcanvas`` sub-commands, all without Qt (the app itself starts from `builder.launcher`).
 
 Each sub-command lives in its own ``backend/cli_<name>.py`` module with ``add_arguments(parser)``
 and ``run(args) -> int``; those modules import torch lazily, inside ``run``.
@@ -15,7 +15,6 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "examples": ("backend.cli_examples", "list the example designs"),
     "new": ("backend.cli_examples", "write a new project (optionally from an example)"),
-    "open": ("backend.cli_open", "open a project in the app"),
     "check": ("backend.cli_check", "print a design's summary and errors (exit 1 if invalid)"),
     "export": ("backend.cli_export", "export a design as .py, safetensors, ONNX or TorchScript"),
     "train": ("backend.cli_train", "train a design headless (torchrun for several processes)"),
@@ -28,7 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netcanvas",
-        description="Design neural networks by drawing them. Without a command, opens the app.",
+        description="Design neural networks by drawing them. Without a command (or with "
+                    "`netcanvas FILE` / `netcanvas open FILE`) the app opens.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
@@ -47,11 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one sub-command; returns its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (len(argv) == 1 and not argv[0].startswith("-") and argv[0] not in COMMANDS):
-        from backend.cli_open import launch
-
-        return launch(argv[0] if argv else None)
     args = _parser().parse_args(argv)
     if not getattr(args, "_run", None):
         _parser().print_help()

@@ -463,7 +463,12 @@ def _run_job(conn: Any, job: tuple, controls: dict[int, Control],
             conn.send(("event", run_id, event))
 
     try:
-        doc_json, data, config, threads, base_dir, initial = pickle.loads(payload)
+        # The payload comes from our own parent over this private pipe (multiprocessing
+        # unpickles everything on it anyway); it is unpacked here, in the job thread, so a
+        # payload that cannot be rebuilt fails this run rather than the child's reader.
+        from multiprocessing.reduction import ForkingPickler
+
+        doc_json, data, config, threads, base_dir, initial = ForkingPickler.loads(payload)
         torch.set_num_threads(max(1, threads))
         from graph.project import from_dict
 
