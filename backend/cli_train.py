@@ -287,6 +287,10 @@ def run(args: argparse.Namespace) -> int:
                        "status": "failed" if isinstance(result, Failed) else result.reason,
                        "epochs": _jsonable(trainer.history),
                        "evaluation": _jsonable(evaluation)}
+            if trainer.prepared is not None:
+                # The exported model expects standardised features and predicts standardised
+                # regression targets: this is how to apply and undo that on new data.
+                history["preprocessing"] = trainer.prepared.preprocessing()
             if isinstance(result, Failed):
                 history["error"] = result.message
             (out / "history.json").write_text(json.dumps(history, indent=1))

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -116,6 +117,8 @@ class PreparedData:
     dataset_name: str
     notes: list[str] = field(default_factory=list)
     augment: dict[str, float] = field(default_factory=dict)
+    #: Feature standardisation, when applied: {"mean": [...], "std": [...]} per data column.
+    features: dict[str, list[float]] | None = None
 
     @property
     def output_names(self) -> list[str]:
@@ -124,7 +127,20 @@ class PreparedData:
     def to(self, device: torch.device | str) -> PreparedData:
         return PreparedData(self.train.to(device), self.validation.to(device),
                             self.test.to(device), self.input_names, self.outputs,
-                            self.dataset_name, self.notes, self.augment)
+                            self.dataset_name, self.notes, self.augment, self.features)
+
+    def preprocessing(self) -> dict[str, Any]:
+        """What the model saw instead of the raw data, as JSON: apply it to new data.
+
+        ``features``: model input = (column − mean) / std for each data column (before the
+        columns are split between Inputs); ``targets``: a regression output's original units
+        = output × scale + offset.
+        """
+        return {
+            "features": self.features,
+            "targets": {o.output: {"scale": o.scale, "offset": o.offset}
+                        for o in self.outputs if o.scale != 1.0 or o.offset != 0.0},
+        }
 
 
 def data_path(cfg: DataConfig, base_dir: str | Path | None = None) -> Path | None:
@@ -366,10 +382,13 @@ def prepare_data(ds: Dataset, cfg: DataConfig, inputs: Sequence[InputSpec],
     problems: list[str] = []
     notes = list(ds.notes)
     x = ds.x
+    features = None
     if cfg.standardize and ds.tabular and len(splits.train) > 1:
         mean = x[splits.train].mean(0)
         std = x[splits.train].std(0)
-        x = (x - mean) / torch.where(std > 1e-12, std, torch.ones_like(std))
+        std = torch.where(std > 1e-12, std, torch.ones_like(std))
+        x = (x - mean) / std
+        features = {"mean": mean.tolist(), "std": std.tolist()}
         notes.append("features standardised with training-split mean and deviation")
     mapped = _map_inputs(ds, x, cfg, inputs, problems, notes)
     if problems:
@@ -408,4 +427,4 @@ def prepare_data(ds: Dataset, cfg: DataConfig, inputs: Sequence[InputSpec],
 
     names = [i.name for i in inputs]
     return PreparedData(split(splits.train), split(splits.validation), split(splits.test),
-                        names, infos, ds.name, notes, dict(cfg.augment))
+                        names, infos, ds.name, notes, dict(cfg.augment), features)

@@ -38,3 +38,47 @@ def test_cli_reports_problems_without_a_traceback(tmp_path, capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert "zero gradient" in err and "Traceback" not in err
+
+
+def test_history_records_the_preprocessing_to_apply_to_new_data(tmp_path):
+    """An exported regression model sees standardised features and predicts standardised
+    targets; history.json says how to get there and back."""
+    import json
+
+    import torch
+
+    from backend.compiler import compile_document
+    from backend.data import DataConfig
+    from backend.data.prepare import load_dataset, prepare_data
+    from backend.weights import load_weights
+    from graph import project
+    from graph.examples import load_example
+
+    doc = load_example("wide_and_deep")
+    path = tmp_path / "wd.json"
+    project.save(doc, path)
+    out = tmp_path / "run"
+    assert main(["train", str(path), "--epochs", "2", "--out", str(out)]) == 0
+    pre = json.loads((out / "history.json").read_text())["preprocessing"]
+    assert len(pre["features"]["mean"]) == len(pre["features"]["std"]) == 10  # diabetes columns
+    scale = pre["targets"]["main_output"]["scale"]
+    offset = pre["targets"]["main_output"]["offset"]
+    # Apply it to raw rows by hand: the exported model then reproduces the app's predictions.
+    data_cfg = DataConfig.from_dict(doc.section("data"))
+    raw = load_dataset(data_cfg)
+    x = (raw.x - torch.tensor(pre["features"]["mean"])) / torch.tensor(pre["features"]["std"])
+    module = compile_document(doc).module.eval()
+    load_weights(module, out / "weights.safetensors", strict=True)
+    with torch.no_grad():
+        main_pred, _ = module(x[:, [0, 1, 2, 3, 4]], x[:, [2, 3, 4, 5, 6, 7]])
+    predicted = main_pred[:, 0] * scale + offset
+    prepared = prepare_data(raw, data_cfg, *_specs(doc))
+    assert prepared.preprocessing() == pre
+    assert predicted.std() > 1 and abs(float(predicted.mean()) - offset) < 3 * scale
+
+
+def _specs(doc):
+    from backend.training.setup import parts_from_document
+
+    parts = parts_from_document(doc)
+    return parts.inputs, parts.outputs
