@@ -525,6 +525,7 @@ def main():
             torch.save(state, args.out)
         print(f"wrote {args.out}")
     if world > 1:
+        dist.barrier()  # leave together: a rank exiting early can abort its peer (gloo)
         dist.destroy_process_group()
 
 
