@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from builder.training.guard import gui_only
+from builder.workflows.job_view import JobView
 
 PY_FILTER = "Python files (*.py);;All files (*)"
 
@@ -61,18 +62,16 @@ def parse_shapes(text: str) -> list[tuple[int, ...]] | None:
     return shapes
 
 
-class ImportDialog(QDialog):
+class ImportDialog(JobView, QDialog):
     """Choose a file, a class and optional input shapes; import; open as a new design."""
+
+    LOG_PREFIX = "import"
 
     def __init__(self, workflows: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import PyTorch model")
         self.setObjectName("importDialog")
-        self.workflows = workflows
-        self.runner = workflows.new_runner("import")
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.runningChanged.connect(self._set_running)
+        self._attach(workflows, "import")
         self.result: Any = None
         self.unsupported: list[str] = []
 
@@ -211,18 +210,6 @@ class ImportDialog(QDialog):
                    if outcome.unsupported else "")
         self._say(f"Opened {doc.name}: {len(doc)} layers with their weights.{check}{missing}",
                   bool(outcome.unsupported))
-
-    @Slot(str)
-    @gui_only
-    def _on_failed(self, message: str) -> None:
-        self._say(message, True)
-        if self.runner.detail:
-            self.workflows.log(self.runner.detail)
-
-    def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #c62828;" if error else "")
-        self.workflows.log(("import error: " if error else "import: ") + text)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         self.runner.shutdown()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from builder.training.guard import gui_only
+from builder.workflows.job_view import JobView
 from builder.workflows.plotting import SciSpinBox, pen, plot_widget
 
 
@@ -28,20 +29,16 @@ def _lr_text(lr: float) -> str:
     return f"{lr:.3g}"
 
 
-class LRFinderDialog(QDialog):
+class LRFinderDialog(JobView, QDialog):
     """Sweep the learning rate on a throw-away copy of the design; "Apply" sets ``lr``."""
+
+    LOG_PREFIX = "lr finder"
 
     def __init__(self, workflows: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Learning-rate finder")
         self.setObjectName("lrFinderDialog")
-        self.workflows = workflows
-        self.controller = workflows.controller
-        self.runner = workflows.new_runner("lr-finder")
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.runningChanged.connect(self._set_running)
+        self._attach(workflows, "lr-finder")
         self.result: Any = None
         self._lrs: list[float] = []
         self._losses: list[float] = []
@@ -233,13 +230,6 @@ class LRFinderDialog(QDialog):
         self.progress.setValue(len(result.lrs))
         self.apply_button.setEnabled(result.suggestion is not None)
 
-    @Slot(str)
-    @gui_only
-    def _on_failed(self, message: str) -> None:
-        self._say(message, True)
-        if self.runner.detail:
-            self.workflows.log(self.runner.detail)
-
     @Slot()
     @gui_only
     def apply(self) -> bool:
@@ -256,11 +246,6 @@ class LRFinderDialog(QDialog):
         if done:
             self._say(f"The learning rate is now {_lr_text(lr)} (Edit → Undo reverts it).")
         return done
-
-    def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #c62828;" if error else "")
-        self.workflows.log(("lr finder error: " if error else "lr finder: ") + text)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         self.runner.shutdown()

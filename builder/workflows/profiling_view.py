@@ -25,24 +25,22 @@ from PySide6.QtWidgets import (
 )
 
 from builder.training.guard import gui_only
+from builder.workflows.job_view import JobView
 from builder.workflows.plotting import plot_widget
 
 FORWARD_COLOR, BACKWARD_COLOR = "#1f77b4", "#ff7f0e"
 TRACE_FILTER = "Chrome trace (*.json);;All files (*)"
 
 
-class ProfilingView(QWidget):
+class ProfilingView(JobView, QWidget):
     """A bottom-panel tab: profile the design's layers; record histograms."""
+
+    LOG_PREFIX = "profiling"
 
     def __init__(self, workflows: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("profilingView")
-        self.workflows = workflows
-        self.controller = workflows.controller
-        self.runner = workflows.new_runner("profile")
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.runningChanged.connect(self._set_running)
+        self._attach(workflows, "profile")
         self.profile: Any = None
         self.histograms: list[dict[str, dict[str, Any]]] = []
         self._tmp = tempfile.mkdtemp(prefix="netcanvas-profile-")
@@ -301,18 +299,6 @@ class ProfilingView(QWidget):
         else:
             self._show_histogram_run(result)
         self._set_running(False)
-
-    @Slot(str)
-    @gui_only
-    def _on_failed(self, message: str) -> None:
-        self._say(message, True)
-        if self.runner.detail:
-            self.workflows.log(self.runner.detail)
-
-    def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #c62828;" if error else "")
-        self.workflows.log(("profiling error: " if error else "profiling: ") + text)
 
     def shutdown(self) -> None:
         """Join the job's thread and remove the temporary trace."""

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from builder.training.guard import gui_only
+from builder.workflows.job_view import JobView
 from builder.workflows.plotting import BEST_COLOR, SERIES_COLORS, SciSpinBox, pen, plot_widget
 
 #: Losses whose outputs report accuracy (so "auto" scores accuracy, higher is better).
@@ -85,20 +86,16 @@ class _Range(QWidget):
         return self.low.value(), self.high.value()
 
 
-class SearchDialog(QDialog):
+class SearchDialog(JobView, QDialog):
     """Configure, run and inspect a hyperparameter search of the current design."""
+
+    LOG_PREFIX = "search"
 
     def __init__(self, workflows: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Hyperparameter search")
         self.setObjectName("searchDialog")
-        self.workflows = workflows
-        self.controller = workflows.controller
-        self.runner = workflows.new_runner("search")
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.runningChanged.connect(self._set_running)
+        self._attach(workflows, "search")
         self.result: Any = None
         self.settings: Any = None
         self.base: Any = None  # the design the running / last search started from
@@ -597,13 +594,6 @@ class SearchDialog(QDialog):
                   f"{best.number}, {result.metric} {best.score:.4g}{cv} — "
                   f"{_params_text(best.params)}. “Open as new design” opens it.")
 
-    @Slot(str)
-    @gui_only
-    def _on_failed(self, message: str) -> None:
-        self._say(message, True)
-        if self.runner.detail:
-            self.workflows.log(self.runner.detail)
-
     # --- opening a trial ----------------------------------------------------------------------
     def selected_number(self) -> int | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
@@ -644,11 +634,6 @@ class SearchDialog(QDialog):
             return False
         self._say(f"Opened trial {number} as a new design: {_params_text(rec['params'])}.")
         return True
-
-    def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #c62828;" if error else "")
-        self.workflows.log(("search error: " if error else "search: ") + text)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         self.runner.shutdown()

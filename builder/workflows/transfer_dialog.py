@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from builder.training.guard import gui_only
+from builder.workflows.job_view import JobView
 
 PROJECT_FILTER = "NetCanvas projects (*.ncproj.json *.json);;All files (*)"
 WEIGHTS_FILTER = "safetensors weights (*.safetensors);;All files (*)"
@@ -37,15 +38,16 @@ def _shape(t: Any) -> str:
     return "×".join(str(d) for d in t.shape) or "scalar"
 
 
-class TransferDialog(QDialog):
+class TransferDialog(JobView, QDialog):
     """Copy layers with weights into the design; choose what trains and how fast."""
+
+    LOG_PREFIX = "transfer"
 
     def __init__(self, workflows: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Transfer learning")
         self.setObjectName("transferDialog")
-        self.workflows = workflows
-        self.controller = workflows.controller
+        self._attach(workflows)
         self.source_doc: Any = None
         self.source_state: dict[str, Any] | None = None
         self.source_name = ""
@@ -431,11 +433,6 @@ class TransferDialog(QDialog):
             after = self.controller.doc.section("training")["lr"]
             self._say(f"All layers train now; learning rate {before:.3g} → {after:.3g}.")
         return done
-
-    def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #c62828;" if error else "")
-        self.workflows.log(("transfer error: " if error else "transfer: ") + text)
 
 
 def _report_text(report: Any, frozen: bool) -> str:
