@@ -8,14 +8,21 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import QApplication
 
 
-def save_screenshot(path: str | Path, example: str = "wide_and_deep", theme: str = "light",
-                    select: str | None = "hidden2", size: tuple[int, int] = (1400, 860)) -> Path:
-    """Open ``example`` in a fresh main window, analyse it, and save ``window.grab()``."""
+@contextmanager
+def example_window(example: str, size: tuple[int, int], theme: str = "light"
+                   ) -> Iterator[tuple[QApplication, Any]]:
+    """A fresh main window (own settings and recovery folder) showing ``example``, analysed.
+
+    For rendering docs: closed on exit, without the unsaved-changes prompt.
+    """
     from builder.main_window import MainWindow
     from builder.settings import AppSettings
     from builder.theme import apply_theme
@@ -31,18 +38,31 @@ def save_screenshot(path: str | Path, example: str = "wide_and_deep", theme: str
         window.open_example(example)
         window.analysis.run_now()
         app.processEvents()
+        try:
+            yield app, window
+        finally:
+            window.controller.stack.setClean()
+            window.close()
+
+
+def save_grab(widget: Any, path: str | Path) -> Path:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(out))
+    return out
+
+
+def save_screenshot(path: str | Path, example: str = "wide_and_deep", theme: str = "light",
+                    select: str | None = "hidden2", size: tuple[int, int] = (1400, 860)) -> Path:
+    """Open ``example`` in a fresh main window, analyse it, and save ``window.grab()``."""
+    with example_window(example, size, theme) as (app, window):
         window.view.fit_all()
         if select:
             node_id = window.controller.doc.find(select)
             if node_id:
                 window.scene.select_nodes([node_id])
         app.processEvents()
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        window.grab().save(str(out))
-        window.controller.stack.setClean()
-        window.close()
-    return out
+        return save_grab(window, path)
 
 
 if __name__ == "__main__":

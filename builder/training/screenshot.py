@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -15,22 +14,10 @@ def save_training_screenshot(path: str | Path, example: str = "mlp_digits",
                              after_epochs: int = 6, size: tuple[int, int] = (1500, 950)) -> Path:
     """Start training ``example``, grab the window after ``after_epochs`` epochs, stop."""
     from PySide6.QtCore import QEventLoop
-    from PySide6.QtWidgets import QApplication
 
-    from builder.main_window import MainWindow
-    from builder.settings import AppSettings
-    from builder.theme import apply_theme
+    from builder.screenshot import example_window, save_grab
 
-    app = QApplication.instance() or QApplication([])
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = AppSettings(Path(tmp) / "shot.ini")
-        apply_theme(app, "light")  # type: ignore[arg-type]
-        window = MainWindow(settings=settings, recovery_dir=Path(tmp) / "rec")
-        window.resize(*size)
-        window.show()
-        window.open_example(example)
-        window.analysis.run_now()
-        app.processEvents()
+    with example_window(example, size) as (app, window):
         panel = window.training
         loop = QEventLoop()
         panel.session.eventArrived.connect(
@@ -41,12 +28,8 @@ def save_training_screenshot(path: str | Path, example: str = "mlp_digits",
         panel.plots.refresh()
         window.view.fit_all()
         app.processEvents()
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        window.grab().save(str(out))
+        out = save_grab(window, path)
         panel.shutdown()
-        window.controller.stack.setClean()
-        window.close()
     return out
 
 

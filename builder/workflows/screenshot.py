@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -22,30 +21,17 @@ def _wait(app: object, signal: object) -> None:
 def save_workflow_screenshots(folder: str | Path, example: str = "mlp_digits",
                               trials: int = 8, epochs: int = 8) -> list[Path]:
     """Run the lr finder (200 steps) and a small random search on ``example``; grab both."""
-    from PySide6.QtWidgets import QApplication
+    from builder.screenshot import example_window, save_grab
 
-    from builder.main_window import MainWindow
-    from builder.settings import AppSettings
-    from builder.theme import apply_theme
-
-    app = QApplication.instance() or QApplication([])
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
     shots = []
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = AppSettings(Path(tmp) / "shot.ini")
-        apply_theme(app, "light")  # type: ignore[arg-type]
-        window = MainWindow(settings=settings, recovery_dir=Path(tmp) / "rec")
-        window.resize(1300, 850)
-        window.show()
-        window.open_example(example)
+    with example_window(example, (1300, 850)) as (app, window):
         lr = window.workflows.show_lr_finder()
         lr.resize(820, 560)
         lr.start()
         _wait(app, lr.runner.finished)
         app.processEvents()
-        shots.append(out / "screenshot-lr-finder.png")
-        lr.grab().save(str(shots[-1]))
+        shots.append(save_grab(lr, out / "screenshot-lr-finder.png"))
         lr.close()
         search = window.workflows.show_search()
         search.resize(1250, 760)
@@ -58,11 +44,8 @@ def save_workflow_screenshots(folder: str | Path, example: str = "mlp_digits",
         search.start()
         _wait(app, search.runner.finished)
         app.processEvents()
-        shots.append(out / "screenshot-search.png")
-        search.grab().save(str(shots[-1]))
+        shots.append(save_grab(search, out / "screenshot-search.png"))
         search.close()
-        window.controller.stack.setClean()
-        window.close()
     return shots
 
 
