@@ -9,6 +9,7 @@ nothing. Helper functions at the bottom build edits with fresh ids, unique names
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -214,6 +215,34 @@ class SetTrainable(Edit):
         return f"{'unfreeze' if self.trainable else 'freeze'} {doc.label(self.node_id)}"
 
 
+def json_problem(value: Any, path: str = "$", depth: int = 0) -> tuple[str, str] | None:
+    """Where ``value`` stops being plain JSON a project file can hold, and why (None if it is).
+
+    Plain JSON: null, true/false, integers, finite numbers, text, lists, objects with text keys
+    (tuples count as lists). A NaN or infinite number would make the project unsavable."""
+    if depth > 64:
+        return path, "nested too deeply"
+    if value is None or isinstance(value, (bool, int, str)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, f"{value!r} is not a finite number")
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            problem = json_problem(item, f"{path}[{i}]", depth + 1)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return path, f"key {key!r} is not text"
+            problem = json_problem(item, f"{path}.{key}", depth + 1)
+            if problem:
+                return problem
+        return None
+    return path, f"a {type(value).__name__} is not a JSON value"
+
+
 @dataclass(frozen=True)
 class SetSection(Edit):
     """Replace the ``data`` or ``training`` settings (JSON-like values)."""
@@ -227,6 +256,10 @@ class SetSection(Edit):
     def apply(self, doc: Document) -> Edit:
         if self.section not in SECTIONS:
             raise GraphError(f"Unknown settings section {self.section!r}.")
+        problem = json_problem(self.value, self.section)
+        if problem:
+            raise GraphError(f"Cannot store the {self.section} settings: {problem[0]}: "
+                             f"{problem[1]}.")
         old = doc.section(self.section)
         doc._set_section(self.section, dict(self.value))
         return SetSection(self.section, old)

@@ -17,7 +17,7 @@ from typing import Any
 
 from graph.catalogue import CATALOGUE
 from graph.document import SECTIONS, Document, Node
-from graph.edits import AddNode, Connect
+from graph.edits import AddNode, Connect, json_problem
 from graph.errors import GraphError, ProjectFormatError
 from graph.events import Edge
 from graph.names import class_name
@@ -160,6 +160,10 @@ def parse(obj: Any) -> ProjectData:
     for key in SECTIONS:
         sections[key] = dict(_expect(obj.get(key, {}), dict, f"$.{key}", "an object"))
     extra = {k: v for k, v in obj.items() if k not in _KNOWN_KEYS}
+    # Settings and unknown keys are kept as they are: they must be values a file can hold again.
+    problem = json_problem({**sections, **extra})
+    if problem:
+        raise _fail(*problem)
     return ProjectData(name, description, nodes, edges, sections, extra)
 
 

@@ -203,3 +203,19 @@ def test_unknown_node_and_bad_edges_raise_graph_errors(sketch):
                  connect(doc, sketch.o, sketch.h, dst_port=0)):
         with pytest.raises(GraphError):
             doc.apply(edit)
+
+
+@pytest.mark.parametrize("value, where", [
+    ({"lr": float("nan")}, "training.lr"),
+    ({"schedule": {"gamma": float("inf")}}, "training.schedule.gamma"),
+    ({"columns": [1, float("-inf")]}, "training.columns[1]"),
+    ({"weights": {1: 2.0}}, "key 1 is not text"),
+    ({"path": object()}, "not a JSON value"),
+])
+def test_settings_that_a_file_cannot_hold_are_refused(sketch, value, where):
+    doc = sketch.doc
+    before = dumps(doc)
+    with pytest.raises(GraphError, match="Cannot store the training settings") as info:
+        doc.apply(SetSection("training", value))
+    assert where in info.value.message
+    assert dumps(doc) == before

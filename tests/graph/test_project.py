@@ -232,3 +232,16 @@ def test_saved_files_get_normal_permissions_and_keep_existing_ones(tmp_path):
     path.chmod(0o600)
     project.save(load_example("xor_mlp"), path)
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("key, value", [
+    ("training", {"lr": float("inf")}),
+    ("data", {"dataset": float("nan")}),
+    ("custom", [1.0, float("inf")]),
+])
+def test_non_finite_settings_in_a_dict_are_refused_so_saving_never_fails(key, value):
+    obj = json.loads(project.dumps(load_example("xor_mlp")))
+    obj[key] = value
+    with pytest.raises(ProjectFormatError) as info:
+        project.from_dict(obj)
+    assert "finite" in str(info.value) and key in str(info.value)
