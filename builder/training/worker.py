@@ -24,6 +24,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
+from builder import gc_policy
 from builder.training.guard import gui_only
 
 #: Upper bound on batch-event deliveries per second (the plots redraw at the same rate).
@@ -82,6 +83,10 @@ def prewarm() -> None:
             server.start()
         except ServerUnavailable:
             pass  # the first run says so and trains in the worker thread
+        finally:
+            gc_policy.release()
+
+    gc_policy.hold()  # this thread runs Python: collect garbage on the GUI thread meanwhile
 
     threading.Thread(target=start, name="netcanvas-training-prewarm", daemon=True).start()
 
@@ -274,6 +279,7 @@ class TrainingSession(QObject):
         worker.done.connect(self._on_done)
         thread.started.connect(worker.run)
         self.worker, self._thread = worker, thread
+        gc_policy.hold()  # released in _release, once the thread is joined
         training_server()  # on the GUI thread: hooks the process's shutdown to app quit
         self._switch_interval = sys.getswitchinterval()  # _train_here lowers it; _release
         thread.start()
@@ -306,6 +312,7 @@ class TrainingSession(QObject):
         self.worker = None
         self._thread = None
         sys.setswitchinterval(self._switch_interval)
+        gc_policy.release()
 
     # --- worker signals (queued onto the GUI thread) ----------------------------------------
     @Slot(object)

@@ -11,7 +11,6 @@ runner, which lives in the GUI thread; the thread is always joined (after the jo
 
 from __future__ import annotations
 
-import gc
 import time
 import traceback
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
+from builder import gc_policy
 from builder.training.guard import gui_only
 
 #: Upper bound on progress deliveries per second.
@@ -138,10 +138,10 @@ class JobRunner(QObject):
             return False
         from builder.training.worker import default_threads
 
-        # Collect the GUI's cyclic garbage (closed windows and dialogs) now, on the GUI thread
-        # with no job running: in the test suite, a collection of dead Qt widgets that happened
-        # while a worker ran Python crashed the process (SIGSEGV in "Garbage-collecting").
-        gc.collect()
+        # While the job runs, garbage is collected on the GUI thread only (see gc_policy): in
+        # the test suite, a collection of dead Qt widgets that happened in a worker crashed the
+        # process (SIGSEGV in "Garbage-collecting"). Released in _release, once joined.
+        gc_policy.hold()
         self._job_id += 1
         worker = _Worker(fn, self._job_id, self.threads or default_threads())
         thread = QThread()
@@ -174,6 +174,7 @@ class JobRunner(QObject):
     def _release(self) -> None:
         self._worker = None
         self._thread = None
+        gc_policy.release()
         self.runningChanged.emit(False)
 
     @Slot(list)
