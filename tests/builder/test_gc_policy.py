@@ -88,9 +88,11 @@ def test_a_training_run_holds_the_collector_until_it_is_joined(window, qtbot):
     assert window.open_example("perceptron_or")
     panel = window.training
     panel.run_overrides = {"epochs": 3}
-    with qtbot.waitSignal(panel.session.runStarted, timeout=60_000):
+    during: list[tuple[int, bool]] = []
+    panel.session.runStarted.connect(
+        lambda _event: during.append((gc_policy.holders(), gc.isenabled())))
+    with qtbot.waitSignal(panel.session.runDone, timeout=60_000):
         assert window.run_training()
-    assert gc_policy.holders() >= 1 and not gc.isenabled()
-    qtbot.waitUntil(lambda: not panel.running(), timeout=60_000)
+    assert during and during[0][0] >= 1 and during[0][1] is False
     qtbot.waitUntil(lambda: gc_policy.holders() == 0 and gc.isenabled(), timeout=5000)
     window.training.shutdown()
