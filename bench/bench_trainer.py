@@ -1,15 +1,18 @@
 """Trainer overhead: one epoch of a 784-300-100-10 MLP on 60,000×784 random data, batch 128, SGD.
 
 Compares the Trainer (with accuracy metrics and an event callback) against a minimal raw PyTorch
-loop (randperm + index slicing) and a DataLoader(TensorDataset) loop. Runs are interleaved and
-repeated; prints the median seconds per epoch and the ratios to the raw loop (goal: ≤ 1.05).
+loop (randperm + index slicing) and a DataLoader(TensorDataset) loop. Runs are interleaved, cycling
+through all six orders, and repeated; prints the median seconds per epoch, the ratio of the medians to
+the raw loop's (goal: ≤ 1.05) and the median of the per-repeat ratios (each run against the raw
+run of the same round, which cancels slow drifts of a noisy machine).
 
-    python bench/bench_trainer.py [--repeats 5] [--device cpu] [--threads N]
+    python bench/bench_trainer.py [--repeats 12] [--device cpu] [--threads N]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import time
@@ -94,7 +97,7 @@ def trainer_loop(x: torch.Tensor, y: torch.Tensor, device: torch.device) -> floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=12)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
@@ -108,16 +111,22 @@ def main() -> None:
     times: dict[str, list[float]] = {name: [] for name in runs}
     trainer_loop(x[:2048], y[:2048], device)  # warm-up (first-call costs)
     raw_loop(x, y, device)
-    for _ in range(args.repeats):  # interleaved, so drift affects all alike
-        for name, fn in runs.items():
-            times[name].append(fn(x, y, device))
+    # Interleaved, cycling through every order of the three: a run is slowed by the one before
+    # it (measured: after the DataLoader loop, whose collation churns memory, by about 1.5%),
+    # so each kind must follow each other kind equally often; slow drifts hit all alike.
+    orders = list(itertools.permutations(runs))
+    for r in range(args.repeats):
+        for name in orders[r % len(orders)]:
+            times[name].append(runs[name](x, y, device))
     print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
           f"{args.repeats} interleaved repeats, one epoch = {N // BATCH + 1} steps")
     raw = statistics.median(times["raw loop"])
     for name, values in times.items():
         med = statistics.median(values)
+        paired = statistics.median(v / b for v, b in zip(values, times["raw loop"]))
         print(f"{name:>11}: median {med:.3f} s/epoch  (min {min(values):.3f}, "
-              f"max {max(values):.3f})  ratio to raw {med / raw:.3f}")
+              f"max {max(values):.3f})  ratio to raw {med / raw:.3f}  "
+              f"(median of the per-repeat ratios {paired:.3f})")
     for name in ("lightning", "keras"):
         try:
             __import__(name)

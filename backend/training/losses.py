@@ -63,7 +63,7 @@ def make_loss(kind: str) -> LossFn | None:
 
         def classes(pred: torch.Tensor, target: torch.Tensor,
                     weight: torch.Tensor | None) -> torch.Tensor:
-            n = len(pred)
+            n = pred.shape[0]
             pred, target = _class_last(pred, target)
             if weight is None:
                 return base(pred, target)

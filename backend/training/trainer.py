@@ -380,8 +380,12 @@ class Trainer:
                         parts.append((loss, pred, target))
                         total = loss if single else (
                             loss * weights[i] if total is None else total + loss * weights[i])
-                if step_check and not math.isfinite(total.item()):
-                    self._non_finite(parts)
+                if step_check:  # on the CPU reading the loss costs nothing: check every step
+                    value = total.item()
+                    if not math.isfinite(value):
+                        self._non_finite(parts)
+                    if single:  # and the meter takes it as it is, with no tensor work
+                        parts[0] = (value, parts[0][1], parts[0][2])
                 optimizer.zero_grad(set_to_none=True)
                 if self._scaler is not None:
                     self._scaler.scale(total).backward()
@@ -404,13 +408,12 @@ class Trainer:
                     optimizer.step()
                 self._step += 1
                 self._batch += 1
-                with torch.no_grad():
-                    for i, (loss, pred, target) in enumerate(parts):
-                        lab = train.labels[i]
-                        if lab is not None:
-                            # index targets are the labels: no second gather
-                            lab = target if lab is train.targets[i] else lab[idx].to(self.device)
-                        meter.update(i, loss, pred.detach(), target, lab)
+                for i, (loss, pred, target) in enumerate(parts):  # queued: see Meter
+                    lab = train.labels[i]
+                    if lab is not None:
+                        # index targets are the labels: no second gather
+                        lab = target if lab is train.targets[i] else lab[idx].to(self.device)
+                    meter.update(i, loss, pred.detach(), target, lab)
                 if (self._step % report_every == 0 and time.perf_counter() - last_report
                         >= report_seconds) or self._batch == self._steps:
                     last_report = time.perf_counter()
@@ -447,7 +450,7 @@ class Trainer:
 
     def _non_finite(self, parts: list, interval: bool = False) -> None:
         bad = [o.output for o, (loss, _, _) in zip(self._outputs, parts)
-               if loss is not None and not torch.isfinite(loss).all()]
+               if loss is not None and not torch.isfinite(torch.as_tensor(loss)).all()]
         which = f" of output {', '.join(bad)}" if bad else ""
         kept = ("the weights from the last report" if interval else
                 "the weights from before this step")
