@@ -167,6 +167,7 @@ class MainWindow(QMainWindow):
         self.bottom_dock.show()
         self.bottom_tabs.setCurrentWidget(self.training)
         if self.bottom_dock.height() < self.height() * 0.45:  # the dashboards need room
+            self.training.plots.paint_in_turn()  # the whole window repaints: spread it out
             self.resizeDocks([self.bottom_dock], [int(self.height() * 0.55)],
                              Qt.Orientation.Vertical)
 

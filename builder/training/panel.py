@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from backend.metrics_text import format_metrics
+from builder.progress import ProgressBar
 from builder.training.evaluation import EvaluationView
 from builder.training.guard import gui_only
 from builder.training.history import RunRecord
@@ -98,7 +98,7 @@ class TrainingPanel(QWidget):
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.stop_button = QPushButton("Stop")
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setFormat("%p %")
         self.progress.setTextVisible(True)
         self.eta = QLabel("")
@@ -252,11 +252,14 @@ class TrainingPanel(QWidget):
 
         Measured on the first Run press: importing the training modules (~35 ms), the first
         paint of the four plots (fonts, axis pictures: ~80 ms) and of the progress bar
-        (~20 ms) stalled the GUI thread; paid here, after start-up, they are gone from it.
+        (~20 ms) stalled the GUI thread, and so did creating the design's live curves
+        (~25 ms); paid here, after start-up, they are gone from it.
         """
         self._init_backend()
         import backend.training  # noqa: F401 - the worker imports it on the GUI thread
 
+        doc = self.controller.doc
+        self.plots.prepare_outputs([doc.attr(n, "name") for n in doc.outputs()])  # ~25 ms
         self.plots.grab()
         self.progress.grab()
 

@@ -13,13 +13,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from builder.progress import ProgressBar
 from builder.training.guard import gui_only
 from builder.workflows.job_view import JobView
 from builder.workflows.plotting import SciSpinBox, pen, plot_widget
@@ -83,7 +83,7 @@ class LRFinderDialog(JobView, QDialog):
                                         pen=pg.mkPen("#ffffff", width=1.5))
         self.plot.addItem(self.point)
 
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setFormat("%v / %m steps")
         self.status = QLabel("Sweeps the learning rate exponentially, one batch per step, on a "
                              "copy of the design. Press Run.")

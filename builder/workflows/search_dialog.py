@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from builder.progress import ProgressBar
 from builder.training.guard import gui_only
 from builder.workflows.job_view import JobView
 from builder.workflows.plotting import BEST_COLOR, SERIES_COLORS, SciSpinBox, pen, plot_widget
@@ -113,7 +113,7 @@ class SearchDialog(JobView, QDialog):
         splitter.addWidget(self.results)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([scroll.minimumWidth(), 760])
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setFormat("%v / %m trials")
         self.status = QLabel("Choose what varies and the budget, then press Run.")
         self.status.setWordWrap(True)

@@ -284,3 +284,19 @@ def test_fallback_trains_in_the_worker_thread(trained, qtbot, monkeypatch):
     assert not panel.outcome.in_process and panel.run.status == "completed"
     assert panel.plots.points("y", "train") == 5 and panel.trained_state is not None
     assert panel.trainer is not None and len(panel.trainer.history) == 5
+
+
+def test_first_run_enlarges_the_panel_and_every_plot_paints_again(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    window.resizeDocks([window.bottom_dock], [120], Qt.Orientation.Vertical)
+    assert window.open_example("perceptron_or")
+    panel = window.training
+    panel.run_overrides = {"epochs": 3}
+    small = window.bottom_dock.height()
+    with qtbot.waitSignal(panel.session.runDone, timeout=DONE_MS):
+        assert window.run_training()
+    assert window.bottom_dock.height() > small  # room for the dashboards
+    qtbot.waitUntil(lambda: all(w.updatesEnabled() for w in panel.plots._widgets),
+                    timeout=5000)
+    panel.shutdown()

@@ -136,3 +136,43 @@ def test_million_point_curve_redraws_quickly(qtbot):
 def test_feature_lists_parse_indices_and_names():
     assert parse_features("0, 1, bmi ,") == [0, 1, "bmi"]
     assert parse_features("") == []
+
+
+def test_the_timer_feeds_one_plot_per_tick_each_at_most_redraw_hz(qtbot, monkeypatch):
+    from builder.training import plots as plots_module
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.timer.stop()
+    run = _run()
+    plots.begin_run(run, ["y"])
+    plots.timer.stop()  # ticks by hand
+    clock = [100.0]
+    monkeypatch.setattr(plots_module.time, "monotonic", lambda: clock[0])
+    fed = []
+    real_feed = plots._feed
+    monkeypatch.setattr(plots, "_feed", lambda group, r: (fed.append(group), real_feed(group, r)))
+    for _ in range(4):
+        plots._tick()
+    assert fed == ["batch", "epoch", "metric", "lr"]  # one per tick, the longest waiting first
+    assert plots.points("y", "raw") == 20 and plots.points("y", "val_m") == 5
+    run.add_batches([SimpleNamespace(step=21, epoch=1, batch=21, losses={"y": 0.04},
+                                     total=0.04)])
+    plots._tick()
+    assert fed[-1] == "lr"  # the batch plot was fed 0 s ago: it waits (≤ REDRAW_HZ)
+    clock[0] += 1.5 / plots_module.REDRAW_HZ
+    plots._tick()
+    assert fed[-1] == "batch" and plots.points("y", "raw") == 21
+
+
+def test_ending_a_run_feeds_every_plot_then_paints_them_in_turn(qtbot):
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.show()
+    run = _run()
+    plots.begin_run(run, ["y"])
+    plots.end_run()
+    assert plots.points("y", "raw") == 20 and plots.points("y", "train") == 5  # data at once
+    assert not plots.timer.isActive()
+    assert not any(w.updatesEnabled() for w in plots._widgets)  # paints come one by one
+    qtbot.waitUntil(lambda: all(w.updatesEnabled() for w in plots._widgets), timeout=2000)
