@@ -79,14 +79,12 @@ def release() -> None:
 
 
 def _tick() -> None:
-    """On the GUI thread: collect the generations past their thresholds (as the automatic
-    collector would), and turn automatic collection back on once no holder is left."""
-    global _disabled_here
+    """On the GUI thread: collect the young generations past their thresholds, and turn automatic collection back on once no holder is left."""
+    global _disabled_here, _young_since_full
     if not _disabled_here:
         if _timer is not None:
             _timer.stop()
         return
-    global _young_since_full
     t0, t1, _t2 = gc.get_threshold()
     c0, c1, _c2 = gc.get_count()
     if c0 > t0:

@@ -96,3 +96,18 @@ def test_a_training_run_holds_the_collector_until_it_is_joined(window, qtbot):
     assert during and during[0][0] >= 1 and during[0][1] is False
     qtbot.waitUntil(lambda: gc_policy.holders() == 0 and gc.isenabled(), timeout=5000)
     window.training.shutdown()
+
+
+def test_ticks_collect_young_generations_and_rarely_the_whole_heap(qtbot, monkeypatch):
+    gc_policy.hold()
+    calls: list[int] = []
+    monkeypatch.setattr(gc_policy.gc, "collect", lambda generation=2: calls.append(generation))
+    monkeypatch.setattr(gc_policy.gc, "get_count", lambda: (10_000, 0, 10_000))
+    monkeypatch.setattr(gc_policy, "FULL_EVERY", 5)
+    monkeypatch.setattr(gc_policy, "_young_since_full", 0)
+    for _ in range(10):
+        gc_policy._tick()
+    assert calls == [0, 0, 0, 0, 2, 0, 0, 0, 0, 2]  # never a full one on the threshold alone
+    monkeypatch.undo()
+    gc_policy.release()
+    assert gc.isenabled()
