@@ -6,6 +6,7 @@ from backend.training.config import ScheduleConfig, TrainConfig
 from backend.training.control import Control
 from backend.training.events import (
     BatchEnd,
+    Downloading,
     EpochEnd,
     Evaluated,
     Event,
@@ -20,7 +21,7 @@ from backend.training.trainer import NonFiniteLossError, Trainer, TrainingError,
 
 __all__ = [
     "Checkpoint", "CheckpointError", "load_checkpoint", "ScheduleConfig", "TrainConfig",
-    "Control", "BatchEnd", "EpochEnd", "Evaluated", "Event", "Failed", "Finished", "Paused",
+    "Control", "BatchEnd", "Downloading", "EpochEnd", "Evaluated", "Event", "Failed", "Finished", "Paused",
     "Resumed", "Started", "Warned", "NonFiniteLossError", "Trainer", "TrainingError",
     "train_document",
 ]

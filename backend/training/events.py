@@ -28,6 +28,15 @@ class Started:
 
 
 @dataclass(frozen=True)
+class Downloading:
+    """Preparing the run fetches a data set file (MNIST-style sets, once): bytes so far."""
+
+    file: str
+    done: int
+    total: int | None  # None when the server does not say
+
+
+@dataclass(frozen=True)
 class Warned:
     """Something that will not stop training but that a person should know."""
 
@@ -98,4 +107,4 @@ class Failed:
     step: int = 0
 
 
-Event = Started | Warned | BatchEnd | EpochEnd | Paused | Resumed | Evaluated | Finished | Failed
+Event = Started | Downloading | Warned | BatchEnd | EpochEnd | Paused | Resumed | Evaluated | Finished | Failed

@@ -35,6 +35,7 @@ from backend.training.config import TrainConfig
 from backend.training.control import Control
 from backend.training.events import (
     BatchEnd,
+    Downloading,
     EpochEnd,
     Evaluated,
     Event,
@@ -116,6 +117,7 @@ class Trainer:
         self._best_state: dict[str, torch.Tensor] | None = None
         self._bad_epochs = 0
         self._callback: Callback | None = None
+        self._download_at = 0.0
 
     # --- public API ------------------------------------------------------------------------
     def resume_from(self, folder: str | Path) -> Trainer:
@@ -167,7 +169,7 @@ class Trainer:
         self.parts = parts
         module = parts.module
         if self.prepared is None:
-            ds = load_dataset(self.data_config, self.base_dir)
+            ds = load_dataset(self.data_config, self.base_dir, progress=self._download_progress)
             self.prepared = prepare_data(ds, self.data_config, parts.inputs, parts.outputs,
                                          probe=lambda xs: _probe(module, xs))
         data = self.prepared
@@ -283,6 +285,14 @@ class Trainer:
         self.history = list(meta["history"])
         self._best = tuple(meta["best"]) if meta.get("best") else None
         self._bad_epochs = meta.get("bad_epochs", 0)
+
+    def _download_progress(self, file: str, done: int, total: int | None) -> None:
+        """Report a data set download: its start and end, and ≤ 10 times a second between."""
+        now = time.perf_counter()
+        if done and (total is None or done < total) and now - self._download_at < 0.1:
+            return
+        self._download_at = now
+        self._emit(Downloading(file, done, total))
 
     # --- the loop --------------------------------------------------------------------------
     def _emit(self, event: Event) -> None:

@@ -409,6 +409,20 @@ class TrainingPanel(QWidget):
             self.eta.setText(f"epoch {min(epoch_done + 1, run.total_epochs)}/{run.total_epochs}"
                              f" · ETA {_duration(eta)}")
 
+    def _show_download(self, ev: Any) -> None:
+        """A data set file is being fetched before the run starts: bytes in the progress bar."""
+        if ev.done == 0:
+            self._log(f"downloading {ev.file}")
+        size = f"{ev.done / 1e6:.1f}" + (f" of {ev.total / 1e6:.1f}" if ev.total else "") + " MB"
+        if ev.total:
+            self.progress.setRange(0, max(1, ev.total // 1024))  # KiB: any size fits an int
+            self.progress.setValue(min(ev.done, ev.total) // 1024)
+        else:
+            self.progress.setRange(0, 0)  # the size is unknown: a busy bar
+        self.eta.setText(f"downloading · {size}")
+        self.status.setText(f"Downloading {ev.file} for the data set ({size}); it is kept in "
+                            "the cache folder for the next runs.")
+
     @Slot(list)
     @gui_only
     def _on_batches(self, events: list) -> None:
@@ -435,6 +449,8 @@ class TrainingPanel(QWidget):
                 self._log(text)
         elif kind == "Warned":
             self._say(ev.message)
+        elif kind == "Downloading":
+            self._show_download(ev)
         elif kind == "Paused":
             run.status = "paused"
             self.status.setText(f"Paused at step {ev.step}. Resume or stop.")

@@ -16,6 +16,7 @@ from backend.data import DataConfig, DataError, load_dataset, read_mnist
 from backend.data import download as fetch
 from backend.data.files import MNIST_FILES
 from backend.data.idx import write_idx
+from graph import Sketch
 
 N_TRAIN, N_TEST = 6, 4
 
@@ -206,3 +207,33 @@ def test_progress_bar_on_a_terminal():
     text = stream.getvalue()
     assert "downloading f.gz [" in text and "100%" in text and "2.0/2.0 MB" in text
     assert text.endswith("\n")
+
+
+def _tiny_mnist_design(folder) -> Sketch:
+    s = Sketch("TinyMnist")
+    x = s.add("Input", shape=(28, 28), name="image")
+    s.add("Output", s.add("Dense", s.add("Flatten", x), units=10, name="logits"),
+          loss="cross_entropy", name="digit")
+    s.settings("data", dataset="mnist", path=str(folder), validation_split=0.0, seed=0)
+    s.settings("training", epochs=1, batch_size=4, device="cpu", threads=1)
+    return s
+
+
+def test_a_run_reports_the_download_before_it_starts(tmp_path, monkeypatch, server, files):
+    from backend.training import Downloading, Trainer
+
+    server.routes = {f"/a/{name}": body for name, body in files.items()}
+    _mirrors(monkeypatch, server.url + "/a/")
+    events = []
+    result = Trainer(_tiny_mnist_design(tmp_path / "data").doc).run(events.append)
+    assert type(result).__name__ == "Finished", result
+    kinds = [type(e).__name__ for e in events]
+    last_download = max(i for i, k in enumerate(kinds) if k == "Downloading")
+    assert last_download < kinds.index("Started")
+    for name, body in files.items():
+        mine = [e for e in events if isinstance(e, Downloading) and e.file == name]
+        assert mine[0].done == 0 and mine[-1].done == mine[-1].total == len(body)
+    assert fetch.missing("mnist", tmp_path / "data") == []
+    again = []
+    Trainer(_tiny_mnist_design(tmp_path / "data").doc).run(again.append)
+    assert not any(isinstance(e, Downloading) for e in again)  # cached now

@@ -300,3 +300,38 @@ def test_first_run_enlarges_the_panel_and_every_plot_paints_again(window, qtbot)
     qtbot.waitUntil(lambda: all(w.updatesEnabled() for w in panel.plots._widgets),
                     timeout=5000)
     panel.shutdown()
+
+
+def test_a_data_set_download_shows_its_bytes_before_the_run(window, qtbot, monkeypatch, tmp_path):
+    """MNIST missing from the cache is fetched by the run, with the bytes in the progress bar
+    (served locally; the in-thread path, so that the test's mirror applies)."""
+    import hashlib
+
+    from backend.data import download as fetch
+    from tests.backend.test_data_download import _gz_files, _Server, _tiny_mnist_design
+
+    files = _gz_files(tmp_path)
+    monkeypatch.setitem(fetch.CHECKSUMS, "mnist",
+                        {name: hashlib.md5(body).hexdigest() for name, body in files.items()})
+    monkeypatch.delenv(fetch.NO_DOWNLOAD_ENV, raising=False)
+    monkeypatch.setenv("NETCANVAS_TRAIN_IN_PROCESS", "0")
+    server = _Server()
+    try:
+        server.routes = {f"/a/{name}": body for name, body in files.items()}
+        monkeypatch.setitem(fetch.MIRRORS, "mnist", (server.url + "/a/",))
+        window.files.open_document(_tiny_mnist_design(tmp_path / "data").doc, "Tiny MNIST")
+        panel = window.training
+        shown: list[tuple[str, int, int]] = []
+        panel.session.eventArrived.connect(
+            lambda ev: shown.append((panel.eta.text(), panel.progress.value(),
+                                     panel.progress.maximum()))
+            if type(ev).__name__ == "Downloading" else None)
+        with qtbot.waitSignal(panel.session.runDone, timeout=DONE_MS):
+            assert window.run_training()
+    finally:
+        server.close()
+    assert panel.run.status == "completed", panel.status.text()
+    assert shown and all(text.startswith("downloading · ") for text, _, _ in shown)
+    log = window.log_view.toPlainText()
+    assert all(f"downloading {name}" in log for name in files)
+    assert fetch.missing("mnist", tmp_path / "data") == []
