@@ -106,6 +106,9 @@ def _fetch(url: str, target: Path, md5: str, progress: ProgressCallback | None,
         reason = f"{url}: {exc.reason}"
     except (OSError, http.client.HTTPException) as exc:
         reason = f"{url}: {type(exc).__name__}: {exc}"
+    except BaseException:  # e.g. the progress callback stopping the download
+        part.unlink(missing_ok=True)
+        raise
     part.unlink(missing_ok=True)
     return reason
 

@@ -68,6 +68,10 @@ class TrainingError(RuntimeError):
     """A run that cannot go on; the message is for people."""
 
 
+class _StoppedWhilePreparing(Exception):
+    """Stop was pressed while the run was still fetching its data."""
+
+
 class NonFiniteLossError(TrainingError):
     pass
 
@@ -117,6 +121,7 @@ class Trainer:
         self._best_state: dict[str, torch.Tensor] | None = None
         self._bad_epochs = 0
         self._callback: Callback | None = None
+        self._control: Control | None = None
         self._download_at = 0.0
 
     # --- public API ------------------------------------------------------------------------
@@ -132,9 +137,14 @@ class Trainer:
         Call it in the thread that should train (it sets that thread's torch threads)."""
         self._callback = callback
         control = control or Control()
+        self._control = control
         try:
             self.prepare()
             return self._train(control)
+        except _StoppedWhilePreparing:
+            event = Finished(0, 0, "stopped", None, [])
+            self._emit(event)
+            return event
         except (DataError, TrainingError, ValueError, TypeError) as exc:
             return self._fail(str(exc), exc)
         except torch.OutOfMemoryError as exc:
@@ -287,7 +297,10 @@ class Trainer:
         self._bad_epochs = meta.get("bad_epochs", 0)
 
     def _download_progress(self, file: str, done: int, total: int | None) -> None:
-        """Report a data set download: its start and end, and ≤ 10 times a second between."""
+        """Report a data set download: its start and end, and ≤ 10 times a second between.
+        Stop ends the download (its partial file is removed) and the run."""
+        if self._control is not None and self._control.stopped:
+            raise _StoppedWhilePreparing
         now = time.perf_counter()
         if done and (total is None or done < total) and now - self._download_at < 0.1:
             return

@@ -237,3 +237,26 @@ def test_a_run_reports_the_download_before_it_starts(tmp_path, monkeypatch, serv
     again = []
     Trainer(_tiny_mnist_design(tmp_path / "data").doc).run(again.append)
     assert not any(isinstance(e, Downloading) for e in again)  # cached now
+
+
+def test_stop_during_the_download_ends_the_run_and_keeps_no_partial_file(
+        tmp_path, monkeypatch, server, files):
+    from backend.training import Control, Downloading, Trainer
+
+    server.routes = {f"/a/{name}": body for name, body in files.items()}
+    _mirrors(monkeypatch, server.url + "/a/")
+    control = Control()
+    events = []
+
+    def callback(event):
+        events.append(event)
+        if isinstance(event, Downloading) and event.done == 0:
+            control.stop()  # pressed as the first file starts
+
+    result = Trainer(_tiny_mnist_design(tmp_path / "data").doc).run(callback, control)
+    assert type(result).__name__ == "Finished" and result.reason == "stopped"
+    assert result.epochs_completed == 0
+    assert not any(type(e).__name__ == "Started" for e in events)
+    folder = tmp_path / "data"
+    assert not list(folder.glob(".*.part"))  # nothing half-written stays behind
+    assert len(fetch.missing("mnist", folder)) == 4
