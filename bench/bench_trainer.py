@@ -1,8 +1,10 @@
 """Trainer overhead: one epoch of a 784-300-100-10 MLP on 60,000×784 random data, batch 128, SGD.
 
 Compares the Trainer (with accuracy metrics and an event callback) against a minimal raw PyTorch
-loop (randperm + index slicing) and a DataLoader(TensorDataset) loop. Runs are interleaved, cycling
-through all six orders, and repeated; prints the median seconds per epoch, the ratio of the medians to
+loop (randperm + index slicing), a DataLoader(TensorDataset) loop and, when they are
+installed, PyTorch Lightning and Keras 3 on its torch backend (neither is a NetCanvas
+dependency). Runs are interleaved, cycling
+through orders in which each kind follows each other equally often, and repeated; prints the median seconds per epoch, the ratio of the medians to
 the raw loop's (goal: ≤ 1.05) and the median of the per-repeat ratios (each run against the raw
 run of the same round, which cancels slow drifts of a noisy machine).
 
@@ -12,7 +14,7 @@ run of the same round, which cancels slow drifts of a noisy machine).
 from __future__ import annotations
 
 import argparse
-import itertools
+import os
 import statistics
 import sys
 import time
@@ -95,6 +97,74 @@ def trainer_loop(x: torch.Tensor, y: torch.Tensor, device: torch.device) -> floa
     return elapsed
 
 
+def lightning_loop(x: torch.Tensor, y: torch.Tensor, device: torch.device) -> float:
+    """The same epoch with PyTorch Lightning, as its documentation sets it up: a
+    LightningModule, a shuffled DataLoader, a Trainer with logging, checkpoints, progress bar and
+    summary turned off (so that only its loop is measured)."""
+    import lightning as L
+    from torch.utils.data import DataLoader, TensorDataset
+
+    class Module(L.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = make_model(torch.device("cpu"))
+            self.loss_fn = nn.CrossEntropyLoss()
+
+        def training_step(self, batch, _index):
+            xb, yb = batch
+            return self.loss_fn(self.model(xb), yb)
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=LR)
+
+    module = Module()
+    loader = DataLoader(TensorDataset(x.cpu(), y.cpu()), batch_size=BATCH, shuffle=True)
+    trainer = L.Trainer(max_epochs=1, accelerator="gpu" if device.type == "cuda" else "cpu",
+                        devices=1, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False,
+                        num_sanity_val_steps=0)
+    sync(device)
+    t0 = time.perf_counter()
+    trainer.fit(module, loader)
+    sync(device)
+    return time.perf_counter() - t0
+
+
+def keras_loop(x: torch.Tensor, y: torch.Tensor, device: torch.device) -> float:
+    """The same epoch with Keras 3 on its torch backend: ``model.fit`` on the tensors (as NumPy
+    arrays, what ``fit`` takes), shuffled, no output."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((FEATURES,)), keras.layers.Dense(300, "relu"),
+                              keras.layers.Dense(100, "relu"), keras.layers.Dense(CLASSES)])
+    model.compile(optimizer=keras.optimizers.SGD(LR),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    xs, ys = x.cpu().numpy(), y.cpu().numpy()
+    sync(device)
+    t0 = time.perf_counter()
+    model.fit(xs, ys, batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
+    sync(device)
+    return time.perf_counter() - t0
+
+
+def williams_orders(names: list[str]) -> list[list[str]]:
+    """Orders in which every name follows every other name equally often (a Williams design:
+    n orders for an even count, 2n for an odd one)."""
+    n = len(names)
+    first, lo, hi = [0], 1, n - 1
+    while len(first) < n:
+        first.append(lo)
+        lo += 1
+        if len(first) < n:
+            first.append(hi)
+            hi -= 1
+    rows = [[(i + r) % n for i in first] for r in range(n)]
+    if n % 2:
+        rows += [row[::-1] for row in rows]
+    return [[names[i] for i in row] for row in rows]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=12)
@@ -108,18 +178,40 @@ def main() -> None:
     x = torch.randn(N, FEATURES, generator=gen).to(device)
     y = torch.randint(0, CLASSES, (N,), generator=gen).to(device)
     runs = {"raw loop": raw_loop, "DataLoader": dataloader_loop, "Trainer": trainer_loop}
+    try:
+        import logging
+
+        import lightning  # noqa: F401 - measured when installed (not a NetCanvas dependency)
+
+        logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+        lightning_loop(x[:2048], y[:2048], device)  # its first-call costs
+        runs["Lightning"] = lightning_loop
+    except ImportError:
+        print("PyTorch Lightning is not installed: not measured")
+    os.environ.setdefault("KERAS_BACKEND", "torch")  # read when keras is first imported
+    try:
+        import keras
+
+        if keras.backend.backend() != "torch":
+            print(f"Keras runs on {keras.backend.backend()} here, not torch: not measured")
+        else:
+            keras_loop(x[:2048], y[:2048], device)
+            runs["Keras"] = keras_loop
+    except ImportError:
+        print("Keras is not installed: not measured")
     times: dict[str, list[float]] = {name: [] for name in runs}
     trainer_loop(x[:2048], y[:2048], device)  # warm-up (first-call costs)
     raw_loop(x, y, device)
-    # Interleaved, cycling through every order of the three: a run is slowed by the one before
-    # it (measured: after the DataLoader loop, whose collation churns memory, by about 1.5%),
-    # so each kind must follow each other kind equally often; slow drifts hit all alike.
-    orders = list(itertools.permutations(runs))
-    for r in range(args.repeats):
+    # Interleaved, cycling through balanced orders: a run is slowed by the one before it
+    # (measured: after the DataLoader loop, whose collation churns memory, by about 1.5%), so
+    # each kind must follow each other kind equally often; slow drifts hit all alike.
+    orders = williams_orders(list(runs))
+    repeats = -(-args.repeats // len(orders)) * len(orders)  # whole cycles only
+    for r in range(repeats):
         for name in orders[r % len(orders)]:
             times[name].append(runs[name](x, y, device))
     print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
-          f"{args.repeats} interleaved repeats, one epoch = {N // BATCH + 1} steps")
+          f"{repeats} interleaved repeats, one epoch = {N // BATCH + 1} steps")
     raw = statistics.median(times["raw loop"])
     for name, values in times.items():
         med = statistics.median(values)
@@ -127,12 +219,6 @@ def main() -> None:
         print(f"{name:>11}: median {med:.3f} s/epoch  (min {min(values):.3f}, "
               f"max {max(values):.3f})  ratio to raw {med / raw:.3f}  "
               f"(median of the per-repeat ratios {paired:.3f})")
-    for name in ("lightning", "keras"):
-        try:
-            __import__(name)
-            print(f"{name} is installed but not measured by this script")
-        except ImportError:
-            pass
 
 
 if __name__ == "__main__":
