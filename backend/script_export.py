@@ -364,8 +364,17 @@ class Schedule:
 
 def augment(x):
     shift, noise = int(DATA["augment"].get("shift", 0)), float(DATA["augment"].get("noise", 0.0))
+    rotate = float(DATA["augment"].get("rotate", 0.0))
     if not x.is_floating_point():
         return x
+    if rotate and x.dim() == 4:  # each image by its own angle in ±rotate degrees
+        n, _, h, w = x.shape
+        a = (torch.rand(n, device=x.device) * 2 - 1) * math.radians(rotate)
+        cos, sin, zero = torch.cos(a), torch.sin(a), torch.zeros_like(a)
+        theta = torch.stack([torch.stack([cos, -sin * (h / w), zero], 1),
+                             torch.stack([sin * (w / h), cos, zero], 1)], 1).to(x.dtype)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     if shift and x.dim() == 4:
         n, _, h, w = x.shape
         padded = F.pad(x, (shift, shift, shift, shift))

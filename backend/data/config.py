@@ -49,7 +49,8 @@ class DataConfig:
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Name of a column (CSV) or array (NPZ) holding per-sample weights.
     sample_weight: str | None = None
-    #: Training-time augmentation of image batches: {"shift": pixels, "noise": std}.
+    #: Training-time augmentation of image batches: {"shift": pixels, "rotate": degrees,
+    #: "noise": std}.
     augment: dict[str, float] = field(default_factory=dict)
     #: Standardise tabular features (and regression targets) with training-split statistics.
     standardize: bool = True
@@ -113,10 +114,13 @@ class DataConfig:
             raise _bad("sample_weight", sw, "a column name")
         cfg.sample_weight = sw
         for key, value in cfg.augment.items():
-            if key not in ("shift", "noise"):
-                raise _bad(f"augment.{key}", value, "the keys 'shift' (pixels) or 'noise' (std)")
+            if key not in ("shift", "noise", "rotate"):
+                raise _bad(f"augment.{key}", value, "the keys 'shift' (pixels), 'rotate' "
+                           "(degrees) or 'noise' (std)")
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise _bad(f"augment.{key}", value, "a number of at least 0")
+            if key == "rotate" and value > 180:
+                raise _bad(f"augment.{key}", value, "an angle from 0 to 180 degrees")
         cfg.extra = {k: v for k, v in raw.items() if k not in _KNOWN}
         return cfg
 

@@ -654,7 +654,8 @@ def _augment(x: torch.Tensor, options: dict[str, float]) -> torch.Tensor:
 
     if not x.is_floating_point():
         return x
-    return augment_images(x, int(options.get("shift", 0)), float(options.get("noise", 0.0)))
+    return augment_images(x, int(options.get("shift", 0)), float(options.get("noise", 0.0)),
+                          rotate=float(options.get("rotate", 0.0)))
 
 
 def train_document(doc: Any, callback: Callback | None = None, control: Control | None = None,

@@ -225,6 +225,11 @@ class SettingsForm(QWidget):
                                    "(zero fill).")
         self.augment_shift.setSuffix(" px")
         self.augment_shift.setValue(2)
+        self.augment_rotate = _spin(0, 45, "Rotate each training image by a random angle of "
+                                    "up to ± this many degrees (zero fill).")
+        self.augment_rotate.setPrefix("±")
+        self.augment_rotate.setSuffix("°")
+        self.augment_rotate.setValue(10)
         self.augment_noise = _dspin(0.0, 1.0, 2, 0.01, "Add Gaussian noise of this standard "
                                     "deviation to each training image.")
         self.augment_noise.setValue(0.05)
@@ -237,8 +242,8 @@ class SettingsForm(QWidget):
         form.addRow("Test", self.test_split)
         form.addRow("Split seed", self.data_seed)
         form.addRow("Sample weights", self.sample_weight)
-        form.addRow("Augment", _row(self.augment, self.augment_shift, self.augment_noise,
-                                    stretch=2))
+        form.addRow("Augment", _row(self.augment, self.augment_shift, self.augment_rotate,
+                                    self.augment_noise, stretch=2))
         # --- mapping (rebuilt per design) -------------------------------------------------
         self.mapping_box = QGroupBox("Inputs and outputs")
         self.mapping = QGridLayout(self.mapping_box)
@@ -321,7 +326,7 @@ class SettingsForm(QWidget):
         self.browse.clicked.connect(self.browse_path)
         self.augment.toggled.connect(self._data_edited)
         for spin in (self.val_split, self.test_split, self.data_seed, self.augment_shift,
-                     self.augment_noise):
+                     self.augment_rotate, self.augment_noise):
             spin.valueChanged.connect(self._data_edited)
         for box in (self.optimizer, self.schedule, self.device):
             box.activated.connect(self._training_edited)
@@ -380,6 +385,7 @@ class SettingsForm(QWidget):
             self.augment.setChecked(bool(augment))
             if augment:
                 self.augment_shift.setValue(int(augment.get("shift", 0)))
+                self.augment_rotate.setValue(round(float(augment.get("rotate", 0.0))))
                 self.augment_noise.setValue(float(augment.get("noise", 0.0)))
             self.optimizer.setCurrentText(str(train.get("optimizer", "adam")))
             self.lr.setValue(float(train.get("lr", 1e-3)))
@@ -424,11 +430,12 @@ class SettingsForm(QWidget):
         image = kind in IMAGE_DATASETS
         self.augment.setEnabled(image)
         self.augment.setToolTip(
-            "Shift and noise the training images anew in every epoch (not validation or "
+            "Shift, rotate and noise the training images anew in every epoch (not validation or "
             "test)." if image else "Augmentation applies to image data (digits, images, idx, "
             "mnist, npz images); this data set is not images.")
         on = image and self.augment.isChecked()
         self.augment_shift.setEnabled(on)
+        self.augment_rotate.setEnabled(on)
         self.augment_noise.setEnabled(on)
         sgd = self.optimizer.currentText() == "sgd"
         self.nesterov.setEnabled(sgd and self.momentum.value() > 0)
@@ -555,7 +562,8 @@ class SettingsForm(QWidget):
             data["sample_weight"] = column
         else:
             data.pop("sample_weight", None)
-        augment = {"shift": self.augment_shift.value(), "noise": self.augment_noise.value()}
+        augment = {"shift": self.augment_shift.value(), "rotate": self.augment_rotate.value(),
+                   "noise": self.augment_noise.value()}
         augment = {k: v for k, v in augment.items() if v}
         if self.augment.isChecked() and kind in IMAGE_DATASETS and augment:
             data["augment"] = augment

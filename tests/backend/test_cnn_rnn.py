@@ -30,9 +30,10 @@ def test_residual_cnn_reaches_97_percent():
 def test_augmentation_switch_trains_the_cnn():
     doc = load_example("cnn_residual")
     data = copy.deepcopy(doc.section("data"))
-    data["augment"] = {"shift": 1, "noise": 0.05}
+    data["augment"] = {"shift": 1, "rotate": 10, "noise": 0.05}
     acc, _ = _train(doc, data=data, epochs=5)
-    print(f"cnn_residual with shifts and noise: validation accuracy {acc:.4f} after 5 epochs")
+    print(f"cnn_residual with shifts, rotations and noise: validation accuracy {acc:.4f} "
+          "after 5 epochs")
     assert acc >= 0.9
 
 
@@ -46,6 +47,25 @@ def test_augment_shifts_whole_images_and_adds_noise():
     assert len({tuple(s.nonzero()[0].tolist()) for s in shifted}) > 5  # shifted differently
     noisy = augment_images(x, noise=0.1, generator=gen)
     assert 0.05 < float((noisy - x).std()) < 0.15
+
+
+def test_rotations_turn_each_image_by_its_own_small_angle():
+    from backend.data.augment import rotate_images
+
+    x = torch.zeros(256, 1, 9, 15)  # not square: the aspect ratio must not shear the image
+    x[:, :, 4, :] = 1.0  # a horizontal bar through the centre
+    gen = torch.Generator().manual_seed(0)
+    turned = augment_images(x, rotate=20, generator=gen)
+    assert turned.shape == x.shape and torch.isfinite(turned).all()
+    assert not torch.equal(turned[0], turned[1])  # each image its own angle
+    # The bar stays a line through the centre: its slope (row against column) is within ±20°.
+    cols = torch.arange(15.0) - 7
+    for image in turned[:32, 0]:
+        rows = (image * torch.arange(9.0)[:, None]).sum(0) / image.sum(0).clamp_min(1e-6)
+        keep = image.sum(0) > 0.5
+        slope = ((rows[keep] - 4) * cols[keep]).sum() / (cols[keep] ** 2).sum()
+        assert abs(float(torch.rad2deg(torch.atan(slope)))) <= 21
+    assert torch.equal(rotate_images(x, 0.0), x)  # no angle, no change (exact for 0°)
 
 
 def test_lstm_learns_the_sequence_task():

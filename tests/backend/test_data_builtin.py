@@ -60,6 +60,8 @@ def test_data_config_round_trip_keeps_unknown_keys():
     ({"targets": {"y": {"encoding": "fancy"}}}, "targets.y.encoding"),
     ({"dataset": "csv"}, "path"),
     ({"augment": {"shift": -1}}, "augment.shift"),
+    ({"augment": {"rotate": 200}}, "augment.rotate"),
+    ({"augment": {"turn": 5}}, "augment.turn"),
 ])
 def test_bad_data_settings_name_the_key(raw, key):
     with pytest.raises(ValueError, match=key.replace("+", r"\+")):

@@ -97,3 +97,14 @@ def test_file_data_are_refused_with_a_message(tmp_path):
         training_script(doc)
     with pytest.raises(ScriptExportError, match="does not exist"):
         export_training_script(_doc("xor_mlp"), tmp_path / "missing")
+
+
+def test_augmented_training_reproduces_with_the_same_random_draws(tmp_path):
+    doc = _doc("cnn_residual", epochs=1, batch_size=64)
+    data = doc.section("data")
+    data["augment"] = {"shift": 1, "rotate": 12, "noise": 0.05}
+    doc.apply(SetSection("data", data))
+    export_training_script(doc, tmp_path)
+    app, script = _app_trace(doc), _script_trace(tmp_path)
+    assert len(app) == len(script) == 1
+    assert abs(app[0][0] - script[0][0]) <= 1e-6 and abs(app[0][1] - script[0][1]) <= 1e-6

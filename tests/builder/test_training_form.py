@@ -176,7 +176,7 @@ def test_sample_weight_column_for_csv_only(window, form, tmp_path):
 def test_augmentation_switch_for_image_data(window, form):
     assert form.augment.isEnabled() and not form.augment_shift.isEnabled()
     _one_step(window, lambda: form.augment.setChecked(True), "data",
-              lambda d: d["augment"] == {"shift": 2, "noise": pytest.approx(0.05)})
+              lambda d: d["augment"] == {"shift": 2, "rotate": 10, "noise": pytest.approx(0.05)})
     assert not form.augment.isChecked() and not form.augment_shift.isEnabled()
     form.augment.setChecked(True)
     _one_step(window, lambda: form.augment_shift.setValue(3), "data",
