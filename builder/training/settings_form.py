@@ -243,7 +243,8 @@ class SettingsForm(QWidget):
         form.addRow("Split seed", self.data_seed)
         form.addRow("Sample weights", self.sample_weight)
         form.addRow("Augment", _row(self.augment, self.augment_shift, self.augment_rotate,
-                                    self.augment_noise, stretch=2))
+                                    stretch=2))
+        form.addRow("", _row(self.augment_noise, QWidget(), stretch=1))
         # --- mapping (rebuilt per design) -------------------------------------------------
         self.mapping_box = QGroupBox("Inputs and outputs")
         self.mapping = QGridLayout(self.mapping_box)
