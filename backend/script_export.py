@@ -13,7 +13,8 @@ the loss trace equals the app's. Under ``torchrun`` it trains with DistributedDa
 (gloo on CPU, nccl on CUDA), each rank on an equal strided shard of the epoch's order.
 
 The script needs only torch, plus numpy/scikit-learn for the data sets that come from them.
-Data read from the user's files (CSV, NPZ, IDX, images, MNIST) are not exported yet.
+Data read from the user's files (CSV, NPZ, IDX, images, MNIST) are saved as prepared (split,
+standardised, encoded) in ``data.safetensors`` beside the script, which then needs safetensors.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from backend.data.config import DataConfig
 from graph.document import Document
@@ -36,6 +38,7 @@ class ScriptExportError(GraphError):
 class ScriptExport:
     model: Path
     script: Path
+    data: Path | None = None  # the prepared splits, for data from the user's files
 
 
 _TRUTH = '''
@@ -159,14 +162,19 @@ def dataset_code(name: str) -> str:
     if name in _SKLEARN_SETS:
         loader, classes = _SKLEARN_SETS[name]
         return _SKLEARN.format(loader=loader, classes=classes)
-    raise ScriptExportError(
-        f"The training script can load the built-in data sets only; '{name}' data come from "
-        "your files. Export the model (.py) and weights, and load those data yourself.")
+    raise ValueError(f"{name!r} is not a built-in data set")
 
 
-_MAIN = r'''
+def is_builtin(name: str) -> bool:
+    """Whether the script can load data set ``name`` itself (else it reads the prepared splits
+    NetCanvas saves beside it)."""
+    return name in ("or", "and", "xor", "digits", "digits_flat") or name in _GENERATED or \
+        name in _SKLEARN_SETS
 
-# --- the run ---------------------------------------------------------------------------------
+
+_PREPARE_BUILTIN = r'''
+
+# --- the data: split, standardised and encoded as in the app ------------------------------
 
 def split_indices(labels, n, validation, test, seed, stratify):
     """The app's split: seeded shuffles per class (stratified), cut test | validation | train."""
@@ -245,7 +253,34 @@ def prepare():
                 [None if t is None else t[idx] for t in labels])
 
     return rows(train), rows(valid), rows(tst)
+'''
 
+_PREPARE_FILE = r'''
+
+# --- the data: the splits NetCanvas prepared from your files ---------------------------------
+
+DATA_FILE = "data.safetensors"
+
+
+def prepare():
+    """The train, validation and test splits exactly as NetCanvas prepared them from your data
+    files (split, standardised, encoded), saved beside this script in DATA_FILE: each split is
+    ([inputs], [targets], [labels])."""
+    from safetensors.torch import load_file
+
+    tensors = load_file(os.path.join(os.path.dirname(os.path.abspath(__file__)), DATA_FILE))
+
+    def split(name):
+        return ([tensors[f"{name}.input.{i}"] for i in range(len(INPUTS))],
+                [tensors.get(f"{name}.target.{i}") for i in range(len(OUTPUTS))],
+                [tensors.get(f"{name}.label.{i}") for i in range(len(OUTPUTS))])
+
+    return split("train"), split("validation"), split("test")
+'''
+
+_TRAIN = r'''
+
+# --- the run ---------------------------------------------------------------------------------
 
 def make_loss(kind):
     """fn(pred, target, weight): the app's losses; weighted ones are sum(w·l) / sum(w)."""
@@ -543,8 +578,10 @@ if __name__ == "__main__":
 '''
 
 
-def _section_constants(doc: Document) -> tuple[dict, dict, list, list, list, dict]:
-    """TRAINING, DATA, INPUTS, OUTPUTS, FROZEN, LAYER_ATTRS: what the script must know."""
+def _section_constants(doc: Document, base_dir: str | os.PathLike[str] | None = None
+                       ) -> tuple[dict, dict, list, list, list, dict, Any]:
+    """TRAINING, DATA, INPUTS, OUTPUTS, FROZEN, LAYER_ATTRS: what the script must know; and
+    the prepared data (`PreparedData`)."""
     import torch
 
     from backend.data.prepare import load_dataset, prepare_data
@@ -554,8 +591,9 @@ def _section_constants(doc: Document) -> tuple[dict, dict, list, list, list, dic
 
     cfg = TrainConfig.from_dict(doc.section("training"))
     data = DataConfig.from_dict(doc.section("data"))
-    code_text = dataset_code(data.dataset)  # refuses file data early
-    del code_text
+    if not is_builtin(data.dataset) and data.sample_weight:
+        raise ScriptExportError("Per-sample weights from a data column are not exported yet; "
+                                "clear 'Sample weights' to export a reproducing script.")
     if cfg.amp:
         raise ScriptExportError("Mixed precision (amp) runs are not exported yet; switch amp "
                                 "off to export a reproducing script.")
@@ -569,7 +607,7 @@ def _section_constants(doc: Document) -> tuple[dict, dict, list, list, list, dic
         out = out if isinstance(out, (tuple, list)) else (out,)
         return [tuple(o.shape[1:]) for o in out]
 
-    ds = load_dataset(data)
+    ds = load_dataset(data, base_dir, download=False)  # no network from an export
     prepared = prepare_data(ds, data, parts.inputs, parts.outputs, probe)
     training = {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "optimizer": cfg.optimizer,
                 "lr": cfg.lr, "momentum": cfg.momentum, "nesterov": cfg.nesterov,
@@ -600,20 +638,31 @@ def _section_constants(doc: Document) -> tuple[dict, dict, list, list, list, dic
     compiled_attrs = parts.layer_attrs
     frozen = [compiled_attrs[doc.attr(n, "name")] for n in doc.node_ids()
               if not doc.attr(n, "trainable") and doc.attr(n, "name") in compiled_attrs]
-    return training, data_section, inputs, outputs, frozen, compiled_attrs
+    return training, data_section, inputs, outputs, frozen, compiled_attrs, prepared
 
 
-def training_script(doc: Document, module_name: str = "model") -> str:
+def training_script(doc: Document, module_name: str = "model",
+                    base_dir: str | os.PathLike[str] | None = None) -> str:
     """The source of ``train.py`` for ``doc`` (its model is imported from ``module_name``)."""
+    return _script_and_data(doc, module_name, base_dir)[0]
+
+
+def _script_and_data(doc: Document, module_name: str,
+                     base_dir: str | os.PathLike[str] | None) -> tuple[str, Any]:
+    """(the script, the prepared data it reads from ``data.safetensors``, or None when it
+    loads a built-in data set itself)."""
     from backend.codegen import generate
 
     code = generate(doc)
-    training, data, inputs, outputs, frozen, attrs = _section_constants(doc)
+    training, data, inputs, outputs, frozen, attrs, prepared = _section_constants(doc, base_dir)
+    builtin = is_builtin(data["dataset"])
+    needs = ("numpy / scikit-learn for the data" if builtin else
+             "safetensors, to read the prepared data in data.safetensors")
     head = (f'"""Train {code.class_name} exactly as NetCanvas does (same data, split, seed, '
             f'settings).\n\n'
             f"    python train.py [--epochs N] [--device cpu] [--history losses.json]\n"
             f"    torchrun --nproc_per_node=K train.py   # DistributedDataParallel\n\n"
-            f"Generated by NetCanvas; needs torch (and numpy / scikit-learn for the data).\n"
+            f"Generated by NetCanvas; needs torch (and {needs}).\n"
             f'"""\n\n'
             "import argparse\nimport json\nimport math\nimport os\n\nimport torch\n"
             "import torch.nn.functional as F\n\n"
@@ -625,22 +674,49 @@ def training_script(doc: Document, module_name: str = "model") -> str:
             f"OUTPUTS = {outputs!r}\n"
             f"FROZEN = {frozen!r}\n"
             f"LAYER_ATTRS = {attrs!r}\n")
-    body = head + "\n" + dataset_code(data["dataset"]) + _MAIN
+    if builtin:
+        body = head + "\n" + dataset_code(data["dataset"]) + _PREPARE_BUILTIN + _TRAIN
+    else:
+        body = head + _PREPARE_FILE + _TRAIN
     compile(body, "train.py", "exec")  # a syntax error here is a NetCanvas bug
-    return body.replace("\nimport torch\nimport torch.nn.functional as F\n\n\n",
+    body = body.replace("\nimport torch\nimport torch.nn.functional as F\n\n\n",
                         "\nimport torch\nimport torch.nn.functional as F\n\n")
+    return body, None if builtin else prepared
 
 
-def export_training_script(doc: Document, out_dir: str | os.PathLike[str]) -> ScriptExport:
-    """Write ``model.py`` (the generated module) and ``train.py`` into ``out_dir``."""
+def prepared_tensors(prepared: Any) -> dict[str, Any]:
+    """The prepared splits as named tensors for ``data.safetensors`` (each its own copy)."""
+    out = {}
+    for split in ("train", "validation", "test"):
+        part = getattr(prepared, split)
+        for kind, tensors in (("input", part.inputs), ("target", part.targets),
+                              ("label", part.labels)):
+            for i, t in enumerate(tensors):
+                if t is not None:
+                    out[f"{split}.{kind}.{i}"] = t.detach().cpu().contiguous().clone()
+    return out
+
+
+def export_training_script(doc: Document, out_dir: str | os.PathLike[str],
+                           base_dir: str | os.PathLike[str] | None = None) -> ScriptExport:
+    """Write ``model.py`` (the generated module) and ``train.py`` into ``out_dir``, and, for data
+    from the user's files, ``data.safetensors`` with the prepared splits. Relative data paths
+    are resolved against ``base_dir`` (the project's folder)."""
+    from safetensors.torch import save
+
     from backend.codegen import generate
 
     folder = Path(out_dir)
     if not folder.is_dir():
         raise ScriptExportError(f"The folder {str(folder)!r} does not exist: create it first.")
-    script = training_script(doc)
+    script, prepared = _script_and_data(doc, "model", base_dir)
+    data_file = None
+    if prepared is not None:
+        data_file = folder / "data.safetensors"
+        write_atomic(data_file, save(prepared_tensors(prepared),
+                                     metadata={"format": "netcanvas-prepared-data"}))
     model = folder / "model.py"
     write_atomic(model, generate(doc).source)
     train = folder / "train.py"
     write_atomic(train, script)
-    return ScriptExport(model, train)
+    return ScriptExport(model, train, data_file)

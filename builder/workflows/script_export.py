@@ -9,8 +9,9 @@ from typing import Any
 def export_script(workflows: Any, folder: str | None = None) -> bool:
     """Ask for a folder (unless given) and write the reproducing training script there.
 
-    Designs whose data cannot be scripted (the user's own files, mixed precision) get a message
-    that says so and what to export instead; nothing is written then."""
+    Data from the user's files go beside the script as ``data.safetensors`` (the prepared
+    splits). Runs that cannot be scripted (mixed precision, per-sample weight columns) get a
+    message that says so; nothing is written then."""
     window = workflows.window
     problems = workflows.design_problems()
     if problems:
@@ -26,7 +27,8 @@ def export_script(workflows: Any, folder: str | None = None) -> bool:
     from graph.errors import GraphError
 
     try:
-        written = export_training_script(workflows.controller.doc, folder)
+        written = export_training_script(workflows.controller.doc, folder,
+                                         base_dir=workflows.project_dir())
     except GraphError as exc:
         window.dialogs.error("Cannot export the training script", exc.message)
         return False
@@ -34,6 +36,8 @@ def export_script(workflows: Any, folder: str | None = None) -> bool:
         window.dialogs.error("Cannot export the training script",
                              f"Nothing was written to {folder}: {exc}")
         return False
-    workflows.message(f"Wrote {written.model} and {written.script}: run "
+    data = (f" and the prepared data {written.data.name} (your data, split and encoded as "
+            "in the app)" if written.data is not None else "")
+    workflows.message(f"Wrote {written.model}, {written.script}{data}: run "
                       f"`python {written.script.name}` in {written.script.parent}.")
     return True

@@ -88,13 +88,36 @@ def test_runs_under_torchrun_with_two_processes(tmp_path):
     assert proc.stdout.count("epoch 1/2") == 1  # rank 0 alone prints
 
 
-def test_file_data_are_refused_with_a_message(tmp_path):
-    doc = _doc("mlp_digits")
-    data = doc.section("data")
-    data.update(dataset="csv", path="mine.csv")
-    doc.apply(SetSection("data", data))
-    with pytest.raises(ScriptExportError, match="built-in data sets only"):
-        training_script(doc)
+def _xor_csv_design(folder, **data):
+    rows = ["a,b,y"] + [f"{a},{b},{a ^ b}" for _ in range(10) for a in (0, 1) for b in (0, 1)]
+    (folder / "rows.csv").write_text("\n".join(rows) + "\n")
+    doc = _doc("xor_mlp", epochs=20)
+    section = doc.section("data")
+    section.update(dataset="csv", path="rows.csv", validation_split=0.25, **data)
+    doc.apply(SetSection("data", section))
+    return doc
+
+
+def test_data_from_files_travel_prepared_beside_the_script(tmp_path):
+    doc = _xor_csv_design(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    written = export_training_script(doc, out, base_dir=tmp_path)
+    assert written.data == out / "data.safetensors" and written.data.is_file()
+    text = written.script.read_text()
+    assert "def prepare():" in text and "data.safetensors" in text and "load_dataset" not in text
+    trainer = Trainer(doc, base_dir=str(tmp_path))
+    assert isinstance(trainer.run(), Finished)
+    app = [(h["train_loss"], h["validation_loss"]) for h in trainer.history]
+    script = _script_trace(out)
+    assert len(app) == len(script) == 20
+    assert max(max(abs(a[0] - b[0]), abs(a[1] - b[1])) for a, b in zip(app, script)) <= 1e-6
+
+
+def test_what_cannot_be_scripted_is_refused_with_a_message(tmp_path):
+    doc = _xor_csv_design(tmp_path, sample_weight="a")
+    with pytest.raises(ScriptExportError, match="Per-sample weights"):
+        training_script(doc, base_dir=tmp_path)
     with pytest.raises(ScriptExportError, match="does not exist"):
         export_training_script(_doc("xor_mlp"), tmp_path / "missing")
 

@@ -132,16 +132,22 @@ def test_training_script_export(window, dialogs, tmp_path):
     assert (tmp_path / "model.py").exists() and (tmp_path / "train.py").exists()
     assert "train.py" in window.statusBar().currentMessage()
     compile((tmp_path / "train.py").read_text(), "train.py", "exec")
-    # data from the user's files cannot be scripted: a clear message, nothing written
+    # data from the user's files: a file that is not there is a clear message, nothing written
     out = tmp_path / "csv"
     out.mkdir()
     data = window.controller.doc.section("data")
-    data.update({"dataset": "csv", "path": "rows.csv"})
+    data.update({"dataset": "csv", "path": str(tmp_path / "rows.csv")})
     window.controller.push(SetSection("data", data))
     assert not window.workflows.export_script(str(out))
     assert dialogs.kinds()[-1] == "error"
-    assert "built-in data sets only" in dialogs.asked[-1][1]
+    assert "rows.csv" in dialogs.asked[-1][1] and "Nothing was written" in dialogs.asked[-1][1]
     assert list(out.iterdir()) == []
+    # …and once it is there, the prepared data go beside the script
+    rows = ["a,b,y"] + [f"{a},{b},{a ^ b}" for _ in range(5) for a in (0, 1) for b in (0, 1)]
+    (tmp_path / "rows.csv").write_text("\n".join(rows) + "\n")
+    assert window.workflows.export_script(str(out))
+    assert sorted(p.name for p in out.iterdir()) == ["data.safetensors", "model.py", "train.py"]
+    assert "data.safetensors" in window.statusBar().currentMessage()
     # cancelling the folder question writes nothing and says nothing
     window.workflows.ask = FakeAsk(None)
     n = len(dialogs.asked)
