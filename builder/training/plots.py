@@ -1,8 +1,8 @@
 """Live training dashboards (pyqtgraph): batch loss, epoch loss and metric per output, lr.
 
 Curves are created once per run and then only fed with ``setData`` from a GUI-thread QTimer
-(one plot per tick, each plot ≤ 10 Hz) when the run has new points; clip-to-view and peak downsampling keep a million-point
-curve cheap. Earlier runs can be overlaid for comparison.
+(one plot per tick, each plot ≤ 10 Hz) when the run has new points; clip-to-view and peak
+downsampling keep a million-point curve cheap. Earlier runs can be overlaid for comparison.
 """
 
 from __future__ import annotations
