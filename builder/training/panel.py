@@ -388,6 +388,7 @@ class TrainingPanel(QWidget):
         run.status = "running"
         run.total_epochs, run.steps_per_epoch = ev.epochs, ev.steps_per_epoch
         self.progress.setRange(0, max(1, (ev.epochs - ev.start_epoch) * ev.steps_per_epoch))
+        self.plots.set_extent(ev.epochs * ev.steps_per_epoch, ev.epochs)
         self._log_every = max(1, ev.epochs // LOG_EPOCH_LINES)
         self._started_at = time.perf_counter()
         self._say(f"Training on {ev.device}: {ev.train_samples} training / "

@@ -125,6 +125,7 @@ class TrainingPlots(QWidget):
         self.timer.timeout.connect(self._tick)
         self._pending: list[str] = []  # plots with new points, oldest first
         self._fed_at: dict[str, float] = {}  # when each plot was last fed (monotonic s)
+        self._extent: tuple[int, int] | None = None  # (steps, epochs) of the current run
         self.redraws = 0  # how many times a plot was fed (tests, benchmark)
         self._metric_title = ""
 
@@ -165,8 +166,34 @@ class TrainingPlots(QWidget):
             self.prepare_outputs(outputs)
         self.lr_curve.setData([], [])
         self._pending.clear()
+        self._extent = None
+        for plot in self.plots():  # until the run's length is known (set_extent)
+            plot.enableAutoRange(x=True)
         run.dirty = run.epoch_dirty = True
         self.timer.start()
+
+    @gui_only
+    def set_extent(self, steps: int, epochs: int) -> None:
+        """The run's length is known (its Started event): the x axes span the whole run from
+        now on, so they stay put instead of moving (and redrawing their tick text) with every
+        new point; the y axes keep following the data."""
+        self._extent = (max(1, steps), max(1, epochs))
+        self._apply_extent()
+        self.paint_in_turn()  # all four axes changed: one paint each, not one for all
+
+    def _apply_extent(self) -> None:
+        if self._extent is None:
+            return
+        steps, epochs = self._extent
+        for curves in self._overlays.values():  # earlier runs shown may be longer
+            for _, curve in curves:
+                xs = curve.xData
+                if xs is not None and len(xs):
+                    epochs = max(epochs, int(np.nanmax(xs)))
+        self.batch_plot.setXRange(0, steps, padding=0.02)
+        lo, hi = (1, epochs) if epochs > 1 else (0.5, 1.5)
+        for plot in (self.epoch_plot, self.metric_plot, self.lr_plot):
+            plot.setXRange(lo, hi, padding=0.04)
 
     @gui_only
     def prepare_outputs(self, outputs: list[str]) -> None:
@@ -347,6 +374,7 @@ class TrainingPlots(QWidget):
                 plot.addItem(curve)
                 curves.append((plot, curve))
         self._overlays[number] = curves
+        self._apply_extent()
 
     # --- crosshair ---------------------------------------------------------------------------
     def _mouse_moved(self, args: tuple) -> None:

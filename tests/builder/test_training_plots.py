@@ -176,3 +176,25 @@ def test_ending_a_run_feeds_every_plot_then_paints_them_in_turn(qtbot):
     assert not plots.timer.isActive()
     assert not any(w.updatesEnabled() for w in plots._widgets)  # paints come one by one
     qtbot.waitUntil(lambda: all(w.updatesEnabled() for w in plots._widgets), timeout=2000)
+
+
+def test_x_axes_span_the_whole_run_once_its_length_is_known(qtbot):
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    earlier = _run(1, epochs=9)
+    plots.begin_run(earlier, ["y"])
+    plots.end_run()
+    run = _run(2, epochs=3)
+    plots.begin_run(run, ["y"])
+    plots.set_extent(steps=400, epochs=5)
+    lo, hi = plots.batch_plot.viewRange()[0]
+    assert lo <= 0 and 400 <= hi < 420  # the whole run, not just the points so far
+    lo, hi = plots.epoch_plot.viewRange()[0]
+    assert lo <= 1 and 5 <= hi < 5.5
+    plots.set_overlay(1, True)  # a longer earlier run: the epoch axes make room for it
+    assert plots.epoch_plot.viewRange()[0][1] >= 9 and plots.metric_plot.viewRange()[0][1] >= 9
+    plots.refresh()  # new points do not move the x axes
+    assert 400 <= plots.batch_plot.viewRange()[0][1] < 420
+    plots.begin_run(_run(3), ["y"])  # the next run follows its data until its length is known
+    assert plots.batch_plot.getViewBox().autoRangeEnabled()[0]
+    qtbot.waitUntil(lambda: all(w.updatesEnabled() for w in plots._widgets), timeout=2000)
