@@ -198,7 +198,6 @@ def run(args: argparse.Namespace) -> int:
         Started,
         Trainer,
         Warned,
-        distributed,
     )
     from graph.errors import GraphError
     from graph.project import load
@@ -295,7 +294,7 @@ def run(args: argparse.Namespace) -> int:
                 history["error"] = result.message
             (out / "history.json").write_text(json.dumps(history, indent=1))
     finally:
-        distributed.teardown()
+        trainer.leave_process_group()
     if not trainer.dist.is_main:
         return 0 if isinstance(result, Finished) else 1
     if isinstance(result, Failed):

@@ -32,7 +32,8 @@ SCRIPT = textwrap.dedent("""
     save_file(state, f"{out}/rank{rank}.safetensors")
     with open(f"{out}/rank{rank}.txt", "w") as fh:
         fh.write(f"{len(trainer.train_data)} {trainer._steps} {epochs[-1].train_loss!r}")
-    dist.destroy_process_group()
+    trainer.leave_process_group()
+    assert not dist.is_initialized()
 """)
 
 
