@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from backend.compiler import CompiledModel, compile_document
-from backend.weights import load_weights, save_weights
+from backend.weights import load_weights, read_preprocessing, save_weights
 from graph.document import Document
 from graph.errors import GraphError
 from graph.project import write_atomic
@@ -58,11 +58,13 @@ def export(doc: Document, fmt: str, out_path: str | os.PathLike[str],
     if fmt == "py":
         write_atomic(out, compiled.code.source)
         return out
+    preprocessing = None
     if weights_path is not None:
         load_weights(compiled.module, weights_path, strict=True)
+        preprocessing = read_preprocessing(weights_path)  # travels with the weights
     module = compiled.module.eval()
     if fmt == "safetensors":
-        save_weights(module, out)
+        save_weights(module, out, preprocessing)
     elif fmt == "onnx":
         _export_onnx(compiled, out)
     else:

@@ -6,11 +6,13 @@ module load; everything else is reported, so a changed design keeps what still f
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -50,11 +52,31 @@ class LoadReport:
         return "; ".join(parts) + "."
 
 
-def save_weights(module: nn.Module, path: str | os.PathLike[str]) -> None:
-    """Write the module's ``state_dict`` (parameters and buffers) as safetensors."""
+def weights_metadata(preprocessing: dict[str, Any] | None = None) -> dict[str, str]:
+    """The text header of a NetCanvas weights file: its format, and how the data were
+    standardised for the model (`PreparedData.preprocessing`, as JSON) when known."""
+    meta = {"format": "netcanvas-weights"}
+    if preprocessing:
+        meta["preprocessing"] = json.dumps(preprocessing)
+    return meta
+
+
+def read_preprocessing(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The standardisation recorded in a weights file (None when it has none): ``features`` =
+    per data column (mean, std) to apply to raw inputs, ``targets`` = per regression output
+    (scale, offset) to turn outputs back into the target's units."""
+    with safe_open(os.fspath(path), framework="pt") as fh:
+        text = (fh.metadata() or {}).get("preprocessing")
+    return json.loads(text) if text else None
+
+
+def save_weights(module: nn.Module, path: str | os.PathLike[str],
+                 preprocessing: dict[str, Any] | None = None) -> None:
+    """Write the module's ``state_dict`` (parameters and buffers) as safetensors, with the
+    data's standardisation in the header when given."""
     tensors = {k: v.detach().to("cpu").contiguous().clone()
                for k, v in module.state_dict().items()}
-    save_file(tensors, os.fspath(path), metadata={"format": "netcanvas-weights"})
+    save_file(tensors, os.fspath(path), metadata=weights_metadata(preprocessing))
 
 
 def load_state_by_name(module: nn.Module, state_dict: dict[str, torch.Tensor]) -> LoadReport:

@@ -84,6 +84,8 @@ class TrainingPanel(QWidget):
         self.run: RunRecord | None = None
         self.trainer: Any = None
         self.trained_state: dict[str, Any] | None = None
+        #: How the data were standardised for the trained weights (written into weight files).
+        self.preprocessing: dict[str, Any] | None = None
         self.outcome: RunOutcome | None = None
         self._tmp: str | None = None
         self._started_at = 0.0
@@ -223,6 +225,7 @@ class TrainingPanel(QWidget):
             self._say("The run was stopped: another design was opened.")
         self._fresh_document = True
         self.trained_state = None
+        self.preprocessing = None
         self.trainer = None
         self.evaluation.set_trainer(None)
         self.form.refresh()
@@ -486,6 +489,8 @@ class TrainingPanel(QWidget):
         self.trainer = outcome.trainer
         if outcome.state is not None:
             self.trained_state = outcome.state
+            prepared = getattr(outcome.trainer, "prepared", None)
+            self.preprocessing = prepared.preprocessing() if prepared is not None else None
             self.weightsChanged.emit()
         self.evaluation.set_trainer(outcome.trainer)
         if run is not None and run.evaluation is not None:
@@ -506,11 +511,13 @@ class TrainingPanel(QWidget):
             return None
         from safetensors.torch import save_file
 
+        from backend.weights import weights_metadata
+
         if self._tmp is None:
             self._tmp = tempfile.mkdtemp(prefix="netcanvas-weights-")
         path = Path(self._tmp) / "trained.safetensors"
         save_file({k: v.contiguous() for k, v in self.trained_state.items()}, str(path),
-                  metadata={"format": "netcanvas-weights"})
+                  metadata=weights_metadata(self.preprocessing))
         return str(path)
 
     @gui_only
@@ -533,7 +540,7 @@ class TrainingPanel(QWidget):
         if not path.exists():
             return False
         from backend.compiler import compile_document
-        from backend.weights import load_weights
+        from backend.weights import load_weights, read_preprocessing
         from graph.errors import GraphError
 
         try:
@@ -544,6 +551,7 @@ class TrainingPanel(QWidget):
                       f"{getattr(exc, 'message', exc)}")
             return False
         self.trained_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        self.preprocessing = read_preprocessing(path)
         self._log(f"Loaded the trained weights from {path}")
         self.weightsChanged.emit()
         return True

@@ -100,6 +100,7 @@ class WorkflowActions(QObject):
         project)."""
         panel = self.window.training
         panel.trained_state = state
+        panel.preprocessing = None  # not from a run on this design's data
         panel.weightsChanged.emit()
 
     def open_as_new_design(self, doc: Document, title: str,

@@ -335,3 +335,19 @@ def test_a_data_set_download_shows_its_bytes_before_the_run(window, qtbot, monke
     log = window.log_view.toPlainText()
     assert all(f"downloading {name}" in log for name in files)
     assert fetch.missing("mnist", tmp_path / "data") == []
+
+
+def test_weight_files_carry_the_standardisation_of_the_data(trained, qtbot, tmp_path):
+    """New data must be standardised as the training data were: the weights file says how, and
+    an export of the weights keeps it."""
+    from backend.exports import export
+    from backend.weights import read_preprocessing
+
+    panel = trained("wide_and_deep", qtbot, epochs=1)
+    recorded = read_preprocessing(panel.weights_file())
+    assert recorded == panel.trainer.prepared.preprocessing()
+    assert len(recorded["features"]["mean"]) == len(recorded["features"]["std"]) > 1
+    assert set(recorded["targets"]) >= {"main_output"}  # a regression output: scale, offset
+    out = export(panel.controller.doc, "safetensors", tmp_path / "w.safetensors",
+                 weights_path=panel.weights_file())
+    assert read_preprocessing(out) == recorded
