@@ -98,9 +98,8 @@ def load_target(target: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from safetensors.torch import save_file
-
     from backend.importer import ModelImportError, import_module
+    from backend.weights import save_state
     from graph.errors import GraphError
     from graph.project import save
 
@@ -120,8 +119,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         save(result.doc, output)
         if result.state_dict:
-            save_file({k: v.contiguous() for k, v in result.state_dict.items()}, str(weights),
-                      metadata={"format": "netcanvas-weights"})
+            save_state(result.state_dict, weights)
     except (OSError, GraphError) as exc:
         print(f"error: cannot write the design: {exc}", file=sys.stderr)
         return 1

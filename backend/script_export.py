@@ -168,8 +168,11 @@ def dataset_code(name: str) -> str:
 def is_builtin(name: str) -> bool:
     """Whether the script can load data set ``name`` itself (else it reads the prepared splits
     NetCanvas saves beside it)."""
-    return name in ("or", "and", "xor", "digits", "digits_flat") or name in _GENERATED or \
-        name in _SKLEARN_SETS
+    try:
+        dataset_code(name)
+    except ValueError:
+        return False
+    return True
 
 
 _PREPARE_BUILTIN = r'''

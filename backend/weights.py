@@ -70,13 +70,18 @@ def read_preprocessing(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     return json.loads(text) if text else None
 
 
+def save_state(state: dict[str, torch.Tensor], path: str | os.PathLike[str],
+               preprocessing: dict[str, Any] | None = None) -> None:
+    """Write a state dict as a NetCanvas weights file (safetensors), with the data's
+    standardisation in the header when given."""
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state.items()}
+    save_file(tensors, os.fspath(path), metadata=weights_metadata(preprocessing))
+
+
 def save_weights(module: nn.Module, path: str | os.PathLike[str],
                  preprocessing: dict[str, Any] | None = None) -> None:
-    """Write the module's ``state_dict`` (parameters and buffers) as safetensors, with the
-    data's standardisation in the header when given."""
-    tensors = {k: v.detach().to("cpu").contiguous().clone()
-               for k, v in module.state_dict().items()}
-    save_file(tensors, os.fspath(path), metadata=weights_metadata(preprocessing))
+    """Write the module's ``state_dict`` (parameters and buffers) as a weights file."""
+    save_state(module.state_dict(), path, preprocessing)
 
 
 def load_state_by_name(module: nn.Module, state_dict: dict[str, torch.Tensor]) -> LoadReport:

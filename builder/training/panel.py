@@ -509,15 +509,12 @@ class TrainingPanel(QWidget):
         """A safetensors file with the trained weights (for exports), or None if untrained."""
         if self.trained_state is None:
             return None
-        from safetensors.torch import save_file
-
-        from backend.weights import weights_metadata
+        from backend.weights import save_state
 
         if self._tmp is None:
             self._tmp = tempfile.mkdtemp(prefix="netcanvas-weights-")
         path = Path(self._tmp) / "trained.safetensors"
-        save_file({k: v.contiguous() for k, v in self.trained_state.items()}, str(path),
-                  metadata=weights_metadata(self.preprocessing))
+        save_state(self.trained_state, path, self.preprocessing)
         return str(path)
 
     @gui_only
