@@ -1,4 +1,5 @@
-"""NetCanvas's engine: shapes, code generation, compilation, data, training, CLI. No Qt.
+"""NetCanvas's engine, no Qt. Rooms by concept: ``model`` (layer plans, shapes, code generation,
+compilation), ``export``, ``importer``, ``data``, ``training``, ``workflows`` and ``cli``.
 
-Sub-modules import torch; this package's ``__init__`` does not, so the CLI starts fast.
+No package ``__init__`` here imports torch, so the CLI starts fast.
 """

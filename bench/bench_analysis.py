@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.codegen import generate  # noqa: E402
-from backend.shapes import analyse, clear_cache  # noqa: E402
+from backend.model.codegen import generate  # noqa: E402
+from backend.model.shapes import analyse, clear_cache  # noqa: E402
 from graph import Sketch  # noqa: E402
 
 GOAL_S = 0.100

@@ -83,7 +83,7 @@ def bench_analysis(layers: int = 200, runs: int = 5) -> tuple[float, float]:
         t0 = time.perf_counter()
         analyse_document(doc)
         times.append(time.perf_counter() - t0)
-    from backend.shapes import clear_cache
+    from backend.model.shapes import clear_cache
 
     clear_cache()
     t0 = time.perf_counter()

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from backend.compiler import compile_document  # noqa: E402
+from backend.model.compiler import compile_document  # noqa: E402
 from graph import Sketch  # noqa: E402
 
 

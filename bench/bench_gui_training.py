@@ -62,7 +62,7 @@ def headless(doc, data, config: dict, threads: int) -> float:
     """Samples per second of the Trainer without Qt (same thread count as the worker)."""
     import torch
 
-    from backend.training import Trainer
+    from backend.training.trainer import Trainer
 
     torch.set_num_threads(threads)
     start = {}

@@ -26,7 +26,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from backend.data.prepare import OutputSpec, OutputTarget, PreparedData, SplitData  # noqa: E402
-from backend.training import Trainer  # noqa: E402
+from backend.training.trainer import Trainer
 
 N, FEATURES, CLASSES, BATCH, LR = 60_000, 784, 10, 128, 0.01
 

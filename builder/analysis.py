@@ -1,6 +1,6 @@
 """Debounced analysis of the design: shapes, errors, parameter counts and generated code.
 
-`analyse_document` adapts the backend (`backend.shapes`, `backend.codegen`, imported lazily so
+`analyse_document` adapts the backend (`backend.model.shapes`, `backend.model.codegen`, imported lazily so
 the window appears before torch loads) into a plain `Report` the views read. If the backend
 cannot be imported, the report carries the structural problems from `graph.validate` only.
 """
@@ -65,7 +65,7 @@ def analyse_document(doc: Document, *, with_code: bool = True) -> Report:
     """Analyse ``doc`` with the backend when it is available (never raises for a bad design)."""
     start = time.perf_counter()
     try:
-        from backend import shapes
+        from backend.model import shapes
     except ImportError:
         report = Report(problems=_structural(doc))
         _errors_onto_nodes(report)
@@ -116,7 +116,7 @@ def _add_code(doc: Document, analysis: Any, report: Report) -> None:
         report.code_error = "Fix the problems listed to see the generated PyTorch code."
         return
     try:
-        from backend import codegen
+        from backend.model import codegen
     except ImportError:
         report.code_error = "Code generation is not available in this build."
         return

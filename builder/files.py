@@ -148,7 +148,7 @@ class ProjectFiles(QObject):
                 return False
             path = chosen
         try:
-            from backend.exports import export
+            from backend.export.formats import export
         except ImportError as exc:
             self.dialogs.error("Export unavailable", f"The exporter cannot be loaded: {exc}")
             return False

@@ -13,9 +13,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from builder.analysis import Report
+from builder.canvas.scene import format_count
 from builder.controller import EditorController
 from builder.param_editors import ParamEditor, editor_for
-from builder.scene import format_count
 from graph import events as ev
 from graph.catalogue import ParamSpec
 from graph.edits import rename_problem

@@ -1,7 +1,7 @@
 """The ``netcanvas`` console command.
 
 ``netcanvas``, ``netcanvas FILE`` and ``netcanvas open FILE`` start the app; every other
-sub-command is `backend.cli`'s and runs without Qt. This module imports neither Qt nor torch, so
+sub-command is `backend.cli.main`'s and runs without Qt. This module imports neither Qt nor torch, so
 ``netcanvas check`` stays fast; the dependency direction stays builder → backend → graph.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 def wants_app(argv: Sequence[str]) -> str | None | bool:
     """False when ``argv`` is a sub-command; else the project file to open (or None)."""
-    from backend.cli import COMMANDS
+    from backend.cli.main import COMMANDS
 
     if not argv:
         return None
@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     target = wants_app(argv)
     if target is False:
-        from backend.cli import main as cli_main
+        from backend.cli.main import main as cli_main
 
         return cli_main(argv)
     from builder.app import run_app  # Qt is imported only here, when the app is wanted

@@ -33,15 +33,15 @@ from PySide6.QtWidgets import (
 from builder.analysis import AnalysisRunner, Report
 from builder.analysis_panel import CodeView, LogView, ProblemList, SummaryTable
 from builder.autosave import Autosaver, default_recovery_dir
+from builder.canvas.scene import CanvasScene
+from builder.canvas.view import CanvasView
 from builder.controller import EditorController
 from builder.dialogs import Dialogs
 from builder.files import EXPORTS, ProjectFiles
 from builder.inspector import Inspector
 from builder.palette import Palette
-from builder.scene import CanvasScene
 from builder.settings import AppSettings
 from builder.theme import THEMES, apply_theme, canvas_colors, icon, resolve
-from builder.view import CanvasView
 from graph.document import Document
 
 

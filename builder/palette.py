@@ -12,8 +12,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from builder.canvas.view import LAYER_MIME
 from builder.theme import CATEGORY_ICONS, icon
-from builder.view import LAYER_MIME
 from graph.catalogue import CATEGORIES, LAYERS, LayerSpec
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -60,7 +60,7 @@ def can_connect(doc: Document, edge: Edge) -> tuple[bool, str]:
 
 
 def validate(doc: Document) -> list[GraphError]:
-    """Every structural problem of the design (not shapes: see ``backend.shapes``)."""
+    """Every structural problem of the design (not shapes: see ``backend.model.shapes``)."""
     problems: list[GraphError] = []
     inputs, outputs = doc.inputs(), doc.outputs()
     if not inputs:

@@ -409,7 +409,7 @@ def _child_main(conn: Any) -> None:
 def _warm_up() -> None:
     """Pay the first-use costs once, before saying "ready": the imports of a run (the shape
     analysis on meta tensors alone imports ~1.5 s of torch) and the first forward/backward."""
-    from backend.training import Trainer
+    from backend.training.trainer import Trainer
 
     try:
         from graph.examples import load_example
@@ -450,7 +450,8 @@ def _run_job(conn: Any, job: tuple, controls: dict[int, Control],
              lock: threading.Lock) -> None:
     import torch
 
-    from backend.training import Failed, Trainer
+    from backend.training.events import Failed
+    from backend.training.trainer import Trainer
 
     _, run_id, payload = job
     with lock:
@@ -505,7 +506,7 @@ def restore_trainer(doc: Any, end: RunEnd, data: Any = None, config: dict | None
     weights (it failed)."""
     if end.state is None:
         return None
-    from backend.training import Trainer
+    from backend.training.trainer import Trainer
 
     trainer = Trainer(doc, data=end.prepared if data is None else data, config=config,
                       base_dir=base_dir)

@@ -52,7 +52,7 @@ def parts_from_document(doc) -> ModelParts:  # doc: graph.Document
     """Compile a design (frozen layers come out with requires_grad False)."""
     import networkx as nx
 
-    from backend.compiler import compile_document
+    from backend.model.compiler import compile_document
 
     compiled = compile_document(doc)
     inputs = []

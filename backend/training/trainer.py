@@ -277,7 +277,7 @@ class Trainer:
     # --- set-up helpers --------------------------------------------------------------------
     def _load_initial(self, module: nn.Module) -> str:
         """Start from ``initial_weights`` (by name, matching shapes); a note for the log."""
-        from backend.weights import load_state_by_name
+        from backend.export.weights import load_state_by_name
 
         report = load_state_by_name(module, self.initial_weights)
         note = f"started from the current weights ({len(report.loaded)} tensors)"

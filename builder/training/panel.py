@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.metrics_text import format_metrics
+from backend.training.metrics_text import format_metrics
 from builder.progress import ProgressBar
 from builder.training.evaluation import EvaluationView
 from builder.training.guard import gui_only
@@ -259,7 +259,7 @@ class TrainingPanel(QWidget):
         (~25 ms); paid here, after start-up, they are gone from it.
         """
         self._init_backend()
-        import backend.training  # noqa: F401 - the worker imports it on the GUI thread
+        import backend.training.trainer  # noqa: F401 - the worker imports it on the GUI thread
 
         doc = self.controller.doc
         self.plots.prepare_outputs([doc.attr(n, "name") for n in doc.outputs()])  # ~25 ms
@@ -279,7 +279,9 @@ class TrainingPanel(QWidget):
     @gui_only
     def load_preview(self) -> bool:
         """Load the configured data set and show it in the Data tab (False on an error)."""
-        from backend.data import DataConfig, DataError, load_dataset
+        from backend.data.config import DataConfig
+        from backend.data.errors import DataError
+        from backend.data.prepare import load_dataset
 
         try:
             cfg = DataConfig.from_dict(self.controller.doc.section("data"))
@@ -509,7 +511,7 @@ class TrainingPanel(QWidget):
         """A safetensors file with the trained weights (for exports), or None if untrained."""
         if self.trained_state is None:
             return None
-        from backend.weights import save_state
+        from backend.export.weights import save_state
 
         if self._tmp is None:
             self._tmp = tempfile.mkdtemp(prefix="netcanvas-weights-")
@@ -536,8 +538,8 @@ class TrainingPanel(QWidget):
         path = weights_path_for(project)
         if not path.exists():
             return False
-        from backend.compiler import compile_document
-        from backend.weights import load_weights, read_preprocessing
+        from backend.export.weights import load_weights, read_preprocessing
+        from backend.model.compiler import compile_document
         from graph.errors import GraphError
 
         try:

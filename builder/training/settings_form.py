@@ -143,7 +143,7 @@ def class_count(doc: Any) -> int | None:
     if not outputs:
         return None
     try:
-        from backend import shapes  # imports torch: only on a class-weight edit
+        from backend.model import shapes  # imports torch: only on a class-weight edit
 
         analysis = shapes.analyse(doc)
     except Exception:  # noqa: BLE001 - a design the analysis cannot read: count unknown

@@ -104,7 +104,7 @@ class RunOutcome:
 
 
 class TrainingWorker(QObject):
-    """Runs one `backend.training.Trainer` in the thread it was moved to."""
+    """Runs one `backend.training.trainer.Trainer` in the thread it was moved to."""
 
     started = Signal(object)  # Started
     batches = Signal(list)  # [BatchEnd, …], at most BATCH_HZ per second
@@ -168,7 +168,7 @@ class TrainingWorker(QObject):
             else:
                 self._train_here(outcome)
         except BaseException as exc:  # noqa: BLE001 - the thread must end and report, always
-            from backend.training import Failed
+            from backend.training.events import Failed
 
             outcome.result = Failed(f"Training failed: {type(exc).__name__}: {exc}",
                                     traceback.format_exc())
@@ -187,7 +187,7 @@ class TrainingWorker(QObject):
         server = training_server()
         if server is None:
             return None
-        from backend.training import Warned
+        from backend.training.events import Warned
         from backend.training.process import ServerUnavailable
         from graph.project import to_dict
 
@@ -223,7 +223,8 @@ class TrainingWorker(QObject):
         """The fallback: the Trainer in this thread (shares the GIL with the GUI)."""
         import torch
 
-        from backend.training import Failed, Trainer
+        from backend.training.events import Failed
+        from backend.training.trainer import Trainer
 
         torch.set_num_threads(self._threads)
         sys.setswitchinterval(min(SWITCH_INTERVAL_S, sys.getswitchinterval()))  # restored on join

@@ -168,8 +168,8 @@ class ImportDialog(JobView, QDialog):
         partial = self.partial.isChecked()
 
         def job(report: Any, control: Any) -> Any:
-            from backend.cli_import import load_target
-            from backend.importer import ModelImportError, import_module
+            from backend.cli.import_model import load_target
+            from backend.importer.convert import ModelImportError, import_module
 
             module = load_target(f"{path}:{name}")
             try:

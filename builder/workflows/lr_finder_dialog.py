@@ -156,7 +156,7 @@ class LRFinderDialog(JobView, QDialog):
         base_dir = self.workflows.project_dir()
 
         def job(report: Any, control: Any) -> Any:
-            from backend.lr_finder import find_lr
+            from backend.workflows.lr_finder import find_lr
 
             return find_lr(doc, state_dict=state, start_lr=start, end_lr=end, steps=steps,
                            callback=report, control=control, base_dir=base_dir)

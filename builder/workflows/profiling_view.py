@@ -167,7 +167,7 @@ class ProfilingView(JobView, QWidget):
 
         def job(report: Any, control: Any) -> Any:
             from backend.data.config import DataConfig
-            from backend.profiling import profile_layers
+            from backend.workflows.profiling import profile_layers
 
             data = DataConfig.from_dict(doc.section("data"))
             if base_dir and data.path and not Path(data.path).is_absolute():
@@ -239,8 +239,9 @@ class ProfilingView(JobView, QWidget):
         base_dir = self.workflows.project_dir()
 
         def job(report: Any, control: Any) -> Any:
-            from backend.profiling import HistogramRecorder
-            from backend.training import Failed, Trainer
+            from backend.training.events import Failed
+            from backend.training.trainer import Trainer
+            from backend.workflows.profiling import HistogramRecorder
 
             trainer = Trainer(doc, config=training, base_dir=base_dir)
             recorder = HistogramRecorder(trainer)

@@ -23,7 +23,7 @@ def export_script(workflows: Any, folder: str | None = None) -> bool:
         folder = workflows.ask.folder("Export training script: choose a folder", start)
         if not folder:
             return False
-    from backend.script_export import export_training_script
+    from backend.export.script import export_training_script
     from graph.errors import GraphError
 
     try:

@@ -260,7 +260,7 @@ class SearchDialog(JobView, QDialog):
         """Follow the design: its block, epochs and stored search settings."""
         if self.runner.running():
             return
-        from backend.search import SearchError, find_block
+        from backend.workflows.search import SearchError, find_block
 
         doc = self.controller.doc
         training = doc.section("training")
@@ -286,7 +286,7 @@ class SearchDialog(JobView, QDialog):
         """Pre-fill the form from the design's ``training.search`` settings, if any."""
         if not isinstance(raw, dict):
             return
-        from backend.search import SearchSettings
+        from backend.workflows.search import SearchSettings
 
         try:
             s = SearchSettings.from_dict(raw)
@@ -329,7 +329,7 @@ class SearchDialog(JobView, QDialog):
 
     def search_settings(self) -> Any:
         """The form as `SearchSettings`; ValueError with a message naming the field."""
-        from backend.search import SearchSettings, SearchSpace
+        from backend.workflows.search import SearchSettings, SearchSpace
 
         space = SearchSpace(hidden_layers=None, units=None, lr=None)
         block_ok = getattr(self, "_block_ok", True)
@@ -415,7 +415,7 @@ class SearchDialog(JobView, QDialog):
         base_dir = self.workflows.project_dir()
 
         def job(report: Any, control: Any) -> Any:
-            from backend.search import search
+            from backend.workflows.search import search
 
             return search(doc, settings, callback=report, control=control, base_dir=base_dir)
 
@@ -618,7 +618,7 @@ class SearchDialog(JobView, QDialog):
     @gui_only
     def open_trial(self, number: int | None = None) -> bool:
         """Open a completed trial (default: the selected one, else the best) as a new design."""
-        from backend.search import trial_document
+        from backend.workflows.search import trial_document
 
         if number is None:
             number = self.selected_number()

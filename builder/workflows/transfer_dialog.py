@@ -237,7 +237,7 @@ class TransferDialog(JobView, QDialog):
         return self._set_source(self.controller.doc.copy(), path, Path(path).name)
 
     def _set_source(self, doc: Any, weights: str, label: str) -> bool:
-        from backend.transfer import read_weights
+        from backend.workflows.transfer import read_weights
         from graph.errors import GraphError
 
         try:
@@ -252,7 +252,7 @@ class TransferDialog(JobView, QDialog):
         return True
 
     def _fill_source_layers(self) -> None:
-        from backend.codegen import generate
+        from backend.model.codegen import generate
         from graph.errors import GraphError
 
         src, state = self.source_doc, self.source_state or {}
@@ -311,7 +311,7 @@ class TransferDialog(JobView, QDialog):
     def copy_selected(self) -> bool:
         """Copy the checked layers (added where missing, frozen if asked) as one undo step and
         make their weights the design's; list every mismatch."""
-        from backend.transfer import copy_layers
+        from backend.workflows.transfer import copy_layers
         from graph.document import Node
         from graph.edits import AddNode, Composite, SetTrainable
         from graph.errors import GraphError
@@ -362,8 +362,8 @@ class TransferDialog(JobView, QDialog):
 
     def _merge_weights(self, copied: dict[str, Any]) -> None:
         """The design's weights become: its own (or fresh ones), with the copied tensors."""
-        from backend.compiler import compile_document
-        from backend.weights import load_state_by_name
+        from backend.export.weights import load_state_by_name
+        from backend.model.compiler import compile_document
         from graph.errors import GraphError
 
         try:
@@ -394,7 +394,7 @@ class TransferDialog(JobView, QDialog):
     @gui_only
     def apply_training(self) -> bool:
         """The table's trainable switches and multipliers, as one undo step."""
-        from backend.transfer import freeze, set_lr_multipliers
+        from backend.workflows.transfer import freeze, set_lr_multipliers
         from graph.edits import Composite
         from graph.errors import GraphError
 
@@ -424,7 +424,7 @@ class TransferDialog(JobView, QDialog):
     @gui_only
     def fine_tune(self) -> bool:
         """Unfreeze every layer and divide the learning rate by 10 (one undo step)."""
-        from backend.transfer import fine_tune
+        from backend.workflows.transfer import fine_tune
 
         doc = self.controller.doc
         before = float(doc.section("training").get("lr", 1e-3))

@@ -125,8 +125,8 @@ def write_case(folder: Path, doc, seed: int, batch: int = 4) -> dict:
     import torch
     from safetensors.torch import save_file
 
-    from backend.compiler import compile_document
-    from backend.weights import save_weights
+    from backend.export.weights import save_weights
+    from backend.model.compiler import compile_document
 
     folder.mkdir(parents=True)
     torch.manual_seed(seed)

@@ -5,7 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from backend.training import Finished, Trainer
+from backend.training.events import Finished
+from backend.training.trainer import Trainer
 from graph.sketch import Sketch
 
 

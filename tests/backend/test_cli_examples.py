@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from backend.cli import main
+from backend.cli.main import main
 from graph import project
 from graph.examples import list_examples
 
@@ -37,7 +37,7 @@ def test_new_with_unknown_example_names_the_known_ones(tmp_path, capsys):
 
 
 def test_console_entry_point_runs_without_qt():
-    code = ("import sys; from backend.cli import main; rc = main(['examples']); "
+    code = ("import sys; from backend.cli.main import main; rc = main(['examples']); "
             "assert 'PySide6' not in sys.modules and 'torch' not in sys.modules; sys.exit(rc)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

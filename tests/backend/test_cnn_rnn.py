@@ -6,7 +6,8 @@ import copy
 import torch
 
 from backend.data.augment import augment_images
-from backend.training import Finished, Trainer
+from backend.training.events import Finished
+from backend.training.trainer import Trainer
 from graph.edits import SetParams
 from graph.examples import load_example
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from backend.codegen import CompileError, generate
-from backend.compiler import compile_document
+from backend.model.codegen import CompileError, generate
+from backend.model.compiler import compile_document
 from graph import Sketch
 from tests.backend.designs import EXAMPLES, ROOT, example_docs
 

@@ -7,7 +7,7 @@ import itertools
 
 from hypothesis import HealthCheck, given, settings
 
-from backend.shapes import analyse
+from backend.model.shapes import analyse
 from tests.backend.designs import example_docs, random_designs, run_cases, write_case
 
 

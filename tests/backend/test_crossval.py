@@ -6,10 +6,11 @@ import math
 import pytest
 import torch
 
-from backend.crossval import CVResult, FoldEvent, FoldScore, crossval, fold_splits
 from backend.data.config import DataConfig
 from backend.data.prepare import load_dataset
-from backend.training import Control, EpochEnd
+from backend.training.control import Control
+from backend.training.events import EpochEnd
+from backend.workflows.crossval import CVResult, FoldEvent, FoldScore, crossval, fold_splits
 from graph.sketch import Sketch
 
 

@@ -3,7 +3,9 @@
 import pytest
 import torch
 
-from backend.data import BUILTIN, DataConfig, load_builtin, split_indices
+from backend.data.builtin import load_builtin
+from backend.data.config import BUILTIN, DataConfig
+from backend.data.split import split_indices
 
 
 @pytest.mark.parametrize("name", BUILTIN)

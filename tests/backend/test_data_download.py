@@ -11,11 +11,13 @@ import time
 import numpy as np
 import pytest
 
-from backend.cli_train import Progress, _fetch_data
-from backend.data import DataConfig, DataError, load_dataset, read_mnist
+from backend.cli.train import Progress, _fetch_data
 from backend.data import download as fetch
-from backend.data.files import MNIST_FILES
+from backend.data.config import DataConfig
+from backend.data.errors import DataError
+from backend.data.files import MNIST_FILES, read_mnist
 from backend.data.idx import write_idx
+from backend.data.prepare import load_dataset
 from graph import Sketch
 
 N_TRAIN, N_TEST = 6, 4
@@ -220,7 +222,8 @@ def _tiny_mnist_design(folder) -> Sketch:
 
 
 def test_a_run_reports_the_download_before_it_starts(tmp_path, monkeypatch, server, files):
-    from backend.training import Downloading, Trainer
+    from backend.training.events import Downloading
+    from backend.training.trainer import Trainer
 
     server.routes = {f"/a/{name}": body for name, body in files.items()}
     _mirrors(monkeypatch, server.url + "/a/")
@@ -241,7 +244,9 @@ def test_a_run_reports_the_download_before_it_starts(tmp_path, monkeypatch, serv
 
 def test_stop_during_the_download_ends_the_run_and_keeps_no_partial_file(
         tmp_path, monkeypatch, server, files):
-    from backend.training import Control, Downloading, Trainer
+    from backend.training.control import Control
+    from backend.training.events import Downloading
+    from backend.training.trainer import Trainer
 
     server.routes = {f"/a/{name}": body for name, body in files.items()}
     _mirrors(monkeypatch, server.url + "/a/")

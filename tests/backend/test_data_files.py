@@ -6,16 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from backend.data import (
-    DataConfig,
-    DataError,
-    load_dataset,
-    read_csv,
-    read_idx,
-    read_mnist,
-    read_npz,
-    write_idx,
-)
+from backend.data.config import DataConfig
+from backend.data.csv_file import read_csv
+from backend.data.errors import DataError
+from backend.data.files import read_mnist, read_npz
+from backend.data.idx import read_idx, write_idx
+from backend.data.prepare import load_dataset
 
 
 def _write(tmp_path, text, name="data.csv"):

@@ -3,14 +3,10 @@
 import pytest
 import torch
 
-from backend.data import (
-    DataConfig,
-    DataMismatchError,
-    InputSpec,
-    OutputSpec,
-    load_builtin,
-    prepare_data,
-)
+from backend.data.builtin import load_builtin
+from backend.data.config import DataConfig
+from backend.data.errors import DataMismatchError
+from backend.data.prepare import InputSpec, OutputSpec, prepare_data
 
 
 def _probe(units):

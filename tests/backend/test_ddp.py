@@ -14,7 +14,8 @@ SCRIPT = textwrap.dedent("""
     import sys
     import torch.distributed as dist
     from safetensors.torch import save_file
-    from backend.training import Finished, Trainer, EpochEnd
+    from backend.training.events import EpochEnd, Finished
+    from backend.training.trainer import Trainer
     from graph.project import load
 
     out = sys.argv[1]

@@ -7,10 +7,10 @@ import json
 import pytest
 import torch
 
-from backend.cli import main
-from backend.compiler import compile_document
-from backend.exports import ExportError, example_inputs, export
-from backend.weights import WeightsError, load_state_by_name, load_weights, save_weights
+from backend.cli.main import main
+from backend.export.formats import ExportError, example_inputs, export
+from backend.export.weights import WeightsError, load_state_by_name, load_weights, save_weights
+from backend.model.compiler import compile_document
 from graph import Sketch
 from graph.project import load, save
 from tests.backend.designs import ROOT

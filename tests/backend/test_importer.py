@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from backend.cli import main as cli_main
-from backend.codegen import generate
-from backend.compiler import compile_document, compile_source
-from backend.importer import ModelImportError, import_module
+from backend.cli.main import main as cli_main
+from backend.importer.convert import ModelImportError, import_module
+from backend.model.codegen import generate
+from backend.model.compiler import compile_document, compile_source
 from graph.examples import list_examples, load_example
 from graph.names import class_name
 from graph.project import load
@@ -293,7 +293,7 @@ def test_cli_imports_a_file_and_writes_design_and_weights(tmp_path, capsys):
     doc = load(out)
     assert [n.type for n in doc.nodes()] == ["Input", "Conv2d", "BatchNorm", "ReLU",
                                              "GlobalAvgPool", "Dense", "Output"]
-    from backend.weights import load_weights
+    from backend.export.weights import load_weights
 
     module = compile_document(doc).module
     report = load_weights(module, tmp_path / "design.safetensors", strict=True)
@@ -323,7 +323,7 @@ GOLDEN = Path(__file__).parent / "golden"
 
 @pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.py")), ids=lambda p: p.stem)
 def test_golden_exported_files_import_back(path):
-    from backend.cli_import import load_target
+    from backend.cli.import_model import load_target
 
     doc = load_example(path.stem)
     module = load_target(f"{path}:{generate(doc).class_name}")

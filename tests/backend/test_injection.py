@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backend.allowlist import UnsafeSourceError, check_source
-from backend.codegen import CompileError
-from backend.compiler import compile_document
+from backend.model.allowlist import UnsafeSourceError, check_source
+from backend.model.codegen import CompileError
+from backend.model.compiler import compile_document
 from graph.errors import ProjectFormatError
 from graph.project import from_dict
 

@@ -6,9 +6,10 @@ import math
 
 import torch
 
-from backend.cli import main
-from backend.lr_finder import LRStep, find_lr, lr_at, sparkline, suggest
-from backend.training import Control, Trainer
+from backend.cli.main import main
+from backend.training.control import Control
+from backend.training.trainer import Trainer
+from backend.workflows.lr_finder import LRStep, find_lr, lr_at, sparkline, suggest
 from graph.examples import example_path, load_example
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from backend.compiler import compile_document
-from backend.exports import check_onnx_outputs, export
+from backend.export.formats import check_onnx_outputs, export
+from backend.model.compiler import compile_document
 from graph.examples import list_examples, load_example
 
 ort = pytest.importorskip("onnxruntime")
@@ -11,7 +11,7 @@ ort = pytest.importorskip("onnxruntime")
 
 @pytest.mark.parametrize("name", [i.name for i in list_examples()])
 def test_onnx_export_matches_pytorch_in_onnxruntime(name, tmp_path, monkeypatch):
-    import backend.exports as exports
+    import backend.export.formats as exports
 
     checked = []
     real = exports.check_onnx_outputs
@@ -23,7 +23,7 @@ def test_onnx_export_matches_pytorch_in_onnxruntime(name, tmp_path, monkeypatch)
 
 
 def test_onnx_outputs_equal_for_the_exported_weights(tmp_path):
-    from backend.weights import save_weights
+    from backend.export.weights import save_weights
 
     doc = load_example("wide_and_deep")
     compiled = compile_document(doc)

@@ -5,8 +5,10 @@ import json
 
 import pytest
 
-from backend.profiling import HistogramRecorder, layer_histograms, profile_layers
-from backend.training import Control, EpochEnd, Finished, Trainer
+from backend.training.control import Control
+from backend.training.events import EpochEnd, Finished
+from backend.training.trainer import Trainer
+from backend.workflows.profiling import HistogramRecorder, layer_histograms, profile_layers
 from graph.examples import load_example
 
 

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from backend.script_export import ScriptExportError, export_training_script, training_script
-from backend.training import Finished, Trainer
+from backend.export.script import ScriptExportError, export_training_script, training_script
+from backend.training.events import Finished
+from backend.training.trainer import Trainer
 from graph.edits import SetSection
 from graph.examples import load_example
 from graph.sketch import Sketch

@@ -5,8 +5,12 @@ import json
 
 import pytest
 
-from backend.cli import main
-from backend.search import (
+from backend.cli.main import main
+from backend.model.shapes import analyse
+from backend.training.control import Control
+from backend.training.events import Finished
+from backend.training.trainer import Trainer
+from backend.workflows.search import (
     SearchError,
     SearchSettings,
     SearchSpace,
@@ -17,8 +21,6 @@ from backend.search import (
     search,
     trial_document,
 )
-from backend.shapes import analyse
-from backend.training import Control, Finished, Trainer
 from graph.examples import example_path, load_example
 from graph.sketch import Sketch
 

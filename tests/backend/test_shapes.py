@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from backend.shapes import analyse, clear_cache, format_shape
+from backend.model.shapes import analyse, clear_cache, format_shape
 from graph import Sketch
 from graph.events import Edge
 

@@ -6,16 +6,13 @@ import pytest
 import torch
 from torch import nn
 
-from backend.data import DataConfig, OutputSpec
-from backend.training import (
-    BatchEnd,
-    CheckpointError,
-    Control,
-    EpochEnd,
-    TrainConfig,
-    Trainer,
-    load_checkpoint,
-)
+from backend.data.config import DataConfig
+from backend.data.prepare import OutputSpec
+from backend.training.checkpoints import CheckpointError, load_checkpoint
+from backend.training.config import TrainConfig
+from backend.training.control import Control
+from backend.training.events import BatchEnd, EpochEnd
+from backend.training.trainer import Trainer
 
 IRIS = DataConfig.from_dict({"dataset": "iris", "validation_split": 0.2, "seed": 1})
 CONFIG = {"epochs": 3, "batch_size": 16, "optimizer": "sgd", "lr": 0.1, "momentum": 0.9,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from safetensors.torch import load_file
 
-from backend.cli import main
+from backend.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
@@ -47,10 +47,10 @@ def test_history_records_the_preprocessing_to_apply_to_new_data(tmp_path):
 
     import torch
 
-    from backend.compiler import compile_document
-    from backend.data import DataConfig
+    from backend.data.config import DataConfig
     from backend.data.prepare import load_dataset, prepare_data
-    from backend.weights import load_weights
+    from backend.export.weights import load_weights
+    from backend.model.compiler import compile_document
     from graph import project
     from graph.examples import load_example
 

@@ -6,18 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from backend.data import DataConfig
-from backend.training import (
-    BatchEnd,
-    Control,
-    EpochEnd,
-    Failed,
-    Finished,
-    Paused,
-    Resumed,
-    Trainer,
-    Warned,
-)
+from backend.data.config import DataConfig
+from backend.training.control import Control
+from backend.training.events import BatchEnd, EpochEnd, Failed, Finished, Paused, Resumed, Warned
+from backend.training.trainer import Trainer
 from graph import Sketch
 
 IRIS = DataConfig.from_dict({"dataset": "iris", "validation_split": 0.2})
@@ -33,7 +25,7 @@ def _iris_trainer(module=None, **training):
 
 
 def _out(name, loss, **kw):
-    from backend.data import OutputSpec
+    from backend.data.prepare import OutputSpec
 
     return OutputSpec(name, loss, **kw)
 

@@ -2,8 +2,8 @@
 
 import torch
 
-from backend.compiler import compile_document
-from backend.training import Trainer
+from backend.model.compiler import compile_document
+from backend.training.trainer import Trainer
 from graph import SetParams
 from graph.examples import load_example
 

@@ -2,7 +2,8 @@
 
 import torch
 
-from backend.training import EpochEnd, Evaluated, Finished, Started, Trainer
+from backend.training.events import EpochEnd, Evaluated, Finished, Started
+from backend.training.trainer import Trainer
 from graph import Sketch
 
 

@@ -87,7 +87,7 @@ def test_initial_weights_travel_to_the_child(server, xor):
 
 
 def test_given_data_travel_as_shared_tensors(server, xor):
-    from backend.training import Trainer
+    from backend.training.trainer import Trainer
 
     local = Trainer(xor, config={"epochs": 3})
     local.prepare()

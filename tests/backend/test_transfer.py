@@ -5,8 +5,10 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from backend.training import Finished, Trainer
-from backend.transfer import (
+from backend.export.weights import load_state_by_name
+from backend.training.events import Finished
+from backend.training.trainer import Trainer
+from backend.workflows.transfer import (
     TransferError,
     copy_layers,
     fine_tune,
@@ -14,7 +16,6 @@ from backend.transfer import (
     frozen_layers,
     set_lr_multipliers,
 )
-from backend.weights import load_state_by_name
 from graph.sketch import Sketch
 
 TRAIN = {"epochs": 3, "batch_size": 64, "optimizer": "adam", "lr": 0.003, "device": "cpu",

@@ -6,10 +6,10 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from builder.edge_item import EdgeItem
-from builder.node_item import NodeItem
+from builder.canvas.edge_item import EdgeItem
+from builder.canvas.node_item import NodeItem
+from builder.canvas.port_item import INVALID, NEUTRAL, VALID
 from builder.palette import mime_for
-from builder.port_item import INVALID, NEUTRAL, VALID
 from graph.events import Edge
 from graph.sketch import Sketch
 from tests.builder.conftest import mouse_drag
@@ -95,7 +95,7 @@ def test_connect_two_ports_with_the_mouse(window):
 
 
 def test_valid_targets_are_highlighted_while_dragging(window):
-    from builder.link_gesture import NewLinkGesture
+    from builder.canvas.link_gesture import NewLinkGesture
 
     c = window.controller
     a = c.add_layer("Input", (0, 0))

@@ -1,4 +1,4 @@
-"""The `netcanvas` command: app for no arguments, a file or `open FILE`; otherwise backend.cli."""
+"""The `netcanvas` command: app for no arguments, a file or `open FILE`; otherwise backend.cli.main."""
 
 import subprocess
 import sys

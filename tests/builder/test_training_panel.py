@@ -340,8 +340,8 @@ def test_a_data_set_download_shows_its_bytes_before_the_run(window, qtbot, monke
 def test_weight_files_carry_the_standardisation_of_the_data(trained, qtbot, tmp_path):
     """New data must be standardised as the training data were: the weights file says how, and
     an export of the weights keeps it."""
-    from backend.exports import export
-    from backend.weights import read_preprocessing
+    from backend.export.formats import export
+    from backend.export.weights import read_preprocessing
 
     panel = trained("wide_and_deep", qtbot, epochs=1)
     recorded = read_preprocessing(panel.weights_file())

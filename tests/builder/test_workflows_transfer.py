@@ -41,7 +41,7 @@ def _target(hidden2_units=None):
 
 @pytest.fixture
 def source_project(tmp_path):
-    from backend.compiler import compile_document
+    from backend.model.compiler import compile_document
 
     doc = _source()
     path = tmp_path / "source.ncproj.json"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from backend.compiler import CompiledModel, compile_document
-from backend.weights import load_weights, read_preprocessing, save_weights
+from backend.export.weights import load_weights, read_preprocessing, save_weights
+from backend.model.compiler import CompiledModel, compile_document
 from graph.document import Document
 from graph.errors import GraphError
 from graph.project import write_atomic

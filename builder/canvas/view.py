@@ -14,8 +14,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView
 
-from builder.node_item import HEADER, NODE_WIDTH
-from builder.scene import CanvasScene
+from builder.canvas.node_item import HEADER, NODE_WIDTH
+from builder.canvas.scene import CanvasScene
 from graph.catalogue import CATALOGUE
 
 LAYER_MIME = "application/x-netcanvas-layer"

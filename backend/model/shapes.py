@@ -1,6 +1,6 @@
 """Exact shape inference: every layer is built and run on PyTorch's ``meta`` device.
 
-One topological walk over the design. For each node the walker asks `backend.layers` for the
+One topological walk over the design. For each node the walker asks `backend.model.layers` for the
 node's `LayerPlan`, builds its ``nn`` layer on ``meta`` and executes the plan's statements on
 meta tensors — the same statements the generated code contains — so the shapes shown on the
 canvas are exactly the shapes PyTorch will produce. Results are cached per (type, params,
@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional name, used by plan statements
 from torch import nn
 
-from backend.layers import LayerPlan, PlanProblem, Shape, flops, fmt, plan_layer
+from backend.model.layers import LayerPlan, PlanProblem, Shape, flops, fmt, plan_layer
 from graph.document import Document
 from graph.errors import GraphError
 from graph.events import Edge

@@ -98,8 +98,8 @@ def load_target(target: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from backend.importer import ModelImportError, import_module
-    from backend.weights import save_state
+    from backend.export.weights import save_state
+    from backend.importer.convert import ModelImportError, import_module
     from graph.errors import GraphError
     from graph.project import save
 

@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from backend.data.errors import DataError
-    from backend.lr_finder import find_lr, sparkline
-    from backend.training import Control
+    from backend.training.control import Control
+    from backend.workflows.lr_finder import find_lr, sparkline
     from graph.edits import SetSection
     from graph.errors import GraphError
     from graph.project import load, save

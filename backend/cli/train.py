@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from backend.metrics_text import format_metrics
+from backend.training.metrics_text import format_metrics
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -161,8 +161,8 @@ def _fetch_data(section: dict[str, Any], base_dir: Path, progress: Progress,
     (one process under torchrun; the others find the files or fetch them themselves)."""
     import os
 
-    from backend.data import DataConfig
     from backend.data import download as fetch
+    from backend.data.config import DataConfig
     from backend.data.files import cache_folder
     from backend.data.prepare import data_path, wants_download
 
@@ -187,18 +187,18 @@ def _fetch_data(section: dict[str, Any], base_dir: Path, progress: Progress,
 
 def run(args: argparse.Namespace) -> int:
     from backend.data.errors import DataError
-    from backend.training import (
+    from backend.training.checkpoints import CheckpointError
+    from backend.training.control import Control
+    from backend.training.events import (
         BatchEnd,
-        CheckpointError,
-        Control,
         EpochEnd,
         Evaluated,
         Failed,
         Finished,
         Started,
-        Trainer,
         Warned,
     )
+    from backend.training.trainer import Trainer
     from graph.errors import GraphError
     from graph.project import load
 

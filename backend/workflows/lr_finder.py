@@ -89,11 +89,12 @@ def find_lr(doc: Any, *, data: Any = None, config: Any = None,
     """
     import torch
 
-    from backend.loss_step import LossStep
-    from backend.training import Control, Trainer
+    from backend.export.weights import load_state_by_name
     from backend.training.config import TrainConfig
+    from backend.training.control import Control
+    from backend.training.loss_step import LossStep
     from backend.training.setup import make_optimizer
-    from backend.weights import load_state_by_name
+    from backend.training.trainer import Trainer
 
     if not (0 < start_lr < end_lr):
         raise ValueError(f"The sweep needs 0 < start_lr < end_lr (got {start_lr:g} → "

@@ -656,7 +656,7 @@ def _script_and_data(doc: Document, module_name: str,
                      base_dir: str | os.PathLike[str] | None) -> tuple[str, Any]:
     """(the script, the prepared data it reads from ``data.safetensors``, or None when it
     loads a built-in data set itself)."""
-    from backend.codegen import generate
+    from backend.model.codegen import generate
 
     code = generate(doc)
     training, data, inputs, outputs, frozen, attrs, prepared = _section_constants(doc, base_dir)
@@ -709,7 +709,7 @@ def export_training_script(doc: Document, out_dir: str | os.PathLike[str],
     are resolved against ``base_dir`` (the project's folder)."""
     from safetensors.torch import save
 
-    from backend.codegen import generate
+    from backend.model.codegen import generate
 
     folder = Path(out_dir)
     if not folder.is_dir():

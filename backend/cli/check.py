@@ -12,7 +12,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def summary_rows(doc, analysis) -> list[tuple[str, str, str, str]]:
     """(layer, type, output shape, params) for every node, in topological order."""
-    from backend.shapes import format_shape
+    from backend.model.shapes import format_shape
 
     order = analysis.order or list(doc.graph.nodes)
     rows = []
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     except GraphError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
-    from backend.shapes import analyse
+    from backend.model.shapes import analyse
 
     analysis = analyse(doc)
     print(f"{doc.name} ({args.project})")

@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from backend.data.errors import DataError
-    from backend.search import TrialDone, search, settings_from_section
-    from backend.training import Control
+    from backend.training.control import Control
+    from backend.workflows.search import TrialDone, search, settings_from_section
     from graph.edits import SetSection
     from graph.errors import GraphError
     from graph.project import load, save

@@ -1,6 +1,6 @@
 """The ``netcanvas`` sub-commands, all without Qt (the app itself starts from `builder.launcher`).
 
-Each sub-command lives in its own ``backend/cli_<name>.py`` module with ``add_arguments(parser)``
+Each sub-command lives in its own ``backend/cli/<name>.py`` module with ``add_arguments(parser)``
 and ``run(args) -> int``; those modules import torch lazily, inside ``run``.
 """
 
@@ -13,14 +13,14 @@ from collections.abc import Sequence
 
 #: sub-command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "examples": ("backend.cli_examples", "list the example designs"),
-    "new": ("backend.cli_examples", "write a new project (optionally from an example)"),
-    "check": ("backend.cli_check", "print a design's summary and errors (exit 1 if invalid)"),
-    "export": ("backend.cli_export", "export a design as .py, safetensors, ONNX or TorchScript"),
-    "train": ("backend.cli_train", "train a design headless (torchrun for several processes)"),
-    "import": ("backend.cli_import", "import a PyTorch nn.Module as a design"),
-    "lr-find": ("backend.cli_lr_find", "sweep the learning rate and suggest one (--apply saves it)"),
-    "search": ("backend.cli_search", "hyperparameter search with optuna (-o saves the best design)"),
+    "examples": ("backend.cli.examples", "list the example designs"),
+    "new": ("backend.cli.examples", "write a new project (optionally from an example)"),
+    "check": ("backend.cli.check", "print a design's summary and errors (exit 1 if invalid)"),
+    "export": ("backend.cli.export", "export a design as .py, safetensors, ONNX or TorchScript"),
+    "train": ("backend.cli.train", "train a design headless (torchrun for several processes)"),
+    "import": ("backend.cli.import_model", "import a PyTorch nn.Module as a design"),
+    "lr-find": ("backend.cli.lr_find", "sweep the learning rate and suggest one (--apply saves it)"),
+    "search": ("backend.cli.search", "hyperparameter search with optuna (-o saves the best design)"),
 }
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from torch import nn
 
-from backend.allowlist import UnsafeSourceError, check_source
-from backend.codegen import CompileError, GeneratedCode, generate
-from backend.shapes import Analysis, analyse
+from backend.model.allowlist import UnsafeSourceError, check_source
+from backend.model.codegen import CompileError, GeneratedCode, generate
+from backend.model.shapes import Analysis, analyse
 from graph.document import Document
 
 __all__ = ["CompileError", "CompiledModel", "compile_document", "compile_source"]

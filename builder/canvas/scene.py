@@ -11,11 +11,11 @@ from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from builder.analysis import Report
+from builder.canvas.edge_item import EdgeItem
+from builder.canvas.link_gesture import NewLinkGesture
+from builder.canvas.node_item import GRID, NodeItem
+from builder.canvas.port_item import PortItem
 from builder.controller import EditorController
-from builder.edge_item import EdgeItem
-from builder.link_gesture import NewLinkGesture
-from builder.node_item import GRID, NodeItem
-from builder.port_item import PortItem
 from builder.theme import LIGHT, CanvasColors
 from graph import events as ev
 from graph.events import Edge

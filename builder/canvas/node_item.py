@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from builder.port_item import PortItem
+from builder.canvas.port_item import PortItem
 from builder.theme import CATEGORY_COLORS
 from graph.catalogue import INT_TUPLE, LayerSpec
 

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from backend.crossval import HIGHER_IS_BETTER, crossval, resolve_metric
 from backend.training.config import OPTIMIZERS
 from backend.training.control import Control
+from backend.workflows.crossval import HIGHER_IS_BETTER, crossval, resolve_metric
 from graph.document import Document
 from graph.edits import Composite, Connect, Edit, SetSection, add_node, delete
 from graph.errors import GraphError
@@ -442,7 +442,8 @@ def search(doc: Document, settings: SearchSettings | dict | None = None, *,
         return value
 
     def _run_trial(trial: Any, record: TrialRecord, params: dict[str, Any]) -> float:
-        from backend.training import EpochEnd, Failed, Trainer
+        from backend.training.events import EpochEnd, Failed
+        from backend.training.trainer import Trainer
 
         trial_doc = trial_document(doc, params, settings)
         training = trial_doc.section("training")

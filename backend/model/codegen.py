@@ -2,7 +2,7 @@
 
 The second interpretation of the walker: the same topological order and the same `LayerPlan`
 statements that shape inference executed on ``meta`` are written out as source. The app trains
-the module obtained by executing exactly this source (`backend.compiler`), so the exported file
+the module obtained by executing exactly this source (`backend.model.compiler`), so the exported file
 is the trained model.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from backend.layers import MODULE_TYPES, LayerPlan, plan_layer
-from backend.shapes import Analysis, analyse, format_shape
+from backend.model.layers import MODULE_TYPES, LayerPlan, plan_layer
+from backend.model.shapes import Analysis, analyse, format_shape
 from graph.document import Document
 from graph.errors import GraphError
 from graph.names import class_name, name_problem

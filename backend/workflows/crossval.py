@@ -140,8 +140,10 @@ def crossval(doc: Any, data_config: DataConfig | dict | None = None,
     import torch
 
     from backend.data.prepare import load_dataset, prepare_data
-    from backend.training import Control, Failed, Trainer, TrainingError
+    from backend.training.control import Control
+    from backend.training.events import Failed
     from backend.training.setup import parts_from_document
+    from backend.training.trainer import Trainer, TrainingError
 
     control = control or Control()
     raw = data_config if data_config is not None else doc.section("data")

@@ -13,13 +13,13 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
-from builder.edge_item import curve
-from builder.port_item import INVALID, NEUTRAL, VALID, PortItem
+from builder.canvas.edge_item import curve
+from builder.canvas.port_item import INVALID, NEUTRAL, VALID, PortItem
 from graph.events import Edge
 from graph.validation import can_connect
 
 if TYPE_CHECKING:
-    from builder.scene import CanvasScene
+    from builder.canvas.scene import CanvasScene
 
 
 class NewLinkGesture:
@@ -59,7 +59,7 @@ class NewLinkGesture:
 
     def target_at(self, pos: QPointF) -> PortItem | None:
         """The input port under ``pos`` (or the first free port of a node under ``pos``)."""
-        from builder.node_item import NodeItem
+        from builder.canvas.node_item import NodeItem
 
         for item in self.scene.items(pos):
             if isinstance(item, PortItem) and item.kind == "in":

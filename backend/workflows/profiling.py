@@ -95,9 +95,10 @@ def profile_layers(doc: Any, *, steps: int = 10, warmup: int = 2, data: Any = No
     copy of the model; optionally write the chrome://tracing trace to ``trace_path``."""
     from torch.profiler import ProfilerActivity, profile
 
-    from backend.loss_step import LossStep
-    from backend.training import Control, Trainer
+    from backend.training.control import Control
+    from backend.training.loss_step import LossStep
     from backend.training.setup import make_optimizer
+    from backend.training.trainer import Trainer
 
     if steps < 1:
         raise ValueError(f"Profile at least one step (got {steps}).")
@@ -176,7 +177,7 @@ class HistogramRecorder:
     forward: Callable[[Any], None] | None = None  # another callback to pass events on to
 
     def callback(self, event: Any) -> None:
-        from backend.training import EpochEnd
+        from backend.training.events import EpochEnd
 
         if isinstance(event, EpochEnd):
             self.epochs.append(layer_histograms(self.trainer.module,

@@ -1,6 +1,6 @@
 """The walk over a traced ``torch.fx`` graph that turns its nodes into catalogue layers.
 
-`Walk` visits the nodes in order: leaf modules and functions found in `backend.import_map`
+`Walk` visits the nodes in order: leaf modules and functions found in `backend.importer.table`
 become `Layer`s; size/shape arithmetic feeding reshapes is absorbed; everything else is recorded
 as unsupported (with the source line that wrote it), and what depends on it as skipped.
 `SiteTracer` remembers each node's source line, which names layers and decides activation folding.
@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from backend.import_map import (
+from backend.importer.table import (
     ADD_TARGETS,
     CAT_TARGETS,
     DROPOUT_TARGETS,

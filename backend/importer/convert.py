@@ -1,7 +1,7 @@
 """Model import: an ``nn.Module`` becomes a NetCanvas design, with its weights.
 
 The module is traced with ``torch.fx``; each graph node is mapped to a catalogue layer through the
-table in `backend.import_map`, run twice (batch 2 and 3) to learn every shape, laid out, and its
+table in `backend.importer.table`, run twice (batch 2 and 3) to learn every shape, laid out, and its
 weights are renamed to the ``state_dict`` keys of the module NetCanvas generates for the design.
 Whatever cannot be expressed exactly is listed by name (`ModelImportError`, or
 `ImportResult.unsupported` with ``allow_partial``): nothing is dropped or approximated silently.
@@ -30,8 +30,8 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from backend.import_hints import SourceHints, read_hints
-from backend.import_walk import ACTIVATED, SiteTracer, Walk, assigned_name
+from backend.importer.hints import SourceHints, read_hints
+from backend.importer.walk import ACTIVATED, SiteTracer, Walk, assigned_name
 from graph.catalogue import get_spec
 from graph.document import Document
 from graph.errors import GraphError
@@ -312,7 +312,7 @@ def _order_ends(doc: Document, wanted: list[str], current: Any) -> None:
 
 def _weights(module: nn.Module, walk: Walk, doc: Document, ids: dict[str, str]
              ) -> dict[str, torch.Tensor]:
-    from backend.codegen import CompileError, generate
+    from backend.model.codegen import CompileError, generate
 
     try:
         attrs = generate(doc).attr_names
@@ -332,7 +332,7 @@ def _weights(module: nn.Module, walk: Walk, doc: Document, ids: dict[str, str]
 def _verify(module: nn.Module, doc: Document, state: dict[str, torch.Tensor],
             specs: list[tuple[tuple[int, ...], str]]) -> tuple[bool, float]:
     """Whether the module and the compiled design agree, and their largest output difference."""
-    from backend.compiler import CompileError, compile_document
+    from backend.model.compiler import CompileError, compile_document
 
     try:
         compiled = compile_document(doc).module

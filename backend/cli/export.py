@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         doc = load(args.project)
-        from backend.exports import export
+        from backend.export.formats import export
 
         path = export(doc, args.format, args.output, args.weights)
     except GraphError as exc:

@@ -17,7 +17,7 @@ class LossStep:
     """``step(idx)`` → the weighted total training loss of rows ``idx`` (a tensor with grad)."""
 
     def __init__(self, trainer, input_grad: bool = False) -> None:
-        """``trainer``: a `backend.training.Trainer` (prepared here). ``input_grad``: inputs
+        """``trainer``: a `backend.training.trainer.Trainer` (prepared here). ``input_grad``: inputs
         require grad, so backward hooks of the first layer see its whole backward (profiling)."""
         trainer.prepare()
         self.input_grad = input_grad

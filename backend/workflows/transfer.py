@@ -3,7 +3,7 @@ train them slower, and "unfreeze all and fine-tune at lr/10".
 
 Every function returns graph edits (one undoable action each) and, where weights move, a
 ``state_dict`` keyed by the destination design's module names, ready for
-`backend.weights.load_state_by_name` (which checks shapes again when it loads).
+`backend.export.weights.load_state_by_name` (which checks shapes again when it loads).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def read_weights(weights: dict[str, torch.Tensor] | str | os.PathLike[str]
 
 def _attr_names(doc: Document) -> dict[str, str]:
     """Layer name → module attribute of the compiled design."""
-    from backend.codegen import generate
+    from backend.model.codegen import generate
 
     code = generate(doc)
     return {doc.attr(n, "name"): a for n, a in code.attr_names.items()}
@@ -124,7 +124,7 @@ def copy_layers(src_doc: Document, src_weights: dict[str, torch.Tensor] | str | 
                 edits.append(con)
     # Shapes: against the destination as it will be, when it builds; else against nothing.
     try:
-        from backend.compiler import compile_document
+        from backend.model.compiler import compile_document
 
         own = compile_document(preview).module.state_dict()
         dst_attrs = _attr_names(preview)

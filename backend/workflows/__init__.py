@@ -1,0 +1,1 @@
+"""The textbook workflows: LR finder, hyperparameter search, cross-validation, transfer, profiling."""

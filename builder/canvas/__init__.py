@@ -1,0 +1,1 @@
+"""The canvas: scene, view, and the graphics items of nodes, ports and edges."""
