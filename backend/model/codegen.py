@@ -192,10 +192,15 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
     out_names = [names[n] for n in outputs]
     source_of_output = {o: doc.in_edges(o)[0] for o in outputs}
 
+    written = [s for p in plans.values() for s in p.statements]
+    written += [plans[n].constructor_source() for n in attrs]
+    written += [line for n in attrs for line in init_lines(doc.attr(n, "type"), plans[n],
+                                                          doc.attr(n, "params"), defaults)]
     w.line(f'"""NetCanvas design {cls}: standalone PyTorch code (needs only torch)."""')
     w.line()
-    w.line("import torch")
-    if any("F." in s for p in plans.values() for s in p.statements):
+    if stripped_by_node or any("torch." in s for s in written):
+        w.line("import torch")
+    if any("F." in s for s in written):
         w.line("import torch.nn.functional as F")
     w.line("from torch import nn")
     w.line()

@@ -179,6 +179,17 @@ def analyse(doc: Document) -> Analysis:
     return Analysis(nodes, errors, order)
 
 
+def layer_shapes(type_: str, params: dict[str, Any], shapes: list[Shape | None],
+                 dtypes: list[str | None]) -> tuple[list[Shape], list[str]]:
+    """The output shapes and dtypes of one layer receiving ``shapes`` (by port), as the walker
+    infers them (cached); `ShapeError` with the problem text (completing "<Type> …") otherwise.
+    """
+    result = _run(type_, params, list(shapes), list(dtypes))
+    if result.problem is not None:
+        raise ShapeError(f"{type_} {result.problem}.", (), result.fixes)
+    return list(result.out_shapes), list(result.out_dtypes)
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
