@@ -58,8 +58,8 @@ def _conv_cases(dims: int) -> list[Case]:
             (pt, {"kernel_size": (3,) * dims, "stride": two, "padding": 1}, x),
             (pt, {"kernel_size": two, "stride": one, "ceil_mode": True}, x),
         ]
-    cases.append(("MaxPool%dd" % dims, {"kernel_size": two, "dilation": two}, x))
-    cases.append(("AvgPool%dd" % dims, {"kernel_size": (3,) * dims, "padding": 1,
+    cases.append((f"MaxPool{dims}d", {"kernel_size": two, "dilation": two}, x))
+    cases.append((f"AvgPool{dims}d", {"kernel_size": (3,) * dims, "padding": 1,
                                         "count_include_pad": False, "stride": one}, x))
     if dims < 3:
         for kind in ("Avg", "Max"):
