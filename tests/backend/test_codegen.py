@@ -145,3 +145,49 @@ def test_invalid_design_raises_compile_error_listing_problems():
         generate(s.doc)
     assert "Dense 'h' receives (N, 1, 3, 4)" in str(info.value)
     assert info.value.node_ids
+
+
+V1 = sorted((ROOT / "tests" / "graph" / "v1_projects").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", V1, ids=lambda p: p.stem)
+def test_version_1_files_export_the_code_they_exported(path):
+    """Version-1 files generate byte-identical code: the golden snapshot, or — for the examples
+    deliberately moved to Keras's initializer defaults — the example with PyTorch's."""
+    from graph.edits import SetSection
+    from graph.examples import load_example
+    from graph.project import load
+
+    old = generate(load(path)).source
+    example = load_example(path.stem)
+    if example.section("model").get("initializers") == "keras":
+        assert old != (GOLDEN / f"{path.stem}.py").read_text()
+        example.apply(SetSection("model", {"initializers": "pytorch"}))
+        assert old == generate(example).source
+    else:
+        assert old == (GOLDEN / f"{path.stem}.py").read_text()
+
+
+def test_keras_defaults_initialise_as_keras_does():
+    from graph.edits import SetSection
+
+    s = Sketch("Init")
+    x = s.add("Input", shape=(400,))
+    d = s.add("Dense", x, units=300, name="hidden")
+    e = s.add("Dense", d, units=10, kernel_initializer="normal", init_scale=0.01, name="out")
+    s.add("Output", e)
+    s.doc.apply(SetSection("model", {"initializers": "keras"}))
+    torch.manual_seed(0)
+    module = compile_document(s.doc).module
+    bound = (6 / (400 + 300)) ** 0.5  # Glorot uniform
+    w = module.hidden.weight.detach()
+    assert float(w.abs().max()) <= bound and float(w.abs().max()) > 0.95 * bound
+    assert float(module.hidden.bias.detach().abs().max()) == 0.0
+    assert abs(float(module.out.weight.detach().std()) - 0.01) < 0.002  # explicit wins
+    assert float(module.out.bias.detach().abs().max()) == 0.0
+    s.doc.apply(SetSection("model", {"initializers": "pytorch"}))
+    module = compile_document(s.doc).module
+    assert float(module.hidden.bias.detach().abs().max()) > 0  # PyTorch's uniform bias
+    s.doc.apply(SetSection("model", {"initializers": "lecun"}))
+    with pytest.raises(CompileError, match="initializers = 'lecun'"):
+        generate(s.doc)
