@@ -20,7 +20,6 @@ from graph.names import class_name
 from graph.project import load
 from graph.sketch import Sketch
 
-
 #: Gallery examples drawn from layers the importer does not map yet (issue 10, item 5). Strict:
 #: each mark must go once import learns the example's layers.
 NOT_YET_IMPORTED = {"lenet5", "resnet_small", "unet_autoencoder", "vae_digits",
