@@ -78,6 +78,9 @@ class LayerPlan:
     """Arguments inferred from the incoming shapes (``in_features`` …), for people."""
     outputs: int = 1
     """How many outputs the statements define (``{out}``, ``{out1}``, …)."""
+    scales_with_steps: bool = False
+    """A recurrent layer: its outputs' step dimension (output 0's dimension 1, when it has one)
+    is the input's, and everything else is independent of the number of steps."""
 
     @property
     def is_parameter(self) -> bool:
@@ -809,7 +812,8 @@ def _rnn(n: _Node) -> LayerPlan:
         if n.wants(port):
             statements.append(f"{n.out(port)} = {n.out(port)}.transpose(0, 1)")
     return LayerPlan(RNN_CLASSES[n.type], (int(x[-1]), p["hidden_size"]), tuple(kwargs),
-                     tuple(statements), (("input_size", int(x[-1])),), outputs=3 if lstm else 2)
+                     tuple(statements), (("input_size", int(x[-1])),), outputs=3 if lstm else 2,
+                     scales_with_steps=True)
 
 
 # --- attention -------------------------------------------------------------------------------------
