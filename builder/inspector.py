@@ -28,6 +28,8 @@ from graph import events as ev
 from graph.catalogue import INITIALIZER_DEFAULTS, MODEL_SETTINGS_DOC, ParamSpec
 from graph.edits import SetSection, rename_problem
 
+_INITIALIZER_LABELS = {"pytorch": "PyTorch's own", "keras": "Keras (Glorot, zero bias)"}
+
 
 def shared_params(specs: list) -> list[ParamSpec]:
     """Parameters (same name, kind and choices) that every selected layer type has."""
@@ -95,7 +97,7 @@ class Inspector(QWidget):
             self.form.removeRow(0)
         self.error_label.hide()
         if not self.node_ids:
-            self.title.setText("No layer selected · model settings")
+            self.title.setText("Model settings")
             self.info.setText("")
             self.doc_label.setText("Select a layer on the canvas to edit it, or drag one in "
                                    "from the palette. The initializers say how layers left at "
@@ -155,10 +157,14 @@ class Inspector(QWidget):
 
     def _model_form(self) -> None:
         box = QComboBox(self.form_host)
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(8)
         for value in INITIALIZER_DEFAULTS:
-            box.addItem(MODEL_SETTINGS_DOC[value], value)
+            box.addItem(_INITIALIZER_LABELS[value], value)
+            box.setItemData(box.count() - 1, MODEL_SETTINGS_DOC[value],
+                            Qt.ItemDataRole.ToolTipRole)
         box.setToolTip("What 'default' kernel and bias initializers mean in this design "
-                       "(saved with the project).")
+                       "(saved with the project): " + "; ".join(MODEL_SETTINGS_DOC.values()))
         box.activated.connect(self._commit_initializers)
         self.initializers_box = box
         self.form.addRow("Initializers", box)

@@ -201,6 +201,7 @@ class IntOrTupleEditor(_TextEditor):
             self.words = QComboBox(self)
             self.words.addItems(list(spec.choices))
             self.words.setToolTip("Choose " + words)
+            self.words.setPlaceholderText("or: " + "/".join(spec.choices))
             self.words.setCurrentIndex(-1)
             self.layout_.addWidget(self.words)
             self.words.activated.connect(self._word)
