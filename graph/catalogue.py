@@ -621,7 +621,7 @@ LAYERS: tuple[LayerSpec, ...] = (
                               0.0, 0.99),
                _BIAS, _bool("causal", False, "Each position attends only to itself and earlier "
                             "ones (decoders, language models).")),
-              key_params=("num_heads", "causal"), trainable=True, name_prefix="attention",
+              key_params=("num_heads",), trainable=True, name_prefix="attention",
               inputs=(Port("query"), Port("key", True, "Defaults to the query."),
                       Port("value", True, "Defaults to the key."),
                       Port("key_padding_mask", True, "(N, S): non-zero (int64) marks padded "
@@ -633,7 +633,7 @@ LAYERS: tuple[LayerSpec, ...] = (
               (_bool("causal", False, "Mask out later positions."),
                _float("scale", None, "Score scale (empty: 1 / √E).", 1e-12, 1e12,
                       optional=True)),
-              key_params=("causal",), name_prefix="sdpa",
+              name_prefix="sdpa",
               inputs=(Port("query"), Port("key"), Port("value"))),
     LayerSpec("TransformerEncoderLayer", "Attention",
               "Self-attention + feed-forward block over (N, T, d_model) with residuals and layer "
@@ -656,7 +656,7 @@ LAYERS: tuple[LayerSpec, ...] = (
               "Add a learned vector per position to (N, T, E) (GPT / BERT style).",
               (_int("max_length", 0, "Positions in the table (0: the input's length).", 0,
                     1 << 20),),
-              key_params=("max_length",), trainable=True, name_prefix="positions"),
+              trainable=True, name_prefix="positions"),
     # Tensor operations
     _tensor("Permute", "Reorder dimensions; the batch dimension 0 stays first.",
             _tuple("dims", (0, 2, 1), "The new order of all dimensions, batch (0) first.", 0, 5,
