@@ -913,19 +913,28 @@ def _transformer_kwargs(p: dict[str, Any]) -> list[tuple[str, Any]]:
     return kwargs
 
 
+def _causal(n: _Node, prefix: str) -> list[str]:
+    """The causal mask arguments of a Transformer layer's self-attention (``src`` / ``tgt``)."""
+    if not n.p["causal"]:
+        return []
+    return [f"{prefix}_mask={_CAUSAL_MASK.format(x='{x0}')}",
+            f"{'is' if prefix == 'src' else 'tgt_is'}_causal=True"]
+
+
+def _transformer(n: _Node, cls: str, embed: int, call: list[str]) -> LayerPlan:
+    return _single(f"{{layer}}({', '.join(call)})", cls, (embed, n.p["nhead"]),
+                   tuple(_transformer_kwargs(n.p)), (("d_model", embed),))
+
+
 @_plans("TransformerEncoderLayer")
 def _encoder_layer(n: _Node) -> LayerPlan:
     x = _sequence(n, 0, "source")
     embed = int(x[-1])
     _heads_fit(embed, n.p["nhead"], "nhead")
-    call = ["{x0}"]
-    if n.p["causal"]:
-        call += [f"src_mask={_CAUSAL_MASK.format(x='{x0}')}", "is_causal=True"]
+    call = ["{x0}", *_causal(n, "src")]
     if n.has(1):
         call.append(f"src_key_padding_mask={_padding_mask(n, 1, int(x[1]), 'padding mask')}")
-    return _single(f"{{layer}}({', '.join(call)})", "nn.TransformerEncoderLayer",
-                   (embed, n.p["nhead"]), tuple(_transformer_kwargs(n.p)),
-                   (("d_model", embed),))
+    return _transformer(n, "nn.TransformerEncoderLayer", embed, call)
 
 
 @_plans("TransformerDecoderLayer")
@@ -939,17 +948,13 @@ def _decoder_layer(n: _Node) -> LayerPlan:
                           f"memory needs {embed} features too (insert a Dense of {embed} units "
                           "in front of it)", (insert_before(1, "Dense", f"Insert a Dense of "
                                                             f"{embed} units", units=embed),))
-    call = ["{x0}", "{x1}"]
-    if n.p["causal"]:
-        call += [f"tgt_mask={_CAUSAL_MASK.format(x='{x0}')}", "tgt_is_causal=True"]
+    call = ["{x0}", "{x1}", *_causal(n, "tgt")]
     if n.has(2):
         call.append(f"tgt_key_padding_mask={_padding_mask(n, 2, int(x[1]), 'target mask')}")
     if n.has(3):
         call.append("memory_key_padding_mask="
                     + _padding_mask(n, 3, int(memory[1]), "memory mask"))
-    return _single(f"{{layer}}({', '.join(call)})", "nn.TransformerDecoderLayer",
-                   (embed, n.p["nhead"]), tuple(_transformer_kwargs(n.p)),
-                   (("d_model", embed),))
+    return _transformer(n, "nn.TransformerDecoderLayer", embed, call)
 
 
 @_plans("PositionalEmbedding")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 
@@ -16,20 +15,11 @@ from backend.export.formats import export
 from backend.export.script import export_training_script
 from backend.training.events import EpochEnd, Finished
 from backend.training.trainer import Trainer
-from graph.edits import SetSection
-from graph.examples import list_examples, load_example
+from graph.examples import list_examples
+from tests.backend.test_script_export import ENV, _doc
 
 NEW = ["lenet5", "resnet_small", "unet_autoencoder", "vae_digits", "transformer_sequences",
        "bilstm_sequences"]
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": ""}
-
-
-def _doc(name, **training):
-    doc = load_example(name)
-    section = doc.section("training")
-    section.update(device="cpu", threads=1, **training)
-    doc.apply(SetSection("training", section))
-    return doc
 
 
 def test_the_gallery_lists_them():
