@@ -295,6 +295,10 @@ def _single(statement: str, ctor: str | None = None, args: tuple[Any, ...] = (),
 def _dense(n: _Node) -> LayerPlan:
     _float_only(n)
     x = n.x
+    if len(x) == 1:
+        raise PlanProblem(f"receives {fmt(x)}, one value per sample, but needs (N, features): "
+                          "insert a Reshape to (1,) in front",
+                          (insert_before(0, "Reshape", "Insert a Reshape to (N, 1)", shape=(1,)),))
     _need_rank(x, (2, 3), "(N, features)", ": insert a Flatten",
                (insert_before(0, "Flatten", "Insert a Flatten in front"),))
     in_f = int(x[-1])

@@ -191,3 +191,33 @@ def test_keras_defaults_initialise_as_keras_does():
     s.doc.apply(SetSection("model", {"initializers": "lecun"}))
     with pytest.raises(CompileError, match="initializers = 'lecun'"):
         generate(s.doc)
+
+
+def test_several_outputs_unpack_into_named_variables_and_unread_ones_are_underscores():
+    from graph.edits import connect
+
+    s = Sketch("States")
+    x = s.add("Input", shape=(5, 3), name="seq")
+    lstm = s.add("LSTM", x, hidden_size=4, return_sequences=True, name="lstm")
+    clash = s.add("Dense", s.add("Select", lstm, index=0, name="first"), units=2,
+                  name="lstm_h_n")
+    h = s.add("Flatten", name="state")
+    s.doc.apply(connect(s.doc, lstm, h, src_port=1))
+    s.add("Output", clash, name="a")
+    s.add("Output", h, name="b", pos=(0, 1))
+    code = generate(s.doc)
+    assert "lstm, (lstm_h_n2, _) = self.lstm(seq)" in code.source  # c_n unread
+    assert "lstm_h_n2 = lstm_h_n2.transpose(0, 1)" in code.source
+    assert "state = torch.flatten(lstm_h_n2, 1)" in code.source
+    out = compile_document(s.doc).module.eval()(torch.randn(2, 5, 3))
+    assert [tuple(t.shape) for t in out] == [(2, 2), (2, 4)]
+    attn = Sketch("Attention")
+    q = attn.add("Input", shape=(6, 8), name="q")
+    mha = attn.add("MultiheadAttention", q, num_heads=2, name="mha")
+    attn.add("Output", mha, name="y")
+    assert "mha, _ = self.mha(q, q, q, need_weights=False)" in generate(attn.doc).source
+    w = attn.add("Output", name="w", pos=(0, 1))
+    attn.doc.apply(connect(attn.doc, mha, w, src_port=1))
+    source = generate(attn.doc).source
+    assert "mha, mha_weights = self.mha(q, q, q)" in source
+    assert source.rstrip().endswith("return mha, mha_weights")

@@ -22,6 +22,9 @@ def _bad(build):
 CASES = {
     "flatten before dense": (lambda s: s.add("Dense", s.add("Input", shape=(2, 3, 4)),
                                              name="dense"), "insert_before", "Flatten"),
+    "reshape before dense": (lambda s: s.add("Dense", s.add("Select", s.add("Input", shape=(3,)),
+                                                            index=0), name="dense"),
+                             "insert_before", "Reshape"),
     "projection into add": (lambda s: s.add("Add", s.add("Input", shape=(30,)),
                                             s.add("Input", shape=(10,), pos=(0, 1)),
                                             name="add"), "insert_before", "Dense"),
