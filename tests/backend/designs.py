@@ -75,7 +75,7 @@ def _layer(draw, kind: str, t: tuple, tensors: list):  # noqa: C901 - one branch
                                max_size=1 if type_ in ("Subtract", "Divide") else 2))
         return type_, {}, others
     if kind in ("Split", "Chunk"):
-        size = shape[-1]
+        size = shape[-1] if shape else 0
         if size < 2:
             return None
         if kind == "Chunk":
