@@ -89,6 +89,8 @@ def vocabulary(n_nodes: int = 200):
             joined = s.add("Concatenate", halves, halves)
             s.doc.apply(_move(s.doc, halves, joined))
             x = s.add("Transpose", s.add("Permute", joined, dims=(0, 2, 1)), dim0=1, dim1=2)
+    while len(s.doc) < n_nodes - 8:  # the head below adds 8
+        x = s.add("Dropout", x, p=0.1)
     lstm = s.add("LSTM", x, hidden_size=32, bidirectional=True)
     from graph.edits import connect
 
