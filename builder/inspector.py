@@ -10,15 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from builder.analysis import Report
 from builder.canvas.scene import format_count
 from builder.controller import EditorController
 from builder.param_editors import ParamEditor, editor_for
 from graph import events as ev
-from graph.catalogue import ParamSpec
-from graph.edits import rename_problem
+from graph.catalogue import INITIALIZER_DEFAULTS, MODEL_SETTINGS_DOC, ParamSpec
+from graph.edits import SetSection, rename_problem
+
+_INITIALIZER_LABELS = {"pytorch": "PyTorch's own", "keras": "Keras (Glorot, zero bias)"}
 
 
 def shared_params(specs: list) -> list[ParamSpec]:
@@ -40,6 +50,7 @@ class Inspector(QWidget):
         self.editors: dict[str, ParamEditor] = {}
         self.name_edit: QLineEdit | None = None
         self.trainable_box: QCheckBox | None = None
+        self.initializers_box: QComboBox | None = None
         self._report: Report | None = None
         self._unsubscribe = None
         self._layout = QVBoxLayout(self)
@@ -81,14 +92,18 @@ class Inspector(QWidget):
         self.editors.clear()
         self.name_edit = None
         self.trainable_box = None
+        self.initializers_box = None
         while self.form.rowCount():
             self.form.removeRow(0)
         self.error_label.hide()
         if not self.node_ids:
-            self.title.setText("No layer selected")
+            self.title.setText("Model settings")
             self.info.setText("")
             self.doc_label.setText("Select a layer on the canvas to edit it, or drag one in "
-                                   "from the palette.")
+                                   "from the palette. The initializers say how layers left at "
+                                   "\"default\" start: PyTorch's own, or Keras's (what the "
+                                   "textbooks' numbers assume).")
+            self._model_form()
             return
         specs = [doc.spec(n) for n in self.node_ids]
         if len(self.node_ids) == 1:
@@ -140,6 +155,39 @@ class Inspector(QWidget):
             self.trainable_box.setChecked(doc.attr(self.node_ids[0], "trainable"))
             self.trainable_box.blockSignals(False)
 
+    def _model_form(self) -> None:
+        box = QComboBox(self.form_host)
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(8)
+        for value in INITIALIZER_DEFAULTS:
+            box.addItem(_INITIALIZER_LABELS[value], value)
+            box.setItemData(box.count() - 1, MODEL_SETTINGS_DOC[value],
+                            Qt.ItemDataRole.ToolTipRole)
+        box.setToolTip("What 'default' kernel and bias initializers mean in this design "
+                       "(saved with the project): " + "; ".join(MODEL_SETTINGS_DOC.values()))
+        box.activated.connect(self._commit_initializers)
+        self.initializers_box = box
+        self.form.addRow("Initializers", box)
+        self._load_model()
+
+    def _load_model(self) -> None:
+        if self.initializers_box is None:
+            return
+        value = self.controller.doc.section("model").get("initializers", "pytorch")
+        self.initializers_box.blockSignals(True)
+        self.initializers_box.setCurrentIndex(max(0, self.initializers_box.findData(value)))
+        self.initializers_box.blockSignals(False)
+
+    def _commit_initializers(self, index: int) -> None:
+        assert self.initializers_box is not None
+        value = self.initializers_box.itemData(index)
+        section = self.controller.doc.section("model")
+        if section.get("initializers", "pytorch") == value:
+            return
+        name = "Keras" if value == "keras" else "PyTorch"
+        self.controller.push(SetSection("model", {**section, "initializers": value}),
+                             f"initializers: {name} defaults")
+
     # --- commits -----------------------------------------------------------------------------
     def _commit_param(self, name: str, value: Any) -> None:
         self.error_label.hide()
@@ -173,6 +221,8 @@ class Inspector(QWidget):
 
     # --- following the document and the analysis ----------------------------------------------
     def _on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.SectionChanged) and event.section == "model":
+            self._load_model()
         if not self.node_ids:
             return
         if isinstance(event, ev.NodeRemoved) and event.node_id in self.node_ids:

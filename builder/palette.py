@@ -30,7 +30,15 @@ def mime_for(type_name: str) -> QMimeData:
 def tooltip_for(spec: LayerSpec) -> str:
     rows = "".join(f"<li><b>{p.name}</b>: {p.doc or p.kind}</li>" for p in spec.params)
     params = f"<ul style='margin:2px 0 0 -20px'>{rows}</ul>" if rows else ""
-    return f"<b>{spec.type}</b> <i>({spec.category})</i><br>{spec.doc}{params}"
+    ports = ""
+    if spec.inputs and len(spec.inputs) > 1:
+        names = ", ".join(p.name + (" (optional)" if p.optional else "") for p in spec.inputs)
+        ports += f"<br><b>Inputs</b>: {names}"
+    if spec.output_names and len(spec.output_names) > 1:
+        ports += f"<br><b>Outputs</b>: {', '.join(spec.output_names)}"
+    elif spec.outputs_from:
+        ports += f"<br><b>Outputs</b>: one per piece ({spec.outputs_from})"
+    return f"<b>{spec.type}</b> <i>({spec.category})</i><br>{spec.doc}{ports}{params}"
 
 
 class _LayerTree(QTreeWidget):

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QSpinBox, QWidget
 
-from graph.catalogue import BOOL, CHOICE, FLOAT, INT, INT_TUPLE, ParamSpec
+from graph.catalogue import BOOL, CHOICE, FLOAT, INT, INT_OR_TUPLE, INT_TUPLE, ParamSpec
 
 INT32 = 2**31 - 1
 
@@ -53,42 +53,80 @@ class IntEditor(ParamEditor):
         self.box.blockSignals(False)
 
 
-class FloatEditor(ParamEditor):
-    """A line edit (accepts 1e-5 and 0.9 alike); out-of-range text is refused with a reason."""
+class _TextEditor(ParamEditor):
+    """A line edit whose text is parsed into a value and checked by the spec on commit; text it
+    cannot use is refused with the reason and the shown value restored. An optional spec takes
+    empty text as "not set" (None)."""
 
     def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
         self.edit = QLineEdit(self)
+        if spec.optional:
+            self.edit.setPlaceholderText("(not set)")
         self.layout_.addWidget(self.edit)
         self.edit.editingFinished.connect(self._commit)
         self._shown = ""
+
+    def parse(self, text: str) -> Any:  # pragma: no cover - abstract
+        """The value written as ``text``; ValueError when it is not one."""
+        raise NotImplementedError
+
+    def show_value(self, value: Any) -> str:
+        return str(value)
+
+    def hint(self, text: str) -> str:
+        return f"'{self.spec.name}': {text!r} is not a valid value."
 
     def _commit(self) -> None:
         text = self.edit.text().strip()
         if text == self._shown:
             return
         try:
-            value = float(text)
+            value = None if (self.spec.optional and not text) else self.parse(text)
             value = self.spec.validate(value)
         except ValueError:
-            self.invalid.emit(f"'{self.spec.name}': {text!r} is not a number.")
+            self.invalid.emit(self.hint(text))
             self.edit.setText(self._shown)
             return
         except Exception as exc:  # noqa: BLE001 - ParamError and friends: refuse, say why
             self.invalid.emit(getattr(exc, "message", str(exc)))
             self.edit.setText(self._shown)
             return
-        self._shown = text
+        self._shown = "" if value is None else self.show_value(value)
+        self.edit.setText(self._shown)
         self.committed.emit(value)
 
     def set_value(self, value: Any) -> None:
-        self._shown = f"{float(value):g}"
+        self._shown = "" if value is None else self.show_value(value)
         self.edit.setText(self._shown)
 
     def set_mixed(self) -> None:
         self._shown = ""
         self.edit.setText("")
         self.edit.setPlaceholderText("(mixed)")
+
+
+class FloatEditor(_TextEditor):
+    """Accepts 1e-5 and 0.9 alike; out-of-range text is refused with a reason."""
+
+    def parse(self, text: str) -> float:
+        return float(text)
+
+    def show_value(self, value: Any) -> str:
+        return f"{float(value):g}"
+
+    def hint(self, text: str) -> str:
+        return f"'{self.spec.name}': {text!r} is not a number."
+
+
+class OptionalIntEditor(_TextEditor):
+    """A whole number, or empty for "not set" (``Slice.stop``, ``Embedding.padding_idx``)."""
+
+    def parse(self, text: str) -> int:
+        return int(text)
+
+    def hint(self, text: str) -> str:
+        return f"'{self.spec.name}': {text!r} is not a whole number (leave it empty for none)."
 
 
 class BoolEditor(ParamEditor):
@@ -123,55 +161,87 @@ class ChoiceEditor(ParamEditor):
         self.box.blockSignals(False)
 
 
-class IntTupleEditor(ParamEditor):
+def _numbers(text: str) -> tuple[int, ...]:
+    parts = [p for p in text.replace("×", ",").replace("x", ",").split(",") if p.strip()]
+    return tuple(int(p.strip()) for p in parts)
+
+
+class IntTupleEditor(_TextEditor):
     """Comma-separated whole numbers, e.g. ``1, 8, 8``."""
 
     def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
-        self.edit = QLineEdit(self)
         n = spec.min_len if spec.min_len == spec.max_len else f"{spec.min_len}–{spec.max_len}"
-        self.edit.setPlaceholderText(f"{n} whole numbers, e.g. {self._text(spec.default)}")
-        self.layout_.addWidget(self.edit)
-        self.edit.editingFinished.connect(self._commit)
-        self._shown = ""
+        example = self.show_value(spec.default) if spec.default is not None else "1, 2"
+        self.edit.setPlaceholderText(f"{n} whole numbers, e.g. {example}"
+                                     + (" (empty: not set)" if spec.optional else ""))
 
-    @staticmethod
-    def _text(value: Any) -> str:
+    def parse(self, text: str) -> tuple[int, ...]:
+        return _numbers(text)
+
+    def show_value(self, value: Any) -> str:
         return ", ".join(str(v) for v in value)
 
-    def _commit(self) -> None:
-        text = self.edit.text().strip()
-        if text == self._shown:
-            return
-        parts = [p for p in text.replace("×", ",").replace("x", ",").split(",") if p.strip()]
-        try:
-            value = tuple(int(p.strip()) for p in parts)
-            value = self.spec.validate(value)
-        except ValueError:
-            self.invalid.emit(f"'{self.spec.name}': {text!r} is not a list of whole numbers "
-                              "(write e.g. 1, 8, 8).")
-            self.edit.setText(self._shown)
-            return
-        except Exception as exc:  # noqa: BLE001 - ParamError: refuse with its reason
-            self.invalid.emit(getattr(exc, "message", str(exc)))
-            self.edit.setText(self._shown)
-            return
-        self._shown = self._text(value)
-        self.edit.setText(self._shown)
-        self.committed.emit(value)
+    def hint(self, text: str) -> str:
+        return (f"'{self.spec.name}': {text!r} is not a list of whole numbers "
+                "(write e.g. 1, 8, 8).")
+
+
+class IntOrTupleEditor(_TextEditor):
+    """A number, one number per dimension (``1, 2``) or one of the spec's words (``same``);
+    the words are offered in a drop-down beside the field."""
+
+    def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
+        super().__init__(spec, parent)
+        words = " or ".join(spec.choices)
+        per_dim = ", ".join(["1"] * max(spec.min_len, 2))
+        self.edit.setPlaceholderText(f"a number, {per_dim}" + (f", or {words}" if words else ""))
+        self.words: QComboBox | None = None
+        if spec.choices:
+            self.words = QComboBox(self)
+            self.words.addItems(list(spec.choices))
+            self.words.setToolTip("Choose " + words)
+            self.words.setPlaceholderText("or: " + "/".join(spec.choices))
+            self.words.setCurrentIndex(-1)
+            self.layout_.addWidget(self.words)
+            self.words.activated.connect(self._word)
+
+    def _word(self, index: int) -> None:
+        assert self.words is not None
+        self.edit.setText(self.words.itemText(index))
+        self._commit()
+
+    def parse(self, text: str) -> int | str | tuple[int, ...]:
+        if text in self.spec.choices:
+            return text
+        if "," in text or "×" in text:
+            return _numbers(text)
+        return int(text)
+
+    def show_value(self, value: Any) -> str:
+        if isinstance(value, (tuple, list)):
+            return ", ".join(str(v) for v in value)
+        return str(value)
 
     def set_value(self, value: Any) -> None:
-        self._shown = self._text(value)
-        self.edit.setText(self._shown)
+        super().set_value(value)
+        if self.words is not None:
+            self.words.blockSignals(True)
+            self.words.setCurrentIndex(self.words.findText(value) if isinstance(value, str)
+                                       else -1)
+            self.words.blockSignals(False)
 
-    def set_mixed(self) -> None:
-        self._shown = ""
-        self.edit.setText("")
+    def hint(self, text: str) -> str:
+        words = ", ".join(self.spec.choices)
+        return (f"'{self.spec.name}': {text!r} is not a number, a list of numbers"
+                + (f" or one of {words}." if words else "."))
 
 
 EDITORS = {INT: IntEditor, FLOAT: FloatEditor, BOOL: BoolEditor, CHOICE: ChoiceEditor,
-           INT_TUPLE: IntTupleEditor}
+           INT_TUPLE: IntTupleEditor, INT_OR_TUPLE: IntOrTupleEditor}
 
 
 def editor_for(spec: ParamSpec, parent: QWidget | None = None) -> ParamEditor:
+    if spec.kind == INT and spec.optional:
+        return OptionalIntEditor(spec, parent)
     return EDITORS[spec.kind](spec, parent)

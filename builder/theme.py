@@ -53,13 +53,15 @@ CATEGORY_ICONS = {
     "Input / Output": "io.svg", "Core": "core.svg", "Regularization": "regularization.svg",
     "Normalization": "normalization.svg", "Activation": "activation.svg",
     "Convolution": "convolution.svg", "Pooling": "pooling.svg", "Recurrent": "recurrent.svg",
-    "Merge": "merge.svg",
+    "Merge": "merge.svg", "Resampling": "resampling.svg", "Attention": "attention.svg",
+    "Tensor": "tensor.svg",
 }
 #: Header accent colour per category (a thin bar on each node).
 CATEGORY_COLORS = {
     "Input / Output": "#2f9e6b", "Core": "#2f6fde", "Regularization": "#9a6ad6",
     "Normalization": "#8a6ad6", "Activation": "#e08a2e", "Convolution": "#c2417a",
     "Pooling": "#d0628f", "Recurrent": "#1c9cb0", "Merge": "#6b7a8f",
+    "Resampling": "#b5523b", "Attention": "#d4a017", "Tensor": "#4f8f3a",
 }
 
 

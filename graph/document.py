@@ -32,7 +32,8 @@ from graph.events import (
     TrainableChanged,
 )
 
-SECTIONS = ("data", "training")
+SECTIONS = ("data", "training", "model")
+"""Settings sections of a design: data, training, and the model's own (initializer defaults)."""
 
 
 def id_key(node_id: str) -> tuple:

@@ -2,6 +2,12 @@
 
 Any problem raises one `ProjectFormatError` naming the JSON path of the bad field. Saving is
 atomic: a temporary file in the same folder, fsync, `os.replace`.
+
+Versions: 1 is the first format; 2 adds the ``model`` section (the initializer defaults,
+``pytorch`` or ``keras``), int / per-dimension convolution padding, optional (null) parameters,
+new layer types and layers with several outputs. A version-1 file loads unchanged: its layers
+take the new parameters at their defaults (which reproduce what version 1 computed) and its
+``model`` section says ``pytorch``, what version 1 generated.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph.catalogue import CATALOGUE
+from graph.catalogue import CATALOGUE, INITIALIZER_DEFAULTS
 from graph.document import SECTIONS, Document, Node
 from graph.edits import AddNode, Connect, json_problem
 from graph.errors import GraphError, ProjectFormatError
@@ -23,7 +29,7 @@ from graph.events import Edge
 from graph.names import class_name
 
 FORMAT = "netcanvas-project"
-VERSION = 1
+VERSION = 2
 SUFFIX = ".ncproj.json"
 MAX_FILE_BYTES = 64 << 20
 MAX_NODES = 20_000
@@ -159,12 +165,25 @@ def parse(obj: Any) -> ProjectData:
     sections = {}
     for key in SECTIONS:
         sections[key] = dict(_expect(obj.get(key, {}), dict, f"$.{key}", "an object"))
+    _migrate(version, sections)
+    init = sections["model"].get("initializers", "pytorch")
+    if init not in INITIALIZER_DEFAULTS:
+        raise _fail("$.model.initializers", f"{json.dumps(init)} is not known; use "
+                    + " or ".join(json.dumps(c) for c in INITIALIZER_DEFAULTS))
     extra = {k: v for k, v in obj.items() if k not in _KNOWN_KEYS}
     # Settings and unknown keys are kept as they are: they must be values a file can hold again.
     problem = json_problem({**sections, **extra})
     if problem:
         raise _fail(*problem)
     return ProjectData(name, description, nodes, edges, sections, extra)
+
+
+def _migrate(version: int, sections: dict[str, dict[str, Any]]) -> None:
+    """Bring an older file's settings to this version (node parameters need nothing: new
+    parameters default to what older versions computed)."""
+    if version < 2:
+        # Version 1 generated PyTorch's own initializers for "default".
+        sections["model"] = {"initializers": "pytorch", **sections["model"]}
 
 
 def build(data: ProjectData) -> Document:

@@ -26,9 +26,10 @@ def check_connect(doc: Document, edge: Edge) -> None:
             raise UnknownNodeError(f"There is no node {node_id!r}.")
     src_spec, dst_spec = doc.spec(edge.src), doc.spec(edge.dst)
     src_name, dst_name = doc.label(edge.src), doc.label(edge.dst)
-    if not isinstance(edge.src_port, int) or not 0 <= edge.src_port < src_spec.outputs:
-        reason = ("has no output" if src_spec.outputs == 0 else
-                  f"has output ports 0–{src_spec.outputs - 1}")
+    n_out = src_spec.output_count(doc.attr(edge.src, "params"))
+    if not isinstance(edge.src_port, int) or not 0 <= edge.src_port < n_out:
+        reason = ("has no output" if n_out == 0 else
+                  f"has output ports 0–{n_out - 1}")
         raise PortError(f"{src_spec.type} '{src_name}' {reason}; it cannot feed another layer.",
                         (edge.src,))
     if not isinstance(edge.dst_port, int) or edge.dst_port < 0 or (
@@ -78,10 +79,22 @@ def validate(doc: Document) -> list[GraphError]:
                     (node_id,)))
         else:
             ports = {e.dst_port for e in edges}
-            missing = [p for p in range(spec.arity) if p not in ports]
-            if missing:
+            missing = [p for p in spec.required_inputs() if p not in ports]
+            if missing and spec.arity == 1:
                 problems.append(MissingInputError(
                     f"{spec.type} '{name}' has no input: connect a layer to it.", (node_id,)))
+            elif missing:
+                names = " and ".join(repr(spec.input_name(p)) for p in missing)
+                problems.append(MissingInputError(
+                    f"{spec.type} '{name}' has no input {names}: connect a layer to "
+                    f"{'it' if len(missing) == 1 else 'them'}.", (node_id,)))
+        n_out = spec.output_count(doc.attr(node_id, "params"))
+        for edge in doc.out_edges(node_id):
+            if edge.src_port >= n_out:
+                problems.append(PortError(
+                    f"{spec.type} '{name}' has {n_out} output(s), but output {edge.src_port} "
+                    f"still feeds '{doc.label(edge.dst)}': reconnect that input to an output "
+                    "that exists, or give the layer more outputs.", (node_id, edge.dst)))
         if spec.type == "Output" and doc.attr(node_id, "params").get("loss", "none") == "none":
             problems.append(MissingLossError(
                 f"Output '{name}' has no loss: choose one (mse for numbers, "

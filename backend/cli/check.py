@@ -1,4 +1,6 @@
-"""``netcanvas check PROJECT``: the design's summary table, totals and errors (exit 1 if invalid)."""
+"""``netcanvas check PROJECT``: the design's summary table, totals, memory and errors.
+
+Exit 1 if the design is invalid or its weights cannot be allocated on this machine."""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", help="a NetCanvas project file (.ncproj.json)")
 
 
-def summary_rows(doc, analysis) -> list[tuple[str, str, str, str]]:
-    """(layer, type, output shape, params) for every node, in topological order."""
+def summary_rows(doc, analysis, memory=None) -> list[tuple[str, ...]]:
+    """(layer, type, output shape, params) for every node, in topological order, plus its
+    parameter and per-sample activation memory when ``memory`` (a `MemoryReport`) is given."""
+    from backend.model.memory import human_bytes
     from backend.model.shapes import format_shape
 
     order = analysis.order or list(doc.graph.nodes)
@@ -23,7 +27,11 @@ def summary_rows(doc, analysis) -> list[tuple[str, str, str, str]]:
         params = f"{info.params:,}"
         if info.params and info.trainable_params == 0:
             params += " (frozen)"
-        rows.append((doc.attr(node_id, "name"), doc.attr(node_id, "type"), shape, params))
+        row = (doc.attr(node_id, "name"), doc.attr(node_id, "type"), shape, params)
+        if memory is not None:
+            weights, acts = memory.per_node.get(node_id, (0, 0))
+            row += (human_bytes(weights) if weights else "", human_bytes(acts) if acts else "")
+        rows.append(row)
     return rows
 
 
@@ -46,18 +54,33 @@ def run(args: argparse.Namespace) -> int:
     except GraphError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
+    from backend.model.memory import DesignTooLargeError, check_fits, human_bytes, memory_report
     from backend.model.shapes import analyse
 
     analysis = analyse(doc)
+    memory = memory_report(doc, analysis)
     print(f"{doc.name} ({args.project})")
-    print(format_table(summary_rows(doc, analysis), ("Layer", "Type", "Output shape", "Params")))
+    print(format_table(summary_rows(doc, analysis, memory),
+                       ("Layer", "Type", "Output shape", "Params", "Weights", "Activations")))
     frozen = analysis.total_params - analysis.trainable_params
     print(f"Total params: {analysis.total_params:,}  trainable: {analysis.trainable_params:,}"
           f"  frozen: {frozen:,}")
-    if analysis.ok:
+    batch = doc.section("training").get("batch_size", 32)
+    batch = batch if isinstance(batch, int) and batch > 0 else 32
+    print(f"Memory: weights {human_bytes(memory.parameter_bytes)} (float32); activations "
+          f"{human_bytes(memory.activation_bytes)} per sample, "
+          f"{human_bytes(memory.batch_activation_bytes(batch))} for a batch of {batch}; "
+          f"training needs about {human_bytes(memory.training_bytes(batch))} (weights, "
+          "gradients, two optimizer moments, one batch's activations)")
+    problems = [e.message for e in analysis.errors]
+    try:
+        check_fits(doc, analysis)
+    except DesignTooLargeError as exc:
+        problems.append(exc.message)
+    if not problems:
         print("No errors.")
         return 0
-    print(f"{len(analysis.errors)} error(s):")
-    for error in analysis.errors:
-        print(f"  - {error.message}")
+    print(f"{len(problems)} error(s):")
+    for message in problems:
+        print(f"  - {message}")
     return 1

@@ -13,6 +13,10 @@ BUILTIN = ("or", "and", "xor", "moons", "circles", "spirals", "sequences", "digi
 #: Data sets read from files (``path``); mnist/fashion_mnist read a cache folder of IDX files.
 FILE_KINDS = ("csv", "npz", "idx", "images", "mnist", "fashion_mnist")
 ENCODINGS = ("auto", "index", "onehot", "value")
+#: Where an Output's target comes from: the data set's targets, the design's input itself
+#: (autoencoders reconstruct it), or zeros (a penalty output, e.g. a VAE's KL divergence, whose
+#: mean absolute error against zero is its mean).
+TARGET_SOURCES = ("data", "input", "zeros")
 
 _KNOWN = {"dataset", "path", "options", "validation_split", "test_split", "seed", "stratify",
           "inputs", "targets", "sample_weight", "augment", "standardize"}
@@ -45,7 +49,8 @@ class DataConfig:
     stratify: bool = True
     #: {input name: {"features": [indices or column names]}}; default: all to the single Input.
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: {output name: {"target": name or index, "encoding": auto|index|onehot|value}}.
+    #: {output name: {"target": name or index, "encoding": auto|index|onehot|value,
+    #: "source": data|input|zeros, "input": the Input reconstructed (source "input")}}.
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Name of a column (CSV) or array (NPZ) holding per-sample weights.
     sample_weight: str | None = None
@@ -109,6 +114,11 @@ class DataConfig:
             tgt = spec.get("target")
             if tgt is not None and (isinstance(tgt, bool) or not isinstance(tgt, (int, str))):
                 raise _bad(f"targets.{name}.target", tgt, "a target name or index")
+            source = spec.get("source", "data")
+            if source not in TARGET_SOURCES:
+                raise _bad(f"targets.{name}.source", source, "one of " + ", ".join(TARGET_SOURCES))
+            if not isinstance(spec.get("input", ""), str):
+                raise _bad(f"targets.{name}.input", spec["input"], "the name of an Input")
         sw = raw.get("sample_weight")
         if sw is not None and not isinstance(sw, str):
             raise _bad("sample_weight", sw, "a column name")

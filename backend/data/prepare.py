@@ -59,6 +59,8 @@ class OutputTarget:
     #: The two target values (low, high) a thresholded output predicts between.
     levels: tuple[float, float] | None = None
     metric: str = "none"  # the resolved metric: accuracy | mae | r2 | none
+    #: Where the target came from: the data set (``data``), an Input (``input``), ``zeros``.
+    source: str = "data"
 
     @property
     def num_classes(self) -> int:
@@ -364,6 +366,47 @@ def _encode_target(ds: Dataset, target: Target, out: OutputSpec, units: tuple[in
     return info, encoded, labels
 
 
+def _self_target(spec: dict[str, Any], out: OutputSpec, shape: tuple[int, ...] | None,
+                 mapped: list[torch.Tensor], inputs: Sequence[InputSpec], rows: int,
+                 problems: list[str]) -> tuple[OutputTarget, torch.Tensor | None]:
+    """A target that is not in the data set: an Input's own data (source ``input``: an
+    autoencoder reconstructs it) or zeros of the output's shape (source ``zeros``)."""
+    where = f"Output '{out.name}'"
+    source = spec["source"]
+    if out.loss in CLASS_LOSSES:
+        problems.append(f"{where} takes its target from '{source}', which holds values, not "
+                        f"classes: use the MSE, MAE or Huber loss (or binary cross-entropy "
+                        "for values in [0, 1]).")
+        return OutputTarget(out.name, source, "none", source=source), None
+    metric = "mae" if out.metric == "auto" else out.metric
+    if source == "zeros":
+        if shape is None:
+            problems.append(f"{where}: zero targets need the output's shape; NetCanvas reads "
+                            "it by running the model (an internal error: please report it).")
+            return OutputTarget(out.name, "zeros", "none", source=source), None
+        info = OutputTarget(out.name, "zeros", "value", metric=metric, source=source)
+        return info, torch.zeros(rows, *shape)
+    names = [i.name for i in inputs]
+    name = spec.get("input") or (names[0] if len(names) == 1 else "")
+    if name not in names:
+        problems.append(f"{where} reconstructs an input, but "
+                        + (f"the design has no Input '{name}'" if name else
+                           f"the design has {len(names)} inputs")
+                        + f": name one of {', '.join(names)} in the data settings "
+                        "('targets' → output → 'input').")
+        return OutputTarget(out.name, "input", "none", source=source), None
+    data = mapped[names.index(name)].float()
+    if shape is not None and tuple(data.shape[1:]) != tuple(shape):
+        if math.prod(shape) != math.prod(data.shape[1:]):
+            problems.append(f"{where} gives {_describe(shape)} per sample but reconstructs the "
+                            f"input '{name}' of {_describe(tuple(data.shape[1:]))}: make the "
+                            "decoder end with the input's shape.")
+            return OutputTarget(out.name, f"input {name}", "none", source=source), None
+        data = data.reshape(len(data), *shape)
+    info = OutputTarget(out.name, f"input {name}", "value", metric=metric, source=source)
+    return info, data
+
+
 def prepare_data(ds: Dataset, cfg: DataConfig, inputs: Sequence[InputSpec],
                  outputs: Sequence[OutputSpec],
                  probe: Callable[[list[torch.Tensor]], list[tuple[int, ...]]] | None = None,
@@ -412,6 +455,12 @@ def prepare_data(ds: Dataset, cfg: DataConfig, inputs: Sequence[InputSpec],
     infos, encoded, labels = [], [], []
     for out, shape in zip(outputs, shapes):
         spec = cfg.targets.get(out.name, {})
+        if spec.get("source", "data") != "data":
+            info, enc = _self_target(spec, out, shape, mapped, inputs, len(ds), problems)
+            infos.append(info)
+            encoded.append(enc)
+            labels.append(None)
+            continue
         target = ds.target(spec.get("target"))
         info, enc, lab = _encode_target(ds, target, out, shape, spec.get("encoding", "auto"),
                                         splits.train, cfg.standardize, problems)

@@ -660,7 +660,7 @@ def _script_and_data(doc: Document, module_name: str,
 
     code = generate(doc)
     training, data, inputs, outputs, frozen, attrs, prepared = _section_constants(doc, base_dir)
-    builtin = is_builtin(data["dataset"])
+    builtin = is_builtin(data["dataset"]) and all(o.source == "data" for o in prepared.outputs)
     needs = ("numpy / scikit-learn for the data" if builtin else
              "safetensors, to read the prepared data in data.safetensors")
     head = (f'"""Train {code.class_name} exactly as NetCanvas does (same data, split, seed, '

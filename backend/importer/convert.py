@@ -291,6 +291,8 @@ def _build(walk: Walk, outputs: list, names: dict[str, str], model_name: str,
                                "This is a bug in NetCanvas's importer: please report it with "
                                "the module.") from None
     doc = sketch.doc
+    if hints.initializer_defaults != "pytorch":
+        sketch.settings("model", initializers=hints.initializer_defaults)
     doc.apply(apply_layout(doc))
     _order_ends(doc, [ids[k] for k, layer in walk.layers.items() if layer.type == "Input"],
                 doc.inputs)

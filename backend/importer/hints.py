@@ -23,6 +23,8 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
+from backend.model.layers import KERAS_NOTE
+
 _INPUT = re.compile(r"^\s*(\w+): \(N((?:, \d+)*)\)(, int64 token ids)?\s*$")
 _OUTPUT = re.compile(r"^\s*(\w+): \(N(?:, \d+)*\), loss (\w+)"
                      r"(?:, weight ([0-9.eE+-]+))?(?:, metric (\w+))?(.*)$")
@@ -63,6 +65,8 @@ class SourceHints:
     """Variable → the variable it renames, for ``a = b  # logits…`` lines."""
     initializers: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Attribute name → Dense/Conv initializer params from ``reset_parameters``."""
+    initializer_defaults: str = "pytorch"
+    """``keras`` when ``reset_parameters`` says "default" initializers are Keras's."""
 
 
 def read_hints(cls: type) -> SourceHints:
@@ -82,9 +86,12 @@ def read_hints(cls: type) -> SourceHints:
     if predict is not None and hints.outputs:
         for hint, dim in zip(hints.outputs, _predict_dims(predict, len(hints.outputs))):
             hint.dim = dim
-    reset = _source(getattr(cls, "reset_parameters", None))
-    if reset is not None:
-        hints.initializers = _initializers(reset)
+    reset = getattr(cls, "reset_parameters", None)
+    if hints.netcanvas and KERAS_NOTE in inspect.cleandoc(getattr(reset, "__doc__", "") or ""):
+        hints.initializer_defaults = "keras"
+    source = _source(reset)
+    if source is not None:
+        hints.initializers = _initializers(source, hints.initializer_defaults == "keras")
     return hints
 
 
@@ -173,8 +180,9 @@ def _literal_int(node: ast.AST) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _initializers(source: str) -> dict[str, dict[str, Any]]:
-    """``nn.init.<fn>_(self.<attr>.weight|bias, …)`` calls → Dense/Conv initializer params."""
+def _initializers(source: str, keras: bool = False) -> dict[str, dict[str, Any]]:
+    """``nn.init.<fn>_(self.<attr>.weight|bias, …)`` calls → Dense/Conv initializer params
+    (with ``keras`` defaults, Glorot-uniform weights and zero biases are the defaults)."""
     func = _function(source)
     out: dict[str, dict[str, Any]] = {}
     if func is None:
@@ -198,6 +206,8 @@ def _initializers(source: str) -> dict[str, dict[str, Any]]:
         scale = None
         if fn in ("uniform_", "normal_") and len(call.args) == 3:
             scale = _literal_float(call.args[2])
+        if keras and (target.attr, fn) in (("weight", "xavier_uniform_"), ("bias", "zeros_")):
+            continue  # the project default, written out
         if target.attr == "weight" and fn in _WEIGHT_INITS:
             params["kernel_initializer"] = _WEIGHT_INITS[fn]
             if scale is not None:

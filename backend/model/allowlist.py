@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 
 from graph.catalogue import LAYERS
 
@@ -17,22 +18,40 @@ _FROM_IMPORTS = {("torch", "nn")}
 _ROOTS = frozenset({"torch", "nn", "F"})
 _METHODS = frozenset({"__init__", "reset_parameters", "forward", "predict"})
 #: Methods that may be called on a local tensor.
-_TENSOR_METHODS = frozenset({"reshape", "mean", "to"})
-_TENSOR_ATTRS = frozenset({"shape", "dtype"})
+_TENSOR_METHODS = frozenset({"reshape", "mean", "sum", "amax", "to", "permute", "transpose",
+                             "contiguous", "expand", "bool"})
+_TENSOR_ATTRS = frozenset({"shape", "dtype", "device"})
 #: The only string constants allowed outside docstrings: the catalogue's choice values.
-_STRINGS = frozenset(c for spec in LAYERS for p in spec.params for c in p.choices)
-_BINOPS = (ast.Add, ast.Mult)
-_LAYER_ATTRS = frozenset({"weight", "bias", "reset_parameters"})
+_STRINGS = frozenset(c for spec in LAYERS for p in spec.params for c in p.choices) | {
+    "reflect", "replicate"}
+_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.MatMult)
+_LAYER_ATTRS = frozenset({"weight", "bias", "reset_parameters", "expand"})
+#: A recurrent layer's own tensors, set one by one by Keras-style initializers.
+_RNN_TENSOR = re.compile(r"^(weight|bias)_(ih|hh)_l\d+(_reverse)?$")
 #: Every torch / nn / F name the generator may write.
 _CALLABLES = frozenset(
     [f"torch.{n}" for n in ("relu", "tanh", "sigmoid", "sign", "softmax", "log_softmax",
-                            "flatten", "cat")]
-    + [f"F.{n}" for n in ("gelu", "elu", "leaky_relu", "max_pool1d", "max_pool2d",
-                          "avg_pool1d", "avg_pool2d")]
-    + [f"nn.{n}" for n in ("Module", "Linear", "Conv1d", "Conv2d", "Dropout", "BatchNorm1d",
-                           "BatchNorm2d", "LayerNorm", "Embedding", "LSTM", "GRU", "RNN")]
+                            "flatten", "cat", "exp", "log", "sqrt", "abs", "split", "chunk",
+                            "sum", "randn_like", "arange", "zeros")]
+    + [f"F.{n}" for n in ("gelu", "elu", "leaky_relu", "silu", "mish", "selu", "celu",
+                          "hardswish", "hardsigmoid", "softsign", "softplus",
+                          "max_pool1d", "max_pool2d", "max_pool3d",
+                          "avg_pool1d", "avg_pool2d", "avg_pool3d",
+                          "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+                          "adaptive_max_pool1d", "adaptive_max_pool2d",
+                          "interpolate", "pixel_shuffle", "pixel_unshuffle", "pad",
+                          "scaled_dot_product_attention")]
+    + [f"nn.{n}" for n in ("Module", "Linear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d",
+                           "ConvTranspose2d", "ConvTranspose3d", "Dropout", "Dropout1d",
+                           "Dropout2d", "Dropout3d", "BatchNorm1d", "BatchNorm2d",
+                           "BatchNorm3d", "LayerNorm", "InstanceNorm1d", "InstanceNorm2d",
+                           "InstanceNorm3d", "GroupNorm", "Embedding", "LSTM", "GRU", "RNN",
+                           "PReLU", "MultiheadAttention", "TransformerEncoderLayer",
+                           "TransformerDecoderLayer", "Parameter",
+                           "Transformer.generate_square_subsequent_mask")]
     + [f"nn.init.{n}_" for n in ("uniform", "normal", "xavier_uniform", "xavier_normal",
-                                 "kaiming_uniform", "kaiming_normal", "zeros", "ones")])
+                                 "kaiming_uniform", "kaiming_normal", "zeros", "ones",
+                                 "orthogonal")])
 
 
 class UnsafeSourceError(Exception):
@@ -201,6 +220,11 @@ class _Checker:
             self.expr(node.right, local)
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             self.expr(node.operand, local)
+        elif isinstance(node, ast.IfExp):
+            if ast.unparse(node.test) != "self.training":
+                raise UnsafeSourceError(node, "a conditional may only test self.training")
+            self.expr(node.body, local)
+            self.expr(node.orelse, local)
         elif isinstance(node, ast.Compare) and all(isinstance(o, ast.Gt) for o in node.ops):
             self.expr(node.left, local)
             for c in node.comparators:
@@ -223,9 +247,11 @@ class _Checker:
             if ".".join(parts) in _CALLABLES:
                 return
             if parts[0] == "self":
-                if len(parts) == 2 and (parts[1] in self.layers or parts[1] == "reset_parameters"):
+                if len(parts) == 2 and (parts[1] in self.layers or
+                                        parts[1] in ("reset_parameters", "training")):
                     return
-                if len(parts) == 3 and parts[1] in self.layers and parts[2] in _LAYER_ATTRS:
+                if len(parts) == 3 and parts[1] in self.layers and (
+                        parts[2] in _LAYER_ATTRS or _RNN_TENSOR.match(parts[2])):
                     return
             if len(parts) == 2 and parts[0] in local and \
                     parts[1] in _TENSOR_ATTRS | _TENSOR_METHODS:

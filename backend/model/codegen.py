@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from backend.model.layers import MODULE_TYPES, LayerPlan, plan_layer
+from backend.model.layers import (
+    ACTIVATED_TYPES,
+    CONSTRUCTOR_INITIALISED,
+    KERAS_NOTE,
+    LayerPlan,
+    init_lines,
+    plan_layer,
+)
 from backend.model.shapes import Analysis, analyse, format_shape
+from graph.catalogue import INITIALIZER_DEFAULTS
 from graph.document import Document
 from graph.errors import GraphError
-from graph.names import class_name, name_problem
+from graph.names import RESERVED, class_name, name_problem
 
 INDENT = "    "
 #: Output losses that take logits, and the activation they make redundant in ``forward``.
@@ -36,6 +44,7 @@ class GeneratedCode:
     input_names: list[str]
     output_names: list[str]
     attr_names: dict[str, str] = field(default_factory=dict)
+    """Node id → the ``nn`` module attribute holding its weights."""
     stripped: dict[str, str] = field(default_factory=dict)
     """Output name → activation left out of ``forward`` (the loss takes logits)."""
     line_of: dict[str, int] = field(default_factory=dict)
@@ -43,6 +52,8 @@ class GeneratedCode:
     """Node ids that feed no Output and are therefore left out of the module."""
     input_ids: list[str] = field(default_factory=list)
     output_ids: list[str] = field(default_factory=list)
+    param_attrs: dict[str, str] = field(default_factory=dict)
+    """Node id → the attribute of a Parameter node's bare ``nn.Parameter``."""
 
 
 def _design_errors(analysis: Analysis) -> CompileError:
@@ -67,7 +78,7 @@ def _stripped_activation(doc: Document, node_id: str, analysis: Analysis) -> str
         return None
     type_, params = doc.attr(node_id, "type"), doc.attr(node_id, "params")
     shape = analysis.nodes[node_id].output_shapes[0]
-    if type_ in ("Dense", "Conv1d", "Conv2d"):
+    if type_ in ACTIVATED_TYPES:
         act, dim = params.get("activation", "none"), -1 if type_ == "Dense" else 1
     elif type_ in _ACTIVATION_LAYERS:
         act, dim = _ACTIVATION_LAYERS[type_], params.get("dim", -1)
@@ -90,11 +101,40 @@ def _live_nodes(doc: Document) -> set[str]:
     return live
 
 
+def initializer_defaults(doc: Document) -> str:
+    """The project's meaning of "default" initializers: ``pytorch`` (also when unset) or
+    ``keras``; `CompileError` for anything else."""
+    value = doc.section("model").get("initializers", "pytorch")
+    if value not in INITIALIZER_DEFAULTS:
+        raise CompileError(f"The model settings' initializers = {value!r} is not known: choose "
+                           f"{' or '.join(INITIALIZER_DEFAULTS)}.")
+    return value
+
+
+def _port_variables(doc: Document, order: list[str], names: dict[str, str]
+                    ) -> dict[tuple[str, int], str]:
+    """The variable of every (node, output port): the node's name for output 0, and
+    ``<name>_<port name>`` (made unique) for the others, e.g. ``lstm_h_n``."""
+    taken = set(names.values()) | RESERVED
+    out: dict[tuple[str, int], str] = {}
+    for node_id in order:
+        spec, params = doc.spec(node_id), doc.attr(node_id, "params")
+        for port in range(spec.output_count(params)):
+            if port == 0:
+                out[(node_id, 0)] = names[node_id]
+                continue
+            var = _free(f"{names[node_id]}_{spec.output_name(port)}", taken)
+            taken.add(var)
+            out[(node_id, port)] = var
+    return out
+
+
 def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
     """The standalone module for ``doc``; raises `CompileError` when the design is invalid."""
     analysis = analysis if analysis is not None else analyse(doc)
     if not analysis.ok:
         raise _design_errors(analysis)
+    defaults = initializer_defaults(doc)
     cls = class_name(doc.name)
     names = {n: doc.attr(n, "name") for n in doc.graph.nodes}
     for node_id, name in names.items():
@@ -119,26 +159,31 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
             dim = params.get("dim", -1) if type_ in _ACTIVATION_LAYERS else (
                 -1 if type_ == "Dense" else 1)
             stripped_by_node[node_id] = (act, dim)
-        if act is not None and type_ not in _ACTIVATION_LAYERS:
+        assert info.plan is not None
+        used = frozenset(e.src_port for e in doc.out_edges(node_id) if e.dst in live)
+        partial = info.plan.outputs > 1 and used != frozenset(range(info.plan.outputs))
+        if (act is not None and type_ not in _ACTIVATION_LAYERS) or partial:
             plans[node_id] = plan_layer(type_, params, info.input_shapes,
-                                        [analysis.nodes[e.src].dtypes[e.src_port]
-                                         for e in doc.in_edges(node_id)],
-                                        strip_activation=True)
+                                        _input_dtypes(doc, node_id, analysis),
+                                        strip_activation=act is not None, used=used)
         else:
-            assert info.plan is not None
             plans[node_id] = info.plan
 
     # Attributes are named after nodes, unless that would hide a method of nn.Module.
     reserved = _module_attributes()
     taken_attrs = set(reserved | set(names.values()))
     attr_names: dict[str, str] = {}
+    param_attrs: dict[str, str] = {}
     for node_id in order:
-        if doc.attr(node_id, "type") in MODULE_TYPES:
+        plan = plans.get(node_id)
+        if plan is not None and plan.ctor is not None:
             attr = names[node_id]
             if attr in reserved:
                 attr = _free(f"{attr}_layer", taken_attrs)
                 taken_attrs.add(attr)
-            attr_names[node_id] = attr
+            (param_attrs if plan.is_parameter else attr_names)[node_id] = attr
+    attrs = {**attr_names, **param_attrs}
+    var = _port_variables(doc, order, names)
 
     w = _Writer()
     line_of: dict[str, int] = {}
@@ -147,10 +192,15 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
     out_names = [names[n] for n in outputs]
     source_of_output = {o: doc.in_edges(o)[0] for o in outputs}
 
+    written = [s for p in plans.values() for s in p.statements]
+    written += [plans[n].constructor_source() for n in attrs]
+    written += [line for n in attrs for line in init_lines(doc.attr(n, "type"), plans[n],
+                                                          doc.attr(n, "params"), defaults)]
     w.line(f'"""NetCanvas design {cls}: standalone PyTorch code (needs only torch)."""')
     w.line()
-    w.line("import torch")
-    if any("F." in s for p in plans.values() for s in p.statements):
+    if stripped_by_node or any("torch." in s for s in written):
+        w.line("import torch")
+    if any("F." in s for s in written):
         w.line("import torch.nn.functional as F")
     w.line("from torch import nn")
     w.line()
@@ -178,19 +228,18 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
     w.line(f"{INDENT}def __init__(self):")
     w.line(f"{INDENT * 2}super().__init__()")
     for node_id in order:
-        if node_id in attr_names:
-            w.line(f"{INDENT * 2}self.{attr_names[node_id]} = "
-                   f"{plans[node_id].constructor_source()}")
+        if node_id in attrs:
+            w.line(f"{INDENT * 2}self.{attrs[node_id]} = {plans[node_id].constructor_source()}")
     w.line(f"{INDENT * 2}self.reset_parameters()")
     w.line()
     w.line(f"{INDENT}def reset_parameters(self):")
-    w.docstring(["Start every layer afresh, with the initializers the design asks for."], 2)
+    _reset_docstring(w, doc, order, attrs, defaults)
     for node_id in order:
-        if node_id in attr_names and doc.attr(node_id, "type") != "Dropout":
-            attr = attr_names[node_id]
-            w.line(f"{INDENT * 2}self.{attr}.reset_parameters()")
-            for stmt in _initializers(doc.attr(node_id, "params"), attr):
-                w.line(f"{INDENT * 2}{stmt}")
+        if node_id in attrs:
+            layer = f"self.{attrs[node_id]}"
+            for stmt in init_lines(doc.attr(node_id, "type"), plans[node_id],
+                                   doc.attr(node_id, "params"), defaults):
+                w.line(f"{INDENT * 2}{stmt.format(layer=layer)}")
     w.line()
     w.line(f"{INDENT}def forward(self, {', '.join(in_names)}):")
     for n in inputs:
@@ -200,21 +249,26 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
         if type_ in ("Input", "Output"):
             continue
         edges = doc.in_edges(node_id)
-        args = {f"x{i}": names[e.src] for i, e in enumerate(edges)}
-        out = names[node_id]
-        layer = f"self.{attr_names[node_id]}" if node_id in attr_names else ""
+        if doc.spec(node_id).variadic:
+            args = {f"x{i}": var[(e.src, e.src_port)] for i, e in enumerate(edges)}
+        else:
+            args = {f"x{e.dst_port}": var[(e.src, e.src_port)] for e in edges}
+        plan = plans[node_id]
+        outs = {"out": var[(node_id, 0)],
+                **{f"out{k}": var[(node_id, k)] for k in range(1, plan.outputs)}}
+        layer = f"self.{attrs[node_id]}" if node_id in attrs else ""
         if node_id in stripped_by_node and type_ in _ACTIVATION_LAYERS:
             act = stripped_by_node[node_id][0]
             line_of[node_id] = w.lineno + 1
-            w.line(f"{INDENT * 2}{out} = {args['x0']}  # logits; predict() applies {act}")
+            w.line(f"{INDENT * 2}{outs['out']} = {args['x0']}  # logits; predict() applies {act}")
             continue
         if node_id in stripped_by_node:
             w.line(f"{INDENT * 2}# logits: the loss applies {stripped_by_node[node_id][0]} itself; "
                    "so does predict()")
         line_of[node_id] = w.lineno + 1
-        for stmt in plans[node_id].statements:
-            w.line(INDENT * 2 + stmt.format(out=out, layer=layer, **args))
-    returned = [names[source_of_output[o].src] for o in outputs]
+        for stmt in plan.statements:
+            w.line(INDENT * 2 + stmt.format(layer=layer, **outs, **args))
+    returned = [var[(source_of_output[o].src, source_of_output[o].src_port)] for o in outputs]
     for o in outputs:
         line_of[o] = w.lineno + 1
         act = stripped_by_node.get(source_of_output[o].src)
@@ -224,7 +278,33 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
     if stripped:
         _write_predict(w, in_names, outputs, names, source_of_output, stripped_by_node)
     return GeneratedCode(w.text(), cls, in_names, out_names, attr_names, stripped, line_of,
-                         unused, list(inputs), list(outputs))
+                         unused, list(inputs), list(outputs), param_attrs)
+
+
+def _input_dtypes(doc: Document, node_id: str, analysis: Analysis) -> list[str | None]:
+    """The dtypes ``node_id`` receives, aligned with its ``input_shapes`` (by port)."""
+    info = analysis.nodes[node_id]
+    edges = doc.in_edges(node_id)
+    if doc.spec(node_id).variadic:
+        return [analysis.nodes[e.src].dtypes[e.src_port] for e in edges]
+    dtypes: list[str | None] = [None] * len(info.input_shapes)
+    for e in edges:
+        dtypes[e.dst_port] = analysis.nodes[e.src].dtypes[e.src_port]
+    return dtypes
+
+
+def _reset_docstring(w: _Writer, doc: Document, order: list[str], attrs: dict[str, str],
+                     defaults: str) -> None:
+    lines = ["Start every layer afresh, with the initializers the design asks for."]
+    if defaults == "keras":
+        lines += ["", KERAS_NOTE]
+    kept = [attrs[n] for n in order if n in attrs and doc.attr(n, "type") in
+            CONSTRUCTOR_INITIALISED]
+    if kept:
+        one = len(kept) == 1
+        lines += ["", f"{', '.join(kept)}: as {'its' if one else 'their'} constructor "
+                  f"initialised {'it' if one else 'them'} (PyTorch's own initializers)."]
+    w.docstring(lines, 2)
 
 
 def _write_predict(w: _Writer, in_names: list[str], outputs: list[str], names: dict[str, str],
@@ -247,34 +327,6 @@ def _write_predict(w: _Writer, in_names: list[str], outputs: list[str], names: d
     if len(outputs) > 1:
         w.line(f"{INDENT * 2}{', '.join(names[o] for o in outputs)} = {call}")
     w.line(f"{INDENT * 2}return {', '.join(results)}")
-
-
-def _initializers(params: dict, attr: str) -> list[str]:
-    """``nn.init`` calls for the spec's kernel/bias initializers (``default`` writes nothing)."""
-    out = []
-    scale = params.get("init_scale", 0.05)
-    kernel = params.get("kernel_initializer", "default")
-    target = f"self.{attr}.weight"
-    if kernel in ("uniform",):
-        out.append(f"nn.init.uniform_({target}, {-scale!r}, {scale!r})")
-    elif kernel == "normal":
-        out.append(f"nn.init.normal_({target}, 0.0, {scale!r})")
-    elif kernel in ("xavier_uniform", "xavier_normal"):
-        out.append(f"nn.init.{kernel}_({target})")
-    elif kernel in ("kaiming_uniform", "kaiming_normal"):
-        out.append(f"nn.init.{kernel}_({target}, nonlinearity='relu')")
-    elif kernel in ("zeros", "ones"):
-        out.append(f"nn.init.{kernel}_({target})")
-    bias = params.get("bias_initializer", "default")
-    if params.get("use_bias", True):
-        target = f"self.{attr}.bias"
-        if bias in ("zeros", "ones"):
-            out.append(f"nn.init.{bias}_({target})")
-        elif bias == "uniform":
-            out.append(f"nn.init.uniform_({target}, {-scale!r}, {scale!r})")
-        elif bias == "normal":
-            out.append(f"nn.init.normal_({target}, 0.0, {scale!r})")
-    return out
 
 
 def _free(base: str, taken: set[str]) -> str:

@@ -16,10 +16,12 @@ from torch import nn
 
 from backend.model.allowlist import UnsafeSourceError, check_source
 from backend.model.codegen import CompileError, GeneratedCode, generate
+from backend.model.memory import DesignTooLargeError, check_fits
 from backend.model.shapes import Analysis, analyse
 from graph.document import Document
 
-__all__ = ["CompileError", "CompiledModel", "compile_document", "compile_source"]
+__all__ = ["CompileError", "CompiledModel", "DesignTooLargeError", "compile_document",
+           "compile_source"]
 
 _IMPORTABLE = frozenset({"torch", "torch.nn", "torch.nn.functional"})
 
@@ -66,14 +68,19 @@ def compile_source(code: GeneratedCode) -> tuple[type[nn.Module], str]:
 def compile_document(doc: Document, analysis: Analysis | None = None) -> CompiledModel:
     """Generate, check, execute and instantiate the module for ``doc``.
 
-    Raises `CompileError` listing the design's problems when it is not valid.
+    Raises `CompileError` listing the design's problems when it is not valid, and its
+    `DesignTooLargeError` when the weights cannot be allocated on this machine.
     """
     analysis = analysis if analysis is not None else analyse(doc)
     code = generate(doc, analysis)
+    check_fits(doc, analysis)  # before the allocator is asked for weights that cannot exist
     cls, filename = compile_source(code)
     module = cls()
     for node_id, attr in code.attr_names.items():
         if not doc.attr(node_id, "trainable"):
             for p in getattr(module, attr).parameters():
                 p.requires_grad_(False)
+    for node_id, attr in code.param_attrs.items():
+        if not doc.attr(node_id, "trainable"):
+            getattr(module, attr).requires_grad_(False)
     return CompiledModel(module, code, analysis, filename)

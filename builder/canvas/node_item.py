@@ -105,7 +105,7 @@ class NodeItem(QGraphicsItem):
         self.subtitle = key_params_text(spec, params)
         self.accent = QColor(CATEGORY_COLORS.get(spec.category, "#6b7a8f"))
         self.frozen = spec.trainable and not trainable
-        self._set_ports(spec.input_ports(connected_inputs), spec.outputs)
+        self._set_ports(spec.input_ports(connected_inputs), spec.output_count(params))
         self._relayout()
 
     def set_error(self, message: str) -> None:

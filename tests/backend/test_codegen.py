@@ -145,3 +145,79 @@ def test_invalid_design_raises_compile_error_listing_problems():
         generate(s.doc)
     assert "Dense 'h' receives (N, 1, 3, 4)" in str(info.value)
     assert info.value.node_ids
+
+
+V1 = sorted((ROOT / "tests" / "graph" / "v1_projects").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", V1, ids=lambda p: p.stem)
+def test_version_1_files_export_the_code_they_exported(path):
+    """Version-1 files generate byte-identical code: the golden snapshot, or — for the examples
+    deliberately moved to Keras's initializer defaults — the example with PyTorch's."""
+    from graph.edits import SetSection
+    from graph.examples import load_example
+    from graph.project import load
+
+    old = generate(load(path)).source
+    example = load_example(path.stem)
+    if example.section("model").get("initializers") == "keras":
+        assert old != (GOLDEN / f"{path.stem}.py").read_text()
+        example.apply(SetSection("model", {"initializers": "pytorch"}))
+        assert old == generate(example).source
+    else:
+        assert old == (GOLDEN / f"{path.stem}.py").read_text()
+
+
+def test_keras_defaults_initialise_as_keras_does():
+    from graph.edits import SetSection
+
+    s = Sketch("Init")
+    x = s.add("Input", shape=(400,))
+    d = s.add("Dense", x, units=300, name="hidden")
+    e = s.add("Dense", d, units=10, kernel_initializer="normal", init_scale=0.01, name="out")
+    s.add("Output", e)
+    s.doc.apply(SetSection("model", {"initializers": "keras"}))
+    torch.manual_seed(0)
+    module = compile_document(s.doc).module
+    bound = (6 / (400 + 300)) ** 0.5  # Glorot uniform
+    w = module.hidden.weight.detach()
+    assert float(w.abs().max()) <= bound and float(w.abs().max()) > 0.95 * bound
+    assert float(module.hidden.bias.detach().abs().max()) == 0.0
+    assert abs(float(module.out.weight.detach().std()) - 0.01) < 0.002  # explicit wins
+    assert float(module.out.bias.detach().abs().max()) == 0.0
+    s.doc.apply(SetSection("model", {"initializers": "pytorch"}))
+    module = compile_document(s.doc).module
+    assert float(module.hidden.bias.detach().abs().max()) > 0  # PyTorch's uniform bias
+    s.doc.apply(SetSection("model", {"initializers": "lecun"}))
+    with pytest.raises(CompileError, match="initializers = 'lecun'"):
+        generate(s.doc)
+
+
+def test_several_outputs_unpack_into_named_variables_and_unread_ones_are_underscores():
+    from graph.edits import connect
+
+    s = Sketch("States")
+    x = s.add("Input", shape=(5, 3), name="seq")
+    lstm = s.add("LSTM", x, hidden_size=4, return_sequences=True, name="lstm")
+    clash = s.add("Dense", s.add("Select", lstm, index=0, name="first"), units=2,
+                  name="lstm_h_n")
+    h = s.add("Flatten", name="state")
+    s.doc.apply(connect(s.doc, lstm, h, src_port=1))
+    s.add("Output", clash, name="a")
+    s.add("Output", h, name="b", pos=(0, 1))
+    code = generate(s.doc)
+    assert "lstm, (lstm_h_n2, _) = self.lstm(seq)" in code.source  # c_n unread
+    assert "lstm_h_n2 = lstm_h_n2.transpose(0, 1)" in code.source
+    assert "state = torch.flatten(lstm_h_n2, 1)" in code.source
+    out = compile_document(s.doc).module.eval()(torch.randn(2, 5, 3))
+    assert [tuple(t.shape) for t in out] == [(2, 2), (2, 4)]
+    attn = Sketch("Attention")
+    q = attn.add("Input", shape=(6, 8), name="q")
+    mha = attn.add("MultiheadAttention", q, num_heads=2, name="mha")
+    attn.add("Output", mha, name="y")
+    assert "mha, _ = self.mha(q, q, q, need_weights=False)" in generate(attn.doc).source
+    w = attn.add("Output", name="w", pos=(0, 1))
+    attn.doc.apply(connect(attn.doc, mha, w, src_port=1))
+    source = generate(attn.doc).source
+    assert "mha, mha_weights = self.mha(q, q, q)" in source
+    assert source.rstrip().endswith("return mha, mha_weights")

@@ -20,6 +20,17 @@ from graph.names import class_name
 from graph.project import load
 from graph.sketch import Sketch
 
+#: Gallery examples drawn from layers the importer does not map yet (issue 10, item 5). Strict:
+#: each mark must go once import learns the example's layers.
+NOT_YET_IMPORTED = {"lenet5", "resnet_small", "unet_autoencoder", "vae_digits",
+                    "transformer_sequences", "bilstm_sequences"}
+
+
+def _examples(items, stem=lambda item: item):
+    return [pytest.param(item, marks=pytest.mark.xfail(
+        strict=True, reason="import of the new vocabulary is issue 10, item 5"))
+        if stem(item) in NOT_YET_IMPORTED else item for item in items]
+
 
 def _structure(doc):
     """Names → (type, params) with Outputs reduced to what code records, plus named edges."""
@@ -71,7 +82,7 @@ def assert_round_trip(doc):
     return result
 
 
-@pytest.mark.parametrize("name", [e.name for e in list_examples()])
+@pytest.mark.parametrize("name", _examples([e.name for e in list_examples()]))
 def test_every_example_round_trips(name):
     assert_round_trip(load_example(name))
 
@@ -321,7 +332,8 @@ def test_cli_round_trips_an_exported_file(tmp_path):
 GOLDEN = Path(__file__).parent / "golden"
 
 
-@pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.py")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _examples(sorted(GOLDEN.glob("*.py")), lambda p: p.stem),
+                         ids=lambda p: p.stem)
 def test_golden_exported_files_import_back(path):
     from backend.cli.import_model import load_target
 

@@ -57,9 +57,9 @@ def test_palette_drop_of_unknown_data_is_refused(window):
 
 
 def test_palette_search_and_double_click(window):
-    shown = window.palette.filter("conv")
-    assert shown == ["Conv1d", "Conv2d"]
-    assert window.palette.visible_types() == ["Conv1d", "Conv2d"]
+    shown = window.palette.filter("convtr")
+    assert shown == ["ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
+    assert window.palette.visible_types() == shown
     window.palette.filter("")
     tooltip = window.palette.item_for("Dense").toolTip(0)
     assert "Fully connected" in tooltip and "units" in tooltip

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from builder.param_editors import ChoiceEditor, FloatEditor, IntEditor, IntTupleEditor
+from builder.param_editors import (
+    ChoiceEditor,
+    FloatEditor,
+    IntEditor,
+    IntOrTupleEditor,
+    IntTupleEditor,
+    OptionalIntEditor,
+)
 from graph.events import Edge
 
 
@@ -72,10 +79,12 @@ def test_choice_float_and_tuple_editors(window):
     assert "kernel_size" in window.inspector.error_label.text()
     assert ks.edit.text() == "5, 5"
     padding = window.inspector.editors["padding"]
-    assert isinstance(padding, ChoiceEditor)
-    padding.box.setCurrentIndex(padding.box.findText("same"))
-    padding.box.activated.emit(padding.box.currentIndex())
+    assert isinstance(padding, IntOrTupleEditor)
+    padding.words.setCurrentIndex(padding.words.findText("same"))
+    padding.words.activated.emit(padding.words.currentIndex())
     assert c.doc.attr(conv, "params")["padding"] == "same"
+    activation = window.inspector.editors["activation"]
+    assert isinstance(activation, ChoiceEditor)
     window.scene.select_nodes([drop])
     p = window.inspector.editors["p"]
     assert isinstance(p, FloatEditor)
@@ -130,3 +139,87 @@ def test_multi_selection_edits_a_shared_parameter_on_all(window):
     window.scene.select_nodes(ids)
     window.inspector.editors["units"].box.setValue(7)
     assert all(c.doc.attr(n, "params")["units"] == 7 for n in ids)
+
+
+def test_padding_takes_a_number_a_tuple_or_a_word(window):
+    c = window.controller
+    x = c.add_layer("Input", (0, 0), shape=(1, 8, 8))
+    conv = c.add_layer("Conv2d", (250, 0), stride=(2, 2))
+    c.connect_ports(Edge(x, 0, conv, 0))
+    window.scene.select_nodes([conv])
+    padding = window.inspector.editors["padding"]
+    for text, value in (("1", 1), ("1, 2", (1, 2)), ("valid", "valid")):
+        padding.edit.setText(text)
+        padding.edit.editingFinished.emit()
+        assert c.doc.attr(conv, "params")["padding"] == value
+    for bad, fragment in (("1, 2, 3", "list of 2"), ("wide", "not a number"),
+                          ("-1", "from 0")):
+        padding.edit.setText(bad)
+        padding.edit.editingFinished.emit()
+        assert c.doc.attr(conv, "params")["padding"] == "valid"
+        assert fragment in window.inspector.error_label.text(), bad
+    c.set_params([conv], {"padding": (2, 1)})
+    assert padding.edit.text() == "2, 1"  # follows the document
+    assert padding.words.currentIndex() == -1
+    c.stack.undo()
+    assert padding.edit.text() == "valid" and padding.words.currentText() == "valid"
+
+
+def test_optional_values_take_empty_text_as_not_set(window):
+    c = window.controller
+    sl = c.add_layer("Slice", (0, 0), start=1)
+    window.scene.select_nodes([sl])
+    stop = window.inspector.editors["stop"]
+    assert isinstance(stop, OptionalIntEditor) and stop.edit.text() == ""
+    stop.edit.setText("-1")
+    stop.edit.editingFinished.emit()
+    assert c.doc.attr(sl, "params")["stop"] == -1
+    start = window.inspector.editors["start"]
+    start.edit.setText("")
+    start.edit.editingFinished.emit()
+    assert c.doc.attr(sl, "params")["start"] is None
+    start.edit.setText("one")
+    start.edit.editingFinished.emit()
+    assert "whole number" in window.inspector.error_label.text()
+    up = c.add_layer("Upsample", (0, 100))
+    window.scene.select_nodes([up])
+    size = window.inspector.editors["size"]
+    assert isinstance(size, IntTupleEditor)
+    size.edit.setText("16, 16")
+    size.edit.editingFinished.emit()
+    assert c.doc.attr(up, "params")["size"] == (16, 16)
+    size.edit.setText("")
+    size.edit.editingFinished.emit()
+    assert c.doc.attr(up, "params")["size"] is None
+
+
+def test_initializer_defaults_are_a_model_setting_that_undoes(window):
+    c = window.controller
+    window.scene.select_nodes([])
+    box = window.inspector.initializers_box
+    assert box is not None and box.currentData() == "pytorch"
+    count = c.stack.count()
+    box.setCurrentIndex(box.findData("keras"))
+    box.activated.emit(box.currentIndex())
+    assert c.doc.section("model")["initializers"] == "keras"
+    assert c.stack.count() == count + 1 and not c.stack.isClean()
+    c.stack.undo()
+    assert c.doc.section("model").get("initializers", "pytorch") == "pytorch"
+    assert box.currentData() == "pytorch"  # the form follows undo
+
+
+def test_a_split_node_draws_one_output_port_per_piece(window):
+    c = window.controller
+    x = c.add_layer("Input", (0, 0), shape=(6,))
+    chunk = c.add_layer("Chunk", (250, 0))
+    c.connect_ports(Edge(x, 0, chunk, 0))
+    item = window.scene.nodes[chunk]
+    assert len(item.outputs) == 2
+    c.set_params([chunk], {"chunks": 3})
+    assert len(item.outputs) == 3
+    lstm = c.add_layer("LSTM", (0, 200))
+    assert len(window.scene.nodes[lstm].inputs) == 3  # sequence, h_0, c_0
+    assert len(window.scene.nodes[lstm].outputs) == 3  # output, h_n, c_n
+    c.stack.undo()
+    c.stack.undo()
+    assert len(item.outputs) == 2

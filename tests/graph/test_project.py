@@ -7,6 +7,7 @@ import os
 import random
 import signal
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -245,3 +246,54 @@ def test_non_finite_settings_in_a_dict_are_refused_so_saving_never_fails(key, va
     with pytest.raises(ProjectFormatError) as info:
         project.from_dict(obj)
     assert "finite" in str(info.value) and key in str(info.value)
+
+
+V1 = sorted((Path(__file__).parent / "v1_projects").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", V1, ids=lambda p: p.stem)
+def test_version_1_files_load_unchanged(path):
+    """A version-1 file loads; its layers keep their values, new parameters take the defaults
+    that reproduce version 1, and its initializers are PyTorch's (what version 1 wrote)."""
+    old = json.loads(path.read_text())
+    assert old["version"] == 1
+    doc = project.load(path)
+    assert doc.section("model") == {"initializers": "pytorch"}
+    for raw in old["nodes"]:
+        params = doc.attr(raw["id"], "params")
+        for key, value in raw["params"].items():
+            assert project._jsonable(params[key]) == value
+    saved = json.loads(project.dumps(doc))
+    assert saved["version"] == project.VERSION == 2
+    assert saved["edges"] == sorted(old["edges"], key=lambda e: (e["src"], e["dst"]))
+    assert project.dumps(project.loads(project.dumps(doc))) == project.dumps(doc)
+
+
+def test_model_section_is_checked():
+    obj = _wide_and_deep_dict()
+    obj["model"] = {"initializers": "lecun"}
+    with pytest.raises(ProjectFormatError) as info:
+        project.from_dict(obj)
+    assert info.value.path == "$.model.initializers" and "keras" in info.value.problem
+
+
+def test_new_parameter_kinds_round_trip():
+    s = Sketch("Kinds")
+    x = s.add("Input", shape=(3, 8, 8))
+    a = s.add("Conv2d", x, padding=(1, 2), stride=2)
+    b = s.add("Conv2d", a, padding=1)
+    c = s.add("Slice", s.add("Flatten", b), start=None, stop=-1)
+    s.add("Output", c)
+    text = project.dumps(s.doc)
+    assert '"padding": [1, 2]' in text and '"padding": 1' in text and '"start": null' in text
+    again = project.loads(text)
+    assert again.attr(a, "params")["padding"] == (1, 2)
+    assert again.attr(a, "params")["stride"] == (2, 2)  # one number for every dimension
+    assert again.attr(c, "params")["start"] is None
+    assert project.dumps(again) == text
+    obj = json.loads(text)
+    obj["nodes"][1]["params"]["padding"] = "full"
+    with pytest.raises(ProjectFormatError) as info:
+        project.from_dict(obj)
+    assert info.value.path == "$.nodes[1].params.padding"
+    assert "'same'" in info.value.problem and "one per dimension" in info.value.problem

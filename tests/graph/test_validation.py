@@ -47,3 +47,24 @@ def test_can_connect_gives_reasons():
     assert not ok and "takes no input" in reason
     ok, reason = can_connect(doc, Edge(a, 0, concat, 2))
     assert ok and reason == ""
+
+
+def test_optional_ports_may_stay_open_and_required_ones_are_named():
+    from graph import Sketch
+    from graph.edits import SetParams, connect
+
+    s = Sketch("Ports")
+    q = s.add("Input", shape=(5, 8))
+    attn = s.add("MultiheadAttention", q)
+    s.add("Output", attn)
+    assert validate(s.doc) == []
+    sub = s.add("Subtract", q)
+    s.add("Output", sub, pos=(0, 1))
+    (problem,) = validate(s.doc)
+    assert "Subtract 'subtract_1' has no input 'b'" in problem.message
+    chunk = s.add("Chunk", q, chunks=3)
+    s.doc.apply(connect(s.doc, chunk, sub, src_port=2, dst_port=1))
+    assert validate(s.doc) == []
+    s.doc.apply(SetParams(chunk, {"chunks": 2}))  # output 2 is gone but still feeds 'sub'
+    problems = validate(s.doc)
+    assert len(problems) == 1 and "output 2 still feeds 'subtract_1'" in problems[0].message

@@ -21,10 +21,16 @@ class DigitsMLP(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        """Start every layer afresh, with the initializers the design asks for."""
-        self.hidden1.reset_parameters()
-        self.hidden2.reset_parameters()
-        self.logits.reset_parameters()
+        """Start every layer afresh, with the initializers the design asks for.
+
+        Layers left at "default" start as in Keras: Glorot-uniform weights, zero biases.
+        """
+        nn.init.xavier_uniform_(self.hidden1.weight)
+        nn.init.zeros_(self.hidden1.bias)
+        nn.init.xavier_uniform_(self.hidden2.weight)
+        nn.init.zeros_(self.hidden2.bias)
+        nn.init.xavier_uniform_(self.logits.weight)
+        nn.init.zeros_(self.logits.bias)
 
     def forward(self, image):
         flatten = torch.flatten(image, 1)

@@ -20,9 +20,14 @@ class TanhOneHot(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        """Start every layer afresh, with the initializers the design asks for."""
-        self.hidden.reset_parameters()
-        self.scores.reset_parameters()
+        """Start every layer afresh, with the initializers the design asks for.
+
+        Layers left at "default" start as in Keras: Glorot-uniform weights, zero biases.
+        """
+        nn.init.xavier_uniform_(self.hidden.weight)
+        nn.init.zeros_(self.hidden.bias)
+        nn.init.xavier_uniform_(self.scores.weight)
+        nn.init.zeros_(self.scores.bias)
 
     def forward(self, pixels):
         hidden = torch.tanh(self.hidden(pixels))

@@ -24,11 +24,18 @@ class WideAndDeep(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        """Start every layer afresh, with the initializers the design asks for."""
-        self.hidden1.reset_parameters()
-        self.hidden2.reset_parameters()
-        self.main_head.reset_parameters()
-        self.aux_head.reset_parameters()
+        """Start every layer afresh, with the initializers the design asks for.
+
+        Layers left at "default" start as in Keras: Glorot-uniform weights, zero biases.
+        """
+        nn.init.xavier_uniform_(self.hidden1.weight)
+        nn.init.zeros_(self.hidden1.bias)
+        nn.init.xavier_uniform_(self.hidden2.weight)
+        nn.init.zeros_(self.hidden2.bias)
+        nn.init.xavier_uniform_(self.main_head.weight)
+        nn.init.zeros_(self.main_head.bias)
+        nn.init.xavier_uniform_(self.aux_head.weight)
+        nn.init.zeros_(self.aux_head.bias)
 
     def forward(self, input_a, input_b):
         hidden1 = torch.relu(self.hidden1(input_b))
