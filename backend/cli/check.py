@@ -1,4 +1,5 @@
-"""``netcanvas check PROJECT``: the design's summary table, totals and errors (exit 1 if invalid)."""
+"""``netcanvas check PROJECT``: the design's summary table, totals and errors (exit 1 if invalid):
+those of the design and those of its data and training settings."""
 
 from __future__ import annotations
 
@@ -37,6 +38,16 @@ def format_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
     return "\n".join([fmt(header), line, *(fmt(r) for r in rows)])
 
 
+def settings_problems(doc) -> list[str]:
+    """Every problem of the project's data and training sections, one sentence each, from
+    the same declarations that training, the app's form and the export use."""
+    from backend.data.config import DataConfig
+    from backend.training.config import TrainConfig
+
+    return DataConfig.problems(doc.section("data")) + TrainConfig.problems(
+        doc.section("training"))
+
+
 def run(args: argparse.Namespace) -> int:
     from graph.errors import GraphError
     from graph.project import load
@@ -54,10 +65,11 @@ def run(args: argparse.Namespace) -> int:
     frozen = analysis.total_params - analysis.trainable_params
     print(f"Total params: {analysis.total_params:,}  trainable: {analysis.trainable_params:,}"
           f"  frozen: {frozen:,}")
-    if analysis.ok:
+    errors = [e.message for e in analysis.errors] + settings_problems(doc)
+    if not errors:
         print("No errors.")
         return 0
-    print(f"{len(analysis.errors)} error(s):")
-    for error in analysis.errors:
-        print(f"  - {error.message}")
+    print(f"{len(errors)} error(s):")
+    for message in errors:
+        print(f"  - {message}")
     return 1

@@ -139,11 +139,11 @@ def crossval(doc: Any, data_config: DataConfig | dict | None = None,
     """
     import torch
 
-    from backend.data.prepare import load_dataset, prepare_data
+    from backend.data.load import load_dataset
+    from backend.data.prepare import prepare_data
     from backend.training.control import Control
     from backend.training.events import Failed
-    from backend.training.setup import parts_from_document
-    from backend.training.trainer import Trainer, TrainingError
+    from backend.training.trainer import Trainer, TrainingError, parts_from_document
 
     control = control or Control()
     raw = data_config if data_config is not None else doc.section("data")

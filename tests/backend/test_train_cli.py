@@ -48,7 +48,8 @@ def test_history_records_the_preprocessing_to_apply_to_new_data(tmp_path):
     import torch
 
     from backend.data.config import DataConfig
-    from backend.data.prepare import load_dataset, prepare_data
+    from backend.data.load import load_dataset
+    from backend.data.prepare import prepare_data
     from backend.export.weights import load_weights
     from backend.model.compiler import compile_document
     from graph import project
@@ -78,7 +79,7 @@ def test_history_records_the_preprocessing_to_apply_to_new_data(tmp_path):
 
 
 def _specs(doc):
-    from backend.training.setup import parts_from_document
+    from backend.training.trainer import parts_from_document
 
     parts = parts_from_document(doc)
     return parts.inputs, parts.outputs

@@ -182,7 +182,7 @@ def test_augmentation_switch_for_image_data(window, form):
     _one_step(window, lambda: form.augment_shift.setValue(3), "data",
               lambda d: d["augment"]["shift"] == 3)
     assert form.augment_shift.value() == 2
-    assert DataConfig.from_dict(_data(window)).augment["shift"] == 2
+    assert DataConfig.from_dict(_data(window)).augment.shift == 2
     _choose(form.dataset, "iris")  # tabular: no augmentation
     assert "augment" not in _data(window)
     assert not form.augment.isEnabled() and "image" in form.augment.toolTip()
