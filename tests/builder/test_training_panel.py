@@ -58,7 +58,7 @@ def trained(window):
 
 
 def _joined(panel) -> bool:
-    return panel.session.worker is None and panel.session._thread is None
+    return not panel.session.running() and panel.session._thread is None
 
 
 @pytest.mark.parametrize("example, overrides", [
