@@ -111,13 +111,14 @@ class DataConfig:
     sample_weight: str | None = setting(
         None, "Sample weights", "Name of the CSV column (or NPZ array) holding one loss weight "
         "per sample, e.g. expert-labelled rows weighing more; empty: all samples weigh 1.",
-        kind=TEXT, optional=True, flag=False,
+        kind=TEXT, optional=True, flag=False, reset_when_off=True,
         applies=lambda c: c.dataset in WEIGHTED_DATASETS,
         needs="Per-sample weights come from a column of a CSV file (or an array of an NPZ "
         "file): choose csv or npz data to use them.")
     augment: AugmentConfig = setting(None, "Augment", "Shift, rotate and noise the training "
                                      "images anew in every epoch (not validation or test).",
                                      nested=AugmentConfig, flag=False, applies=_is_images,
+                                     reset_when_off=True, switch=True,
                                      needs="Augmentation applies to image data (digits, "
                                      "images, idx, mnist, npz images); this data set is not "
                                      "images.")

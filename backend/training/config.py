@@ -108,7 +108,7 @@ class TrainConfig:
                               needs="Momentum applies to SGD and RMSprop.")
     nesterov: bool = setting(False, "Nesterov", "Nesterov momentum: look ahead along the "
                              "momentum before taking the gradient.",
-                             applies=_is_sgd_with_momentum,
+                             applies=_is_sgd_with_momentum, reset_when_off=True,
                              needs="Nesterov momentum applies to SGD with a momentum above 0.")
     weight_decay: float = setting(0.0, "Weight decay", "L2 penalty on the weights (decoupled "
                                   "for AdamW); 0 = off.", lo=0.0, hi=1e3, off="off",

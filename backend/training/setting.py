@@ -49,14 +49,18 @@ class Setting:
     form: bool = True  # a field of the app's settings form (False: edited elsewhere)
     #: When the setting matters, from the parsed config; the form disables it otherwise...
     applies: Callable[[Any], bool] | None = None
-    #: ...and says why (its tooltip then).
+    #: ...and says why (its tooltip then); without ``needs`` the form hides it instead.
     needs: str = ""
+    #: Back to the default when it stops applying (the form does it in the same edit).
+    reset_when_off: bool = False
     #: Validate and normalise a value the standard kinds cannot describe (raise ValueError).
     check: Callable[[str, Any], Any] | None = None
     #: The config dataclass of a nested section (the schedule, augmentation).
     nested: type | None = None
     #: `to_section` writes the key even at its default.
     always: bool = False
+    #: A nested group the form switches on and off as a whole (off: every value at default).
+    switch: bool = False
 
     def allowed(self) -> str:
         """What a valid value looks like, for messages."""
@@ -145,14 +149,16 @@ def default_of(cls: type, name: str) -> Any:
 
 def parse(cls: type, raw: Any, section: str, prefix: str = "") -> Any:
     """A config dataclass from a project section; ValueError names the first bad key."""
-    found = problems(cls, raw, section, prefix)
+    found = problems(cls, raw, section, prefix, cross=True)
     if found:
         raise ValueError(found[0])
     return _build(cls, raw, section, prefix)
 
 
-def problems(cls: type, raw: Any, section: str, prefix: str = "") -> list[str]:
-    """Every problem of a section, one sentence each (empty: valid)."""
+def problems(cls: type, raw: Any, section: str, prefix: str = "", cross: bool = True
+             ) -> list[str]:
+    """Every problem of a section, one sentence each (empty: valid). ``cross=False`` leaves out
+    the checks across settings (a section the app's form is still filling in)."""
     if hasattr(cls, "coerce"):
         raw = cls.coerce(raw)
     if raw is None:
@@ -175,7 +181,7 @@ def problems(cls: type, raw: Any, section: str, prefix: str = "") -> list[str]:
             if key not in known:
                 out.append(str(bad(section, prefix + key, raw[key], "the keys " + ", ".join(
                     f"'{n}'" for n, _ in declared(cls)))))
-    if not out and hasattr(cls, "cross_check"):
+    if cross and not out and hasattr(cls, "cross_check"):
         out += cls(**values).cross_check()
     return out
 
