@@ -117,6 +117,8 @@ class PreparedData:
     augment: dict[str, float] = field(default_factory=dict)
     #: Feature standardisation, when applied: {"mean": [...], "std": [...]} per data column.
     features: dict[str, list[float]] | None = None
+    #: The same per Input, in the Input's sample shape: {input: {"mean": …, "std": …}}.
+    inputs_standardised: dict[str, dict[str, Any]] | None = None
 
     @property
     def output_names(self) -> list[str]:
@@ -125,17 +127,20 @@ class PreparedData:
     def to(self, device: torch.device | str) -> PreparedData:
         return PreparedData(self.train.to(device), self.validation.to(device),
                             self.test.to(device), self.input_names, self.outputs,
-                            self.dataset_name, self.notes, self.augment, self.features)
+                            self.dataset_name, self.notes, self.augment, self.features,
+                            self.inputs_standardised)
 
     def preprocessing(self) -> dict[str, Any]:
         """What the model saw instead of the raw data, as JSON: apply it to new data.
 
         ``features``: model input = (column − mean) / std for each data column (before the
-        columns are split between Inputs); ``targets``: a regression output's original units
-        = output × scale + offset.
+        columns are split between Inputs); ``inputs``: the same per Input, in its sample shape;
+        ``targets``: a regression output's original units = output × scale + offset. Exported
+        models apply it themselves (`backend.model.raw_data`).
         """
         return {
             "features": self.features,
+            "inputs": self.inputs_standardised,
             "targets": {o.output: {"scale": o.scale, "offset": o.offset}
                         for o in self.outputs if o.scale != 1.0 or o.offset != 0.0},
         }
@@ -169,7 +174,10 @@ def _describe(shape: tuple[int, ...]) -> str:
 
 
 def _map_inputs(ds: Dataset, x: torch.Tensor, cfg: DataConfig, inputs: Sequence[InputSpec],
-                problems: list[str], notes: list[str]) -> list[torch.Tensor]:
+                problems: list[str], notes: list[str], raw: torch.Tensor | None = None
+                ) -> list[torch.Tensor]:
+    """Each Input's columns of ``x`` in its shape; int64 Inputs (token ids) take them from
+    ``raw``, as they are in the data, not standardised."""
     unknown = set(cfg.inputs) - {i.name for i in inputs}
     if unknown:
         problems.append(f"The data settings map features to {', '.join(sorted(unknown))}, but "
@@ -180,12 +188,13 @@ def _map_inputs(ds: Dataset, x: torch.Tensor, cfg: DataConfig, inputs: Sequence[
         return []
     out = []
     for spec in inputs:
+        source = raw if spec.dtype == "int64" and raw is not None else x
         if spec.name in cfg.inputs:
             cols = _feature_columns(ds, cfg.inputs[spec.name], spec.name)
-            data = x[:, cols]
+            data = source[:, cols]
             what = f"{len(cols)} chosen feature column(s)"
         else:
-            data = x
+            data = source
             what = (f"{ds.x.shape[1]} features" if ds.x.dim() == 2
                     else f"samples of {_describe(ds.sample_shape)}")
         got = tuple(data.shape[1:])
@@ -335,9 +344,14 @@ def prepare_data(ds: Dataset, cfg: DataConfig, inputs: Sequence[InputSpec],
         x = (x - mean) / std
         features = {"mean": mean.tolist(), "std": std.tolist()}
         notes.append("features standardised with training-split mean and deviation")
-    mapped = _map_inputs(ds, x, cfg, inputs, problems, notes)
+    mapped = _map_inputs(ds, x, cfg, inputs, problems, notes, raw=ds.x)
     if problems:
         raise DataMismatchError(problems)
+    per_input = None
+    if features is not None:  # the statistics go where the columns go (token ids: none)
+        stats = [_map_inputs(ds, t[None], cfg, inputs, [], []) for t in (mean, std)]
+        per_input = {spec.name: {"mean": m[0].tolist(), "std": d[0].tolist()}
+                     for spec, m, d in zip(inputs, *stats) if spec.dtype != "int64"}
 
     shapes: list[tuple[int, ...] | None] = [None] * len(outputs)
     if probe is not None:
@@ -372,4 +386,5 @@ def prepare_data(ds: Dataset, cfg: DataConfig, inputs: Sequence[InputSpec],
 
     names = [i.name for i in inputs]
     return PreparedData(split(splits.train), split(splits.validation), split(splits.test),
-                        names, infos, ds.name, notes, cfg.augment.to_dict(), features)
+                        names, infos, ds.name, notes, cfg.augment.to_dict(), features,
+                        per_input)

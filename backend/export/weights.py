@@ -1,8 +1,8 @@
 """Weights as safetensors, keyed by ``state_dict`` names (never pickle).
 
 `load_state_by_name` (in the runtime, `backend.training.checkpoints`) is the base of transfer
-learning: tensors whose name and shape match the
-module load; everything else is reported, so a changed design keeps what still fits.
+learning: tensors whose name and shape match the module load; everything else is reported, so
+a changed design keeps what still fits.
 """
 
 from __future__ import annotations
@@ -35,11 +35,20 @@ def weights_metadata(preprocessing: dict[str, Any] | None = None) -> dict[str, s
 
 def read_preprocessing(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The standardisation recorded in a weights file (None when it has none): ``features`` =
-    per data column (mean, std) to apply to raw inputs, ``targets`` = per regression output
-    (scale, offset) to turn outputs back into the target's units."""
-    with safe_open(os.fspath(path), framework="pt") as fh:
-        text = (fh.metadata() or {}).get("preprocessing")
-    return json.loads(text) if text else None
+    per data column (mean, std) to apply to raw inputs, ``inputs`` = the same per Input,
+    ``targets`` = per regression output (scale, offset) to turn outputs back into the target's
+    units."""
+    try:
+        with safe_open(os.fspath(path), framework="pt") as fh:
+            text = (fh.metadata() or {}).get("preprocessing")
+        return json.loads(text) if text else None
+    except (OSError, SafetensorError, ValueError) as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: str | os.PathLike[str], exc: Exception) -> WeightsError:
+    return WeightsError(f"Cannot read the weights file {os.fspath(path)!r}: {exc}. "
+                        "Choose a .safetensors file saved by NetCanvas.")
 
 
 def save_state(state: dict[str, torch.Tensor], path: str | os.PathLike[str],
@@ -66,8 +75,7 @@ def load_weights(module: nn.Module, path: str | os.PathLike[str], strict: bool =
     try:
         state = load_file(os.fspath(path))
     except (OSError, SafetensorError, ValueError) as exc:
-        raise WeightsError(f"Cannot read the weights file {os.fspath(path)!r}: {exc}. "
-                           "Choose a .safetensors file saved by NetCanvas.") from None
+        raise _unreadable(path, exc) from None
     if strict:
         probe = LoadReport()
         own = module.state_dict()

@@ -41,8 +41,8 @@ def test_cli_reports_problems_without_a_traceback(tmp_path, capsys):
 
 
 def test_history_records_the_preprocessing_to_apply_to_new_data(tmp_path):
-    """An exported regression model sees standardised features and predicts standardised
-    targets; history.json says how to get there and back."""
+    """history.json records the standardisation the model was trained with (exports with the
+    weights apply it themselves: test_raw_exports); applied by hand it gives the same."""
     import json
 
     import torch
