@@ -131,12 +131,13 @@ def _csv_adamw(tmp):
 
 
 def _moons_adagrad(tmp):
-    """Adagrad, a cosine schedule and the NLL loss on log-probabilities."""
+    """Adagrad, a cosine schedule and the NLL loss on log-probabilities; mixed precision is on
+    (it exports: on the CPU both runs train in float32)."""
     s = _dense_chain("MoonsNLL", 2, (16, "tanh", "hidden", True),
                      (2, "log_softmax", "head", True), loss="nll")
     s.settings("data", dataset="moons", options={"samples": 300, "noise": 0.2})
     s.settings("training", epochs=4, batch_size=32, optimizer="adagrad", lr=0.1,
-               schedule={"kind": "cosine", "min_lr": 0.001}, **CPU)
+               schedule={"kind": "cosine", "min_lr": 0.001}, amp=True, **CPU)
     return s.doc, None
 
 
