@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..training.setting import CUSTOM, FRACTION, TEXT, bad, parse, problems, setting, to_section
+from ..training.setting import CUSTOM, FRACTION, TEXT, Section, bad, setting, to_section
 
 #: Data sets that need no file (generated or bundled with scikit-learn).
 BUILTIN = ("or", "and", "xor", "moons", "circles", "spirals", "sequences", "digits",
@@ -79,8 +79,10 @@ class AugmentConfig:
 
 
 @dataclass
-class DataConfig:
+class DataConfig(Section):
     """Settings of the ``data`` section. ``None`` splits mean "the data set's default"."""
+
+    SECTION = SECTION
 
     dataset: str = setting("iris", "Data set", "The data set to train on (built-in sets need "
                            "no files).", choices=BUILTIN + FILE_KINDS, lower=True, always=True,
@@ -138,18 +140,3 @@ class DataConfig:
             out.append("data settings: validation_split + test_split must leave samples for "
                        "training (their sum must be below 1).")
         return out
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any] | None) -> DataConfig:
-        """Parse and validate a ``data`` section; unknown keys are kept in ``extra``."""
-        return parse(cls, raw, SECTION)
-
-    @classmethod
-    def problems(cls, raw: Any) -> list[str]:
-        """Every problem of a ``data`` section (empty: valid)."""
-        return problems(cls, raw, SECTION)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON section (the settings that differ from their defaults; unknown keys
-        kept)."""
-        return to_section(self)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .lr_multipliers import check_multipliers
-from .setting import CUSTOM, bad, parse, problems, setting, to_section
+from .setting import CUSTOM, Section, bad, parse, setting, to_section
 
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "exponential", "plateau")
@@ -90,8 +90,10 @@ class ScheduleConfig:
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(Section):
     """Everything about how a design is trained (the ``training`` section)."""
+
+    SECTION = SECTION
 
     epochs: int = setting(20, "Epochs", "Passes over the training data.", lo=1, hi=10**7)
     batch_size: int = setting(32, "Batch size", "Samples per step; 0 = the whole training set "
@@ -157,17 +159,3 @@ class TrainConfig:
             return ["training settings: 'nesterov' needs the SGD optimizer with a momentum "
                     "above 0."]
         return []
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any] | None) -> TrainConfig:
-        """Parse and validate a ``training`` section; unknown keys are kept in ``extra``."""
-        return parse(cls, raw, SECTION)
-
-    @classmethod
-    def problems(cls, raw: Any) -> list[str]:
-        """Every problem of a ``training`` section (empty: valid)."""
-        return problems(cls, raw, SECTION)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON section: the settings that differ from their defaults, unknown keys kept."""
-        return to_section(self)

@@ -226,6 +226,26 @@ def full_section(obj: Any) -> dict[str, Any]:
     return out
 
 
+class Section:
+    """A project section's config dataclass (``SECTION`` names it: "training", "data")."""
+
+    SECTION = ""
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any] | None) -> Any:
+        """Parse and validate the section; unknown keys are kept in ``extra``."""
+        return parse(cls, raw, cls.SECTION)
+
+    @classmethod
+    def problems(cls, raw: Any) -> list[str]:
+        """Every problem of the section (empty: valid)."""
+        return problems(cls, raw, cls.SECTION)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON section: the settings that differ from their defaults, unknown keys kept."""
+        return to_section(self)
+
+
 # --- command-line flags ----------------------------------------------------------------------
 
 _TYPES = {INT: int, FLOAT: float, FRACTION: float, TEXT: str, CHOICE: str}

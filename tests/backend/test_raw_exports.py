@@ -23,7 +23,7 @@ from backend.training.metrics import predicted_classes
 from backend.training.trainer import Trainer
 from graph.edits import SetSection
 from graph.examples import load_example
-from graph.sketch import Sketch
+from tests.backend.designs import csv_two_outputs
 
 
 def _trained(doc, base_dir=None):
@@ -41,20 +41,8 @@ def _wide_and_deep(tmp_path=None):
 
 
 def _csv(tmp_path):
-    rows = ["a,b,c,y,z"]
-    for i in range(90):
-        a, b, c = (i * 37 % 11) * 3.0 + 100, (i * 17 % 7) - 3.0, (i % 5) * 15.0
-        rows.append(f"{a:.3f},{b:.3f},{c:.3f},{20 * a - b + (i % 3):.3f},{int(b > 0)}")
-    (tmp_path / "rows.csv").write_text("\n".join(rows) + "\n")
-    s = Sketch("CsvRaw")
-    x = s.add("Input", shape=(3,), name="features")
-    h = s.add("Dense", x, units=8, activation="tanh", name="hidden")
-    s.add("Output", s.add("Dense", h, units=1, name="reg_head"), name="reg", loss="mse")
-    s.add("Output", s.add("Dense", h, units=1, activation="sigmoid", name="cls_head"),
-          name="cls", loss="binary_cross_entropy")
-    s.settings("data", dataset="csv", path="rows.csv", test_split=0.3,
-               options={"target": ["y", "z"]}, targets={"reg": {"target": "y"},
-                                                          "cls": {"target": "z"}})
+    s = csv_two_outputs(tmp_path, "CsvRaw")
+    s.settings("data", test_split=0.3)
     s.settings("training", epochs=3, batch_size=16, device="cpu")
     return s.doc, tmp_path
 

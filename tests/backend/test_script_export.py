@@ -29,6 +29,7 @@ from backend.training.events import Finished
 from backend.training.trainer import Trainer
 from graph.catalogue import LOSSES
 from graph.sketch import Sketch
+from tests.backend.designs import csv_two_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": ""}
@@ -108,22 +109,8 @@ def _diabetes_rmsprop(tmp):
 def _csv_adamw(tmp):
     """Data from a CSV file with a sample-weight column: a Huber regression and a binary
     cross-entropy output (its sigmoid left to the loss), AdamW, a plateau schedule."""
-    rows = ["a,b,c,y,z,w"]
-    for i in range(120):
-        a, b, c = (i * 37 % 11) / 3.0, (i * 17 % 7) - 3.0, (i % 5) * 1.5
-        rows.append(f"{a:.3f},{b:.3f},{c:.3f},{2 * a - b + 0.1 * (i % 3):.3f},"
-                    f"{int(a + b > 1)},{1 + i % 4}")
-    (tmp / "rows.csv").write_text("\n".join(rows) + "\n")
-    s = Sketch("CsvTwo")
-    x = s.add("Input", shape=(3,), name="features")
-    h = s.add("Dense", x, units=12, activation="tanh", name="hidden")
-    s.add("Output", s.add("Dense", h, units=1, name="reg_head"), name="reg", loss="huber")
-    s.add("Output", s.add("Dense", h, units=1, activation="sigmoid", name="cls_head"),
-          name="cls", loss="binary_cross_entropy")
-    s.settings("data", dataset="csv", path="rows.csv", validation_split=0.25,
-               options={"target": ["y", "z"]}, sample_weight="w",
-               inputs={"features": {"features": ["a", "b", "c"]}},
-               targets={"reg": {"target": "y"}, "cls": {"target": "z"}})
+    s = csv_two_outputs(tmp)
+    s.settings("data", validation_split=0.25, sample_weight="w")
     s.settings("training", epochs=6, batch_size=20, optimizer="adamw", lr=0.02,
                weight_decay=0.01, schedule={"kind": "plateau", "factor": 0.5, "patience": 0},
                **CPU)
