@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from backend.training.console import add_arguments as add_run_arguments
 
     parser.add_argument("project", help="project file (.json) to train")
-    add_run_arguments(parser, default_out=None)
+    add_run_arguments(parser, default_out=None, out_help="runs/<project name>")
 
 
 def download_reporter(stream: TextIO, as_json: bool) -> Any:

@@ -251,7 +251,7 @@ class Section:
 _TYPES = {INT: int, FLOAT: float, FRACTION: float, TEXT: str, CHOICE: str}
 
 
-_METAVARS = {INT: "N", FLOAT: "X", FRACTION: "X", TEXT: "TEXT", CUSTOM: "VALUE"}
+_METAVARS = {INT: "N", FLOAT: "X", FRACTION: "X"}
 
 
 def add_flags(parser: argparse.ArgumentParser, cls: type, section: str) -> None:
@@ -271,7 +271,7 @@ def add_flags(parser: argparse.ArgumentParser, cls: type, section: str) -> None:
                                type=str.lower if spec.lower else str, help=text)
             continue
         group.add_argument(flag, dest=name, default=None, type=_TYPES.get(spec.kind, str),
-                           metavar=_METAVARS.get(spec.kind, "VALUE"), help=text)
+                           metavar=_METAVARS.get(spec.kind, name.upper()), help=text)
 
 
 def flag_values(args: argparse.Namespace, cls: type) -> dict[str, Any]:

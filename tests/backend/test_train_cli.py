@@ -83,3 +83,31 @@ def _specs(doc):
 
     parts = parts_from_document(doc)
     return parts.inputs, parts.outputs
+
+
+def test_progress_on_a_terminal_is_a_tqdm_bar_per_epoch():
+    import io
+
+    from backend.training.console import Console
+    from backend.training.events import BatchEnd, EpochEnd, Started
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Tty()
+    console = Console("Model", stream)
+    console(Started(2, 4, "cpu", 10, 0, 0, ("y",)))
+    console(BatchEnd(2, 1, 2, {"y": 0.5}, 0.5))
+    assert "epoch 1/2:" in stream.getvalue() and "0/4 [" in stream.getvalue()  # tqdm's bar
+    assert console.bar.n == 2 and console.bar.total == 4
+    console(EpochEnd(1, {"y": {"loss": 0.25}}, {}, 0.25, None, 0.1, 0.2))
+    console.close()
+    text = stream.getvalue()
+    assert "epoch 1/2  train loss 0.25  (0.2s, ETA 0:00)" in text
+    plain = io.StringIO()  # not a terminal: one line per epoch, no bar
+    console = Console("Model", plain)
+    console(Started(2, 4, "cpu", 10, 0, 0, ("y",)))
+    console(BatchEnd(2, 1, 2, {"y": 0.5}, 0.5))
+    console(EpochEnd(1, {"y": {"loss": 0.25}}, {}, 0.25, None, 0.1, 0.2))
+    assert plain.getvalue().splitlines()[-1] == "epoch 1/2  train loss 0.25  (0.2s, ETA 0:00)"
