@@ -143,6 +143,7 @@ def crossval(doc: Any, data_config: DataConfig | dict | None = None,
     from backend.data.prepare import prepare_data
     from backend.training.control import Control
     from backend.training.events import Failed
+    from backend.training.loop import probe_outputs
     from backend.training.trainer import Trainer, TrainingError, parts_from_document
 
     control = control or Control()
@@ -156,11 +157,7 @@ def crossval(doc: Any, data_config: DataConfig | dict | None = None,
     module = parts.module
 
     def probe(xs: list[torch.Tensor]) -> list[tuple[int, ...]]:
-        module.eval()
-        with torch.no_grad():
-            out = module(*xs)
-        out = out if isinstance(out, (tuple, list)) else (out,)
-        return [tuple(o.shape[1:]) for o in out]
+        return probe_outputs(module, xs)
 
     result = CVResult(metric, [])
     splits = fold_splits(ds, data_cfg, folds, target)
