@@ -26,6 +26,7 @@ from backend.export.runtime import PACKAGE, runtime_files, runtime_sources
 from backend.export.script import ScriptExportError, export_training_script, training_script
 from backend.training.config import OPTIMIZERS, SCHEDULES
 from backend.training.events import Finished
+from backend.training.record import history_record
 from backend.training.trainer import Trainer
 from graph.catalogue import LOSSES
 from graph.sketch import Sketch
@@ -175,7 +176,8 @@ def test_exported_scripts_reproduce_the_in_app_loss_traces(tmp_path):
         trainer = Trainer(doc, base_dir=base)
         result = trainer.run()
         assert isinstance(result, Finished), result
-        app[name] = (result.reason, _trace(trainer.history))
+        app[name] = (result.reason, _trace(trainer.history),
+                     history_record(trainer, result, {}, project=None, model=doc.name))
         folders.append(str(out))
     assert app["diabetes_rmsprop"][0] == "early stopping"  # it triggers in the matrix
     proc = subprocess.run([sys.executable, "-c", DRIVER, *folders], capture_output=True,
@@ -183,8 +185,12 @@ def test_exported_scripts_reproduce_the_in_app_loss_traces(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     for name, folder in zip(MATRIX, folders):
         history = json.loads((Path(folder) / "run" / "history.json").read_text())
-        reason, trace = app[name]
+        reason, trace, record = app[name]
         assert history["status"] == reason
+        # the format of `netcanvas train` (backend.training.record, shared)
+        assert set(history) == set(record) and history["model"] == record["model"]
+        assert set(history["epochs"][0]) == set(record["epochs"][0])
+        assert history["preprocessing"] == record["preprocessing"]
         script = _trace(history["epochs"])
         assert len(script) == len(trace), name
         worst = max(max(abs(a[0] - b[0]), abs((a[1] or 0) - (b[1] or 0)),
