@@ -1,6 +1,7 @@
-"""``netcanvas check PROJECT``: the design's summary table, totals, memory and errors.
+"""``netcanvas check PROJECT``: the design's summary table, totals, memory and errors:
+those of the design and those of its data and training settings.
 
-Exit 1 if the design is invalid or its weights cannot be allocated on this machine."""
+Exit 1 if anything is invalid or the design's weights cannot be allocated on this machine."""
 
 from __future__ import annotations
 
@@ -45,6 +46,16 @@ def format_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
     return "\n".join([fmt(header), line, *(fmt(r) for r in rows)])
 
 
+def settings_problems(doc) -> list[str]:
+    """Every problem of the project's data and training sections, one sentence each, from
+    the same declarations that training, the app's form and the export use."""
+    from backend.data.config import DataConfig
+    from backend.training.config import TrainConfig
+
+    return DataConfig.problems(doc.section("data")) + TrainConfig.problems(
+        doc.section("training"))
+
+
 def run(args: argparse.Namespace) -> int:
     from graph.errors import GraphError
     from graph.project import load
@@ -72,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
           f"{human_bytes(memory.batch_activation_bytes(batch))} for a batch of {batch}; "
           f"training needs about {human_bytes(memory.training_bytes(batch))} (weights, "
           "gradients, two optimizer moments, one batch's activations)")
-    problems = [e.message for e in analysis.errors]
+    problems = [e.message for e in analysis.errors] + settings_problems(doc)
     try:
         check_fits(doc, analysis)
     except DesignTooLargeError as exc:

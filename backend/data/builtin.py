@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from backend.data.dataset import Dataset, Target
-from backend.data.errors import DataError
+from .dataset import Dataset, Target
+from .errors import DataError
 
 _TRUTH = {"or": (0, 1, 1, 1), "and": (0, 0, 0, 1), "xor": (0, 1, 1, 0)}
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
 
 import torch
+
+#: ``format`` of a data set saved as named tensors (`Dataset.to_tensors`).
+TENSORS_FORMAT = "netcanvas-dataset"
 
 
 @dataclass
@@ -56,6 +61,47 @@ class Dataset:
     def sample_shape(self) -> tuple[int, ...]:
         return tuple(self.x.shape[1:])
 
+    def to_tensors(self) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+        """The data set as named tensors and a text header (for a safetensors file): the
+        exported train.py reads the user's data this way, exactly as NetCanvas read them."""
+        tensors = {"x": self.x}
+        for i, t in enumerate(self.targets.values()):
+            tensors[f"target.{i}"] = t.values
+        if self.sample_weight is not None:
+            tensors["sample_weight"] = self.sample_weight
+        header = {"name": self.name, "feature_names": list(self.feature_names),
+                  "tabular": self.tabular, "default_splits": list(self.default_splits),
+                  "test_start": self.test_start, "notes": list(self.notes),
+                  "targets": [{"name": t.name, "classes": None if t.classes is None else
+                               list(t.classes)} for t in self.targets.values()]}
+        tensors = {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}
+        return tensors, {"format": TENSORS_FORMAT, "dataset": json.dumps(header)}
+
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, torch.Tensor], metadata: dict[str, str]
+                     ) -> Dataset:
+        """The data set `to_tensors` wrote."""
+        if metadata.get("format") != TENSORS_FORMAT:
+            raise ValueError("This file does not hold a NetCanvas data set.")
+        head = json.loads(metadata["dataset"])
+        targets = {}
+        for i, t in enumerate(head["targets"]):
+            classes = None if t["classes"] is None else tuple(t["classes"])
+            targets[t["name"]] = Target(t["name"], tensors[f"target.{i}"], classes)
+        return cls(head["name"], tensors["x"], targets, tuple(head["feature_names"]),
+                   head["tabular"], tensors.get("sample_weight"),
+                   tuple(head["default_splits"]), head["test_start"], list(head["notes"]))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Dataset:
+        """A data set saved as a safetensors file of `to_tensors` (needs safetensors)."""
+        from safetensors import safe_open
+
+        with safe_open(os.fspath(path), framework="pt") as fh:
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - not a dict
+            header = fh.metadata() or {}
+        return cls.from_tensors(tensors, header)
+
     def target(self, key: str | int | None) -> Target:
         """A target by name or position (None: the first); a clear error otherwise."""
         names = list(self.targets)
@@ -66,7 +112,7 @@ class Dataset:
                 return self.targets[names[key]]
         elif key in self.targets:
             return self.targets[key]
-        from backend.data.errors import DataError
+        from .errors import DataError
 
         raise DataError(f"The data set '{self.name}' has no target {key!r}; its targets are: "
                         + ", ".join(f"{i}: {n}" for i, n in enumerate(names)) + ".")

@@ -10,16 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from backend.data.builtin import load_builtin
-from backend.data.config import DataConfig
-from backend.data.dataset import Dataset, Target
-from backend.data.errors import DataError, DataMismatchError
-from backend.data.split import SplitIndices, split_indices
+from .config import DataConfig
+from .dataset import Dataset, Target
+from .errors import DataError, DataMismatchError
+from .split import SplitIndices, split_indices
 
 CLASS_LOSSES = ("cross_entropy", "nll")
 
@@ -121,6 +119,8 @@ class PreparedData:
     augment: dict[str, float] = field(default_factory=dict)
     #: Feature standardisation, when applied: {"mean": [...], "std": [...]} per data column.
     features: dict[str, list[float]] | None = None
+    #: The same per Input, in the Input's sample shape: {input: {"mean": …, "std": …}}.
+    inputs_standardised: dict[str, dict[str, Any]] | None = None
 
     @property
     def output_names(self) -> list[str]:
@@ -129,73 +129,23 @@ class PreparedData:
     def to(self, device: torch.device | str) -> PreparedData:
         return PreparedData(self.train.to(device), self.validation.to(device),
                             self.test.to(device), self.input_names, self.outputs,
-                            self.dataset_name, self.notes, self.augment, self.features)
+                            self.dataset_name, self.notes, self.augment, self.features,
+                            self.inputs_standardised)
 
     def preprocessing(self) -> dict[str, Any]:
         """What the model saw instead of the raw data, as JSON: apply it to new data.
 
         ``features``: model input = (column − mean) / std for each data column (before the
-        columns are split between Inputs); ``targets``: a regression output's original units
-        = output × scale + offset.
+        columns are split between Inputs); ``inputs``: the same per Input, in its sample shape;
+        ``targets``: a regression output's original units = output × scale + offset. Exported
+        models apply it themselves (`backend.model.raw_data`).
         """
         return {
             "features": self.features,
+            "inputs": self.inputs_standardised,
             "targets": {o.output: {"scale": o.scale, "offset": o.offset}
                         for o in self.outputs if o.scale != 1.0 or o.offset != 0.0},
         }
-
-
-def data_path(cfg: DataConfig, base_dir: str | Path | None = None) -> Path | None:
-    """The data 'path' of ``cfg`` (None when empty), relative paths resolved against
-    ``base_dir``."""
-    path = Path(cfg.path).expanduser() if cfg.path else None
-    if path is not None and not path.is_absolute() and base_dir is not None:
-        path = Path(base_dir) / path
-    return path
-
-
-def wants_download(cfg: DataConfig) -> bool:
-    """The data option ``download`` (default true): may MNIST-style sets be fetched?"""
-    value = cfg.options.get("download", True)
-    if not isinstance(value, bool):
-        raise DataError(f"The data option 'download' = {value!r} is not allowed; use true or "
-                        "false.")
-    return value
-
-
-def load_dataset(cfg: DataConfig, base_dir: str | Path | None = None, *, download: bool = True,
-                 progress: Callable[[str, int, int | None], None] | None = None) -> Dataset:
-    """Load the data set named by ``cfg`` (relative paths are resolved against ``base_dir``).
-
-    MNIST and Fashion-MNIST missing from their cache folder are downloaded first when
-    ``download`` and the data option ``download`` allow it; pass ``download=False`` where no
-    network access may happen (the GUI thread)."""
-    from backend.data import csv_file, files
-
-    path = data_path(cfg, base_dir)
-    kind = cfg.dataset
-    if kind == "csv":
-        return csv_file.read_csv(path, cfg.options, cfg.sample_weight)
-    if kind == "npz":
-        return files.read_npz(path, cfg.options, cfg.sample_weight)
-    if kind == "idx":
-        images, labels = cfg.options.get("images"), cfg.options.get("labels")
-        if not images or not labels:
-            raise DataError("IDX data need the options 'images' and 'labels' (file names, "
-                            "relative to 'path').")
-        return files.read_idx_pair(path / images, path / labels, "idx")
-    if kind == "images":
-        return files.read_image_folder(path, cfg.options)
-    if kind in ("mnist", "fashion_mnist"):
-        fetch = wants_download(cfg)
-        try:
-            return files.read_mnist(kind, str(path) if path else "", download=download and fetch,
-                                    progress=progress)
-        except DataError as exc:
-            if download or not fetch:
-                raise
-            raise DataError(f"{exc} Training downloads them when a network is there.") from None
-    return load_builtin(kind, cfg.options)
 
 
 def _feature_columns(ds: Dataset, spec: dict, input_name: str) -> list[int]:
@@ -226,7 +176,10 @@ def _describe(shape: tuple[int, ...]) -> str:
 
 
 def _map_inputs(ds: Dataset, x: torch.Tensor, cfg: DataConfig, inputs: Sequence[InputSpec],
-                problems: list[str], notes: list[str]) -> list[torch.Tensor]:
+                problems: list[str], notes: list[str], raw: torch.Tensor | None = None
+                ) -> list[torch.Tensor]:
+    """Each Input's columns of ``x`` in its shape; int64 Inputs (token ids) take them from
+    ``raw``, as they are in the data, not standardised."""
     unknown = set(cfg.inputs) - {i.name for i in inputs}
     if unknown:
         problems.append(f"The data settings map features to {', '.join(sorted(unknown))}, but "
@@ -237,12 +190,13 @@ def _map_inputs(ds: Dataset, x: torch.Tensor, cfg: DataConfig, inputs: Sequence[
         return []
     out = []
     for spec in inputs:
+        source = raw if spec.dtype == "int64" and raw is not None else x
         if spec.name in cfg.inputs:
             cols = _feature_columns(ds, cfg.inputs[spec.name], spec.name)
-            data = x[:, cols]
+            data = source[:, cols]
             what = f"{len(cols)} chosen feature column(s)"
         else:
-            data = x
+            data = source
             what = (f"{ds.x.shape[1]} features" if ds.x.dim() == 2
                     else f"samples of {_describe(ds.sample_shape)}")
         got = tuple(data.shape[1:])
@@ -433,9 +387,14 @@ def prepare_data(ds: Dataset, cfg: DataConfig, inputs: Sequence[InputSpec],
         x = (x - mean) / std
         features = {"mean": mean.tolist(), "std": std.tolist()}
         notes.append("features standardised with training-split mean and deviation")
-    mapped = _map_inputs(ds, x, cfg, inputs, problems, notes)
+    mapped = _map_inputs(ds, x, cfg, inputs, problems, notes, raw=ds.x)
     if problems:
         raise DataMismatchError(problems)
+    per_input = None
+    if features is not None:  # the statistics go where the columns go (token ids: none)
+        stats = [_map_inputs(ds, t[None], cfg, inputs, [], []) for t in (mean, std)]
+        per_input = {spec.name: {"mean": m[0].tolist(), "std": d[0].tolist()}
+                     for spec, m, d in zip(inputs, *stats) if spec.dtype != "int64"}
 
     shapes: list[tuple[int, ...] | None] = [None] * len(outputs)
     if probe is not None:
@@ -476,4 +435,5 @@ def prepare_data(ds: Dataset, cfg: DataConfig, inputs: Sequence[InputSpec],
 
     names = [i.name for i in inputs]
     return PreparedData(split(splits.train), split(splits.validation), split(splits.test),
-                        names, infos, ds.name, notes, dict(cfg.augment), features)
+                        names, infos, ds.name, notes, cfg.augment.to_dict(), features,
+                        per_input)

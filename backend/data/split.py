@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from backend.data.dataset import Dataset
+from .dataset import Dataset
 
 
 @dataclass(frozen=True)

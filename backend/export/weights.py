@@ -1,14 +1,14 @@
 """Weights as safetensors, keyed by ``state_dict`` names (never pickle).
 
-`load_state_by_name` is the base of transfer learning: tensors whose name and shape match the
-module load; everything else is reported, so a changed design keeps what still fits.
+`load_state_by_name` (in the runtime, `backend.training.checkpoints`) is the base of transfer
+learning: tensors whose name and shape match the module load; everything else is reported, so
+a changed design keeps what still fits.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -16,40 +16,12 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from backend.training.checkpoints import LoadReport, load_state_by_name
 from graph.errors import GraphError
 
 
 class WeightsError(GraphError):
     """A weights file that cannot be read, or (strict loading) does not fit the model."""
-
-
-@dataclass
-class LoadReport:
-    """What a load did: names loaded, missing from the file, unexpected, or of another shape."""
-
-    loaded: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-    shape_mismatch: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(
-        default_factory=list)
-    """(name, shape in the model, shape in the file)."""
-
-    @property
-    def complete(self) -> bool:
-        return not (self.missing or self.unexpected or self.shape_mismatch)
-
-    def summary(self, include_loaded: bool = True) -> str:
-        parts = [f"{len(self.loaded)} tensors loaded"] if include_loaded else []
-        if self.missing:
-            parts.append(f"{len(self.missing)} kept their initial values "
-                         f"({', '.join(self.missing[:5])}{'…' if len(self.missing) > 5 else ''})")
-        if self.shape_mismatch:
-            parts.append("shape differs for " + ", ".join(
-                f"{n} (model {tuple(a)}, file {tuple(b)})" for n, a, b in self.shape_mismatch[:5]))
-        if self.unexpected:
-            parts.append(f"{len(self.unexpected)} in the file unused "
-                         f"({', '.join(self.unexpected[:5])})")
-        return "; ".join(parts) + "."
 
 
 def weights_metadata(preprocessing: dict[str, Any] | None = None) -> dict[str, str]:
@@ -63,11 +35,20 @@ def weights_metadata(preprocessing: dict[str, Any] | None = None) -> dict[str, s
 
 def read_preprocessing(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The standardisation recorded in a weights file (None when it has none): ``features`` =
-    per data column (mean, std) to apply to raw inputs, ``targets`` = per regression output
-    (scale, offset) to turn outputs back into the target's units."""
-    with safe_open(os.fspath(path), framework="pt") as fh:
-        text = (fh.metadata() or {}).get("preprocessing")
-    return json.loads(text) if text else None
+    per data column (mean, std) to apply to raw inputs, ``inputs`` = the same per Input,
+    ``targets`` = per regression output (scale, offset) to turn outputs back into the target's
+    units."""
+    try:
+        with safe_open(os.fspath(path), framework="pt") as fh:
+            text = (fh.metadata() or {}).get("preprocessing")
+        return json.loads(text) if text else None
+    except (OSError, SafetensorError, ValueError) as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: str | os.PathLike[str], exc: Exception) -> WeightsError:
+    return WeightsError(f"Cannot read the weights file {os.fspath(path)!r}: {exc}. "
+                        "Choose a .safetensors file saved by NetCanvas.")
 
 
 def save_state(state: dict[str, torch.Tensor], path: str | os.PathLike[str],
@@ -84,25 +65,6 @@ def save_weights(module: nn.Module, path: str | os.PathLike[str],
     save_state(module.state_dict(), path, preprocessing)
 
 
-def load_state_by_name(module: nn.Module, state_dict: dict[str, torch.Tensor]) -> LoadReport:
-    """Copy the tensors whose name and shape match into ``module``; report the rest."""
-    report = LoadReport()
-    own = module.state_dict()
-    accepted = {}
-    for name, tensor in state_dict.items():
-        if name not in own:
-            report.unexpected.append(name)
-        elif tuple(own[name].shape) != tuple(tensor.shape):
-            report.shape_mismatch.append((name, tuple(own[name].shape), tuple(tensor.shape)))
-        else:
-            accepted[name] = tensor
-            report.loaded.append(name)
-    report.missing = [n for n in own if n not in state_dict]
-    if accepted:
-        module.load_state_dict(accepted, strict=False)
-    return report
-
-
 def load_weights(module: nn.Module, path: str | os.PathLike[str], strict: bool = False
                  ) -> LoadReport:
     """Load a safetensors file into ``module`` by name.
@@ -113,8 +75,7 @@ def load_weights(module: nn.Module, path: str | os.PathLike[str], strict: bool =
     try:
         state = load_file(os.fspath(path))
     except (OSError, SafetensorError, ValueError) as exc:
-        raise WeightsError(f"Cannot read the weights file {os.fspath(path)!r}: {exc}. "
-                           "Choose a .safetensors file saved by NetCanvas.") from None
+        raise _unreadable(path, exc) from None
     if strict:
         probe = LoadReport()
         own = module.state_dict()

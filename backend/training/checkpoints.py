@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from torch import nn
 
 FORMAT = "netcanvas-checkpoint"
 VERSION = 1
@@ -43,6 +43,8 @@ def _cpu(t: torch.Tensor) -> torch.Tensor:
 
 def save_weights(path: str | Path, state: dict[str, torch.Tensor]) -> None:
     """A state dict as safetensors (written to a temporary file, then renamed)."""
+    from safetensors.torch import save_file  # only when writing: train.py runs without it
+
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     save_file({k: _cpu(v) for k, v in state.items()}, str(tmp))
@@ -76,6 +78,8 @@ def load_checkpoint(folder: str | Path) -> Checkpoint:
     if missing:
         raise CheckpointError(f"{folder} is not a NetCanvas checkpoint (missing "
                               f"{', '.join(missing)}). Resume from the --out folder of a run.")
+    from safetensors.torch import load_file
+
     try:
         meta = json.loads((folder / META).read_text())
         weights = load_file(str(folder / WEIGHTS))
@@ -97,3 +101,51 @@ def load_checkpoint(folder: str | Path) -> Checkpoint:
             tensors[key[6:]] = value
     optimizer = {"state": state, "param_groups": opt_meta["param_groups"]}
     return Checkpoint(weights, optimizer, tensors, meta)
+
+
+@dataclass
+class LoadReport:
+    """What a load did: names loaded, missing from the file, unexpected, or of another shape."""
+
+    loaded: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    shape_mismatch: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(
+        default_factory=list)
+    """(name, shape in the model, shape in the file)."""
+
+    @property
+    def complete(self) -> bool:
+        return not (self.missing or self.unexpected or self.shape_mismatch)
+
+    def summary(self, include_loaded: bool = True) -> str:
+        parts = [f"{len(self.loaded)} tensors loaded"] if include_loaded else []
+        if self.missing:
+            parts.append(f"{len(self.missing)} kept their initial values "
+                         f"({', '.join(self.missing[:5])}{'…' if len(self.missing) > 5 else ''})")
+        if self.shape_mismatch:
+            parts.append("shape differs for " + ", ".join(
+                f"{n} (model {tuple(a)}, file {tuple(b)})" for n, a, b in self.shape_mismatch[:5]))
+        if self.unexpected:
+            parts.append(f"{len(self.unexpected)} in the file unused "
+                         f"({', '.join(self.unexpected[:5])})")
+        return "; ".join(parts) + "."
+
+
+def load_state_by_name(module: nn.Module, state_dict: dict[str, torch.Tensor]) -> LoadReport:
+    """Copy the tensors whose name and shape match into ``module``; report the rest."""
+    report = LoadReport()
+    own = module.state_dict()
+    accepted = {}
+    for name, tensor in state_dict.items():
+        if name not in own:
+            report.unexpected.append(name)
+        elif tuple(own[name].shape) != tuple(tensor.shape):
+            report.shape_mismatch.append((name, tuple(own[name].shape), tuple(tensor.shape)))
+        else:
+            accepted[name] = tensor
+            report.loaded.append(name)
+    report.missing = [n for n in own if n not in state_dict]
+    if accepted:
+        module.load_state_dict(accepted, strict=False)
+    return report

@@ -1,14 +1,16 @@
 """Typed events a training run reports to its callback (plain dataclasses, Qt-free).
 
 Numbers are Python floats (already on the host); tensors in `Evaluated` are on the CPU.
+Importing this module does not import torch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 #: {output name: {"loss": …, "accuracy" | "mae" | "r2": …}}
 Metrics = dict[str, dict[str, float]]

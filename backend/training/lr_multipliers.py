@@ -3,15 +3,16 @@
 Each named layer's parameters form their own optimizer parameter group tagged ``lr_mult``; the
 Trainer sets every group's lr to the scheduled lr × its ``lr_mult``. Transfer learning uses it to
 train copied lower layers slower than a new head (factor 0 holds a layer still, like freezing,
-but keeps it in the optimizer).
+but keeps it in the optimizer). No torch import: the settings check uses it.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
+if TYPE_CHECKING:
+    from torch import nn
 
 KEY = "lr_multipliers"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from backend.data.prepare import OutputTarget
+from ..data.prepare import OutputTarget
 
 LOSS, CORRECT, ABS, SQ, YSUM, YSQ = range(6)
 #: Queued batches are folded into the sums after this many steps, or sooner once the queued

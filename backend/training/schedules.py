@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from backend.training.config import ScheduleConfig
+from .config import ScheduleConfig
 
 
 class LRSchedule:

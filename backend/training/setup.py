@@ -1,17 +1,16 @@
-"""Setting a run up: the device, the model from a design, the optimizer, weights per output."""
+"""Setting a run up: the device, the model and its inputs and outputs, the optimizer, weights
+per output."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
 
-from backend.data.prepare import InputSpec, OutputSpec, OutputTarget
-from backend.training.config import TrainConfig
-
-#: Layers whose gradient is zero: a loss behind them cannot train anything before them.
-ZERO_GRADIENT_TYPES = ("Sign", "Step")
+from ..data.prepare import InputSpec, OutputSpec, OutputTarget
+from .config import TrainConfig
 
 
 def pick_device(name: str) -> torch.device:
@@ -48,48 +47,31 @@ class ModelParts:
     layer_attrs: dict[str, str] = field(default_factory=dict)
 
 
-def parts_from_document(doc) -> ModelParts:  # doc: graph.Document
-    """Compile a design (frozen layers come out with requires_grad False)."""
-    import networkx as nx
-
-    from backend.model.compiler import compile_document
-
-    compiled = compile_document(doc)
-    inputs = []
-    for node_id in doc.inputs():
-        params = doc.attr(node_id, "params")
-        inputs.append(InputSpec(doc.attr(node_id, "name"), tuple(params.get("shape", (4,))),
-                                params.get("dtype", "float32")))
-    outputs = []
-    blockers = []
-    for node_id in doc.outputs():
-        params = doc.attr(node_id, "params")
-        name = doc.attr(node_id, "name")
-        outputs.append(OutputSpec(name, params.get("loss", "mse"),
-                                  float(params.get("loss_weight", 1.0)),
-                                  params.get("metric", "auto")))
-        if params.get("loss", "mse") == "none":
-            continue
-        for anc in nx.ancestors(doc.graph, node_id):
-            type_ = doc.attr(anc, "type")
-            act = doc.attr(anc, "params").get("activation")
-            if type_ in ZERO_GRADIENT_TYPES or act == "sign":
-                what = f"the {type_} layer" if type_ in ZERO_GRADIENT_TYPES else (
-                    "the sign activation of")
-                blockers.append(f"{what} '{doc.attr(anc, 'name')}' before output '{name}'")
-    layer_attrs = {doc.attr(n, "name"): a for n, a in compiled.code.attr_names.items()}
-    return ModelParts(compiled.module, inputs, outputs, dict(compiled.code.stripped),
-                      sorted(set(blockers)), layer_attrs)
+def _spec(cls: type, value: Any) -> Any:
+    """A spec from itself, a name, or its fields as a dict (as train.py writes them)."""
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, dict):
+        value = dict(value)
+        if value.get("shape") is not None:
+            value["shape"] = tuple(value["shape"])
+        return cls(**value)
+    return cls(value)
 
 
-def parts_from_module(module: nn.Module, inputs: list[InputSpec | str] | None,
-                      outputs: list[OutputSpec | str] | None,
-                      stripped: dict[str, str] | None = None) -> ModelParts:
+def parts_from_module(module: nn.Module, inputs: list[InputSpec | str | dict] | None,
+                      outputs: list[OutputSpec | str | dict] | None,
+                      stripped: dict[str, str] | None = None,
+                      layer_attrs: dict[str, str] | None = None,
+                      frozen: list[str] | None = None) -> ModelParts:
     """A plain module whose forward takes the inputs positionally and returns one tensor or
-    a tuple in ``outputs`` order."""
-    ins = [i if isinstance(i, InputSpec) else InputSpec(i) for i in (inputs or ["input"])]
-    outs = [o if isinstance(o, OutputSpec) else OutputSpec(o) for o in (outputs or ["output"])]
-    return ModelParts(module, ins, outs, dict(stripped or {}))
+    a tuple in ``outputs`` order. ``frozen``: attributes whose parameters do not train."""
+    ins = [_spec(InputSpec, i) for i in (inputs or ["input"])]
+    outs = [_spec(OutputSpec, o) for o in (outputs or ["output"])]
+    for attr in frozen or ():
+        for p in getattr(module, attr).parameters():
+            p.requires_grad_(False)
+    return ModelParts(module, ins, outs, dict(stripped or {}), [], dict(layer_attrs or {}))
 
 
 def make_optimizer(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:

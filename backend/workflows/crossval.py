@@ -139,11 +139,12 @@ def crossval(doc: Any, data_config: DataConfig | dict | None = None,
     """
     import torch
 
-    from backend.data.prepare import load_dataset, prepare_data
+    from backend.data.load import load_dataset
+    from backend.data.prepare import prepare_data
     from backend.training.control import Control
     from backend.training.events import Failed
-    from backend.training.setup import parts_from_document
-    from backend.training.trainer import Trainer, TrainingError
+    from backend.training.loop import probe_outputs
+    from backend.training.trainer import Trainer, TrainingError, parts_from_document
 
     control = control or Control()
     raw = data_config if data_config is not None else doc.section("data")
@@ -156,11 +157,7 @@ def crossval(doc: Any, data_config: DataConfig | dict | None = None,
     module = parts.module
 
     def probe(xs: list[torch.Tensor]) -> list[tuple[int, ...]]:
-        module.eval()
-        with torch.no_grad():
-            out = module(*xs)
-        out = out if isinstance(out, (tuple, list)) else (out,)
-        return [tuple(o.shape[1:]) for o in out]
+        return probe_outputs(module, xs)
 
     result = CVResult(metric, [])
     splits = fold_splits(ds, data_cfg, folds, target)

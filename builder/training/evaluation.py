@@ -69,11 +69,9 @@ def predict_sample(trainer: Any, split: str, index: int) -> dict[str, str]:
             out = module(*row.inputs)
     finally:
         module.train(was_training)
-    out = out if isinstance(out, (tuple, list)) else (out,)
     result = {}
-    for i, info in enumerate(trainer.prepared.outputs):
-        transform = trainer._transforms[i]
-        pred = out[i] if transform is None else transform(out[i])
+    for i, (info, pred) in enumerate(zip(trainer.prepared.outputs,
+                                         trainer.objective.predictions(out))):
         pred = pred.float().cpu()
         if info.num_classes:
             cls = int(predicted_classes(pred, info)[0].reshape(-1)[0])

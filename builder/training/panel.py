@@ -281,7 +281,7 @@ class TrainingPanel(QWidget):
         """Load the configured data set and show it in the Data tab (False on an error)."""
         from backend.data.config import DataConfig
         from backend.data.errors import DataError
-        from backend.data.prepare import load_dataset
+        from backend.data.load import load_dataset
 
         try:
             cfg = DataConfig.from_dict(self.controller.doc.section("data"))

@@ -1,12 +1,18 @@
 """The data and training settings form; every change is one undoable edit of the document.
 
-The form reads the document's ``data`` and ``training`` sections and the Output layers' loss
-parameters, and writes them back through the editor controller (``SetSection`` / set_params),
-so settings changes are undoable and mark the project modified. It refreshes itself after undo.
+The rows are derived from the settings' declarations (`TrainConfig`, `ScheduleConfig`,
+`DataConfig`, `AugmentConfig`): one `SettingField` per declared setting, in declaration order,
+with its label, bounds, unit and help; a setting that does not apply is disabled with the
+reason as its tooltip (or hidden, for the schedule's own parameters). Only what no declaration
+can say is written here: Browse… beside the path, Find… beside the learning rate, the class
+weights typed by hand, the devices this PyTorch sees and the per-design mapping of inputs and
+outputs. A change writes just its key through the controller (``SetSection`` / set_params),
+after the same validation training uses; the form refreshes itself after undo.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -27,24 +33,20 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from backend.data.config import ENCODINGS, DataConfig
+from backend.training.config import TrainConfig
+from backend.training.setting import NESTED, declared, default_of, parse, problems
 from builder.training.guard import gui_only
+from builder.training.setting_fields import SettingField
+from graph.catalogue import LOSSES
 from graph.edits import SetSection
 
-OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
-SCHEDULES = ("constant", "step", "cosine", "exponential", "plateau")
-LOSSES = ("mse", "mae", "huber", "cross_entropy", "binary_cross_entropy", "nll", "none")
-ENCODINGS = ("auto", "index", "onehot", "value")
 #: Class-weight choices: the combo's texts.
 CW_NONE, CW_BALANCED, CW_HAND = "none", "balanced", "by hand"
-#: Data sets whose loader reads a per-sample weight column (CSV) or array (NPZ).
-WEIGHTED_DATASETS = ("csv", "npz")
-#: Data sets of images: training batches can be shifted and noised (DataConfig ``augment``).
-IMAGE_DATASETS = ("digits", "images", "idx", "mnist", "fashion_mnist", "npz")
 #: Data sets read from a folder (image class folders, IDX pairs, the MNIST cache).
 FOLDER_DATASETS = ("images", "idx", "mnist", "fashion_mnist")
 #: File filters of the Browse dialog per data set kind (anything else: all data files).
@@ -55,36 +57,11 @@ FILE_DATASETS = ("csv", "npz", "idx", "images", "mnist", "fashion_mnist")
 ANY_DATA_FILTER = "Data files (*.csv *.tsv *.txt *.npz);;All files (*)"
 #: Losses whose output's last dimension is the number of classes (class weights apply).
 CLASS_LOSSES = ("cross_entropy", "nll")
+#: The config dataclass of each section the form edits.
+SECTIONS = {"data": DataConfig, "training": TrainConfig}
 
 #: Browse dialog: ``(dataset kind, current path, folder?) -> chosen path or None``.
 PathChooser = Callable[[str, str, bool], "str | None"]
-
-
-def _spin(lo: int, hi: int, tip: str = "", special: str = "") -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(lo, hi)
-    box.setKeyboardTracking(False)
-    box.setToolTip(tip)
-    if special:
-        box.setSpecialValueText(special)
-    return box
-
-
-def _dspin(lo: float, hi: float, decimals: int, step: float, tip: str = "") -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(lo, hi)
-    box.setDecimals(decimals)
-    box.setSingleStep(step)
-    box.setKeyboardTracking(False)
-    box.setToolTip(tip)
-    return box
-
-
-def _combo(items: tuple[str, ...] | list[str], tip: str = "") -> QComboBox:
-    box = QComboBox()
-    box.addItems(list(items))
-    box.setToolTip(tip)
-    return box
 
 
 def parse_features(text: str) -> list[int | str]:
@@ -188,6 +165,26 @@ def _row(*widgets: QWidget, stretch: int = 0) -> QWidget:
     return box
 
 
+def _combo(items: tuple[str, ...] | list[str], tip: str = "") -> QComboBox:
+    box = QComboBox()
+    box.addItems(list(items))
+    box.setToolTip(tip)
+    return box
+
+
+def _get(section: dict[str, Any], path: str) -> Any:
+    """The raw value at ``path`` (``"lr"``, ``"schedule.kind"``) of a section, or a KeyError."""
+    head, _, rest = path.partition(".")
+    if not rest:
+        return section[head]
+    nested = section[head]
+    if head == "schedule" and isinstance(nested, str):
+        nested = {"kind": nested}
+    if not isinstance(nested, dict):
+        raise KeyError(path)
+    return nested[rest]
+
+
 class SettingsForm(QWidget):
     """Data set, split, mapping and training settings of the current document."""
 
@@ -200,51 +197,28 @@ class SettingsForm(QWidget):
         super().__init__(parent)
         self.controller = controller
         self._loading = False
-        self._datasets_filled = False
+        self._devices_filled = False
         #: The Browse dialog; tests put a function answering without a dialog here.
         self.choose_path: PathChooser = lambda kind, current, folder: ask_path(
             self, kind, current, folder)
-        # --- data -------------------------------------------------------------------------
-        self.dataset = _combo([], "The data set to train on (built-in sets need no files).")
-        self.dataset.setEditable(False)
-        self.path = QLineEdit()
-        self.path.setPlaceholderText("file or folder (csv, npz, idx, images, mnist)")
-        self.path.setToolTip("The data file (csv, npz) or folder (image class folders, IDX "
-                             "files, the MNIST cache); relative to the project's folder.")
+        #: One field per declared setting shown here, by "section.path" ("training.lr").
+        self.fields: dict[str, SettingField] = {}
+        self._rows: dict[str, tuple[QFormLayout, QWidget]] = {}
         self.browse = QPushButton("Browse…")
         self.browse.setToolTip("Choose the data file, or the folder for images, IDX and MNIST.")
-        self.val_split = _spin(0, 90, "Share of the samples held out for validation.")
-        self.val_split.setSuffix(" %")
-        self.test_split = _spin(0, 90, "Share held out for the final test evaluation.")
-        self.test_split.setSuffix(" %")
-        self.data_seed = _spin(0, 2**31 - 1, "Seed of the split.")
-        self.sample_weight = QLineEdit()
-        self.sample_weight.setPlaceholderText("none")
-        self.augment = QCheckBox("on")
-        self.augment_shift = _spin(0, 8, "Shift each training image by up to this many pixels "
-                                   "(zero fill).")
-        self.augment_shift.setSuffix(" px")
-        self.augment_shift.setValue(2)
-        self.augment_rotate = _spin(0, 45, "Rotate each training image by a random angle of "
-                                    "up to ± this many degrees (zero fill).")
-        self.augment_rotate.setPrefix("±")
-        self.augment_rotate.setSuffix("°")
-        self.augment_rotate.setValue(10)
-        self.augment_noise = _dspin(0.0, 1.0, 2, 0.01, "Add Gaussian noise of this standard "
-                                    "deviation to each training image.")
-        self.augment_noise.setValue(0.05)
-        self.augment_noise.setPrefix("noise ")
-        data_box = QGroupBox("Data")
-        form = QFormLayout(data_box)
-        form.addRow("Data set", self.dataset)
-        form.addRow("Path", _row(self.path, self.browse))
-        form.addRow("Validation", self.val_split)
-        form.addRow("Test", self.test_split)
-        form.addRow("Split seed", self.data_seed)
-        form.addRow("Sample weights", self.sample_weight)
-        form.addRow("Augment", _row(self.augment, self.augment_shift, self.augment_rotate,
-                                    stretch=2))
-        form.addRow("", _row(self.augment_noise, QWidget(), stretch=1))
+        self.find_lr = QPushButton("Find…")
+        self.find_lr.setToolTip("Open the learning-rate finder: sweep the learning rate, "
+                                "then apply its suggestion.")
+        self.augment = QCheckBox("on")  # the augmentation group's switch
+        self.message = QLabel("")
+        self.message.setObjectName("formMessage")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #c62828;")
+        self.message.hide()
+        beside = {"data.path": self.browse, "training.lr": self.find_lr}
+        data_box, self._data_form = QGroupBox("Data"), QFormLayout()
+        data_box.setLayout(self._data_form)
+        self._add_fields(self._data_form, "data", DataConfig, beside)
         # --- mapping (rebuilt per design) -------------------------------------------------
         self.mapping_box = QGroupBox("Inputs and outputs")
         self.mapping = QGridLayout(self.mapping_box)
@@ -254,196 +228,163 @@ class SettingsForm(QWidget):
         self.input_edits: dict[str, QLineEdit] = {}
         self.output_rows: dict[str, dict[str, QWidget]] = {}
         self._mapping_key: tuple = ()
-        # --- training ---------------------------------------------------------------------
-        self.optimizer = _combo(OPTIMIZERS, "Optimizer.")
-        self.lr = _dspin(1e-6, 10.0, 6, 0.001, "Learning rate.")
-        self.find_lr = QPushButton("Find…")
-        self.find_lr.setToolTip("Open the learning-rate finder: sweep the learning rate, "
-                                "then apply its suggestion.")
-        self.momentum = _dspin(0.0, 0.999, 3, 0.05, "Momentum (SGD, RMSprop).")
-        self.nesterov = QCheckBox("Nesterov")
-        self.weight_decay = _dspin(0.0, 1000.0, 6, 1e-4, "L2 penalty on the weights "
-                                   "(decoupled for AdamW); 0 = off.")
-        self.weight_decay.setSpecialValueText("off")
-        self.batch_size = _spin(0, 1_000_000, "Samples per step; 0 = the whole training set.",
-                                "full batch")
-        self.epochs = _spin(1, 1_000_000, "Passes over the training data.")
-        self.schedule = _combo(SCHEDULES, "Learning-rate schedule.")
-        self.warmup = _dspin(0.0, 10_000.0, 1, 1.0, "Raise the learning rate linearly from 0 "
-                             "over this many epochs (per step) before the schedule; 0 = off.")
-        self.warmup.setSpecialValueText("off")
-        self.warmup.setSuffix(" epochs")
-        self.clip = _dspin(0.0, 1e6, 3, 0.5, "Clip the gradients' total norm to this value "
-                           "before each step (stops exploding updates); 0 = off.")
-        self.clip.setSpecialValueText("off")
-        self.patience = _spin(0, 10_000, "Stop after this many epochs without validation "
-                              "improvement; 0 = off.", "off")
-        self.class_weights = _combo((CW_NONE, CW_BALANCED, CW_HAND),
-                                    "Weigh classes in the loss: balanced weighs rare classes "
-                                    "up (n / (k · count)); by hand: one weight per class.")
-        self.class_weight_edit = QLineEdit()
-        self.class_weight_edit.setPlaceholderText("1, 2.5, 1")
-        self.class_weight_edit.setToolTip("One weight (≥ 0) per class, in class order, "
-                                          "comma-separated; Enter applies them.")
-        self.message = QLabel("")
-        self.message.setObjectName("formMessage")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #c62828;")
-        self.message.hide()
-        self.seed = _spin(0, 2**31 - 1, "Seed of the initial weights and shuffling.")
-        self.device = _combo(["auto", "cpu"], "Where to train (CUDA and MPS appear when "
-                             "available).")
-        train_box = QGroupBox("Training")
-        tform = QFormLayout(train_box)
-        tform.addRow("Optimizer", self.optimizer)
-        tform.addRow("Learning rate", _row(self.lr, self.find_lr))
-        tform.addRow("Momentum", _row(self.momentum, self.nesterov))
-        tform.addRow("Weight decay", self.weight_decay)
-        tform.addRow("Batch size", self.batch_size)
-        tform.addRow("Epochs", self.epochs)
-        tform.addRow("Schedule", self.schedule)
-        tform.addRow("Warm-up", self.warmup)
-        tform.addRow("Clip gradients", self.clip)
-        tform.addRow("Early stopping", self.patience)
-        tform.addRow("Class weights", _row(self.class_weights, self.class_weight_edit,
-                                           stretch=1))
-        tform.addRow(self.message)
-        tform.addRow("Seed", self.seed)
-        tform.addRow("Device", self.device)
-        for field in (self.dataset, self.optimizer, self.schedule, self.class_weights,
-                      self.device):
-            field.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            field.setMinimumContentsLength(8)
+        train_box, self._train_form = QGroupBox("Training"), QFormLayout()
+        train_box.setLayout(self._train_form)
+        self._add_fields(self._train_form, "training", TrainConfig, beside)
+        self._train_form.addRow(self.message)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(data_box)
         layout.addWidget(self.mapping_box)
         layout.addWidget(train_box)
         layout.addStretch(1)
-        for box in (self.dataset,):
-            box.activated.connect(self._data_edited)
-        self.path.editingFinished.connect(self._data_edited)
-        self.sample_weight.editingFinished.connect(self._data_edited)
         self.browse.clicked.connect(self.browse_path)
-        self.augment.toggled.connect(self._data_edited)
-        for spin in (self.val_split, self.test_split, self.data_seed, self.augment_shift,
-                     self.augment_rotate, self.augment_noise):
-            spin.valueChanged.connect(self._data_edited)
-        for box in (self.optimizer, self.schedule, self.device):
-            box.activated.connect(self._training_edited)
-        self.class_weights.activated.connect(self._class_weights_chosen)
-        self.class_weight_edit.editingFinished.connect(self._class_weights_typed)
-        self.nesterov.toggled.connect(self._training_edited)
-        for spin in (self.lr, self.momentum, self.weight_decay, self.batch_size, self.epochs,
-                     self.warmup, self.clip, self.patience, self.seed):
-            spin.valueChanged.connect(self._training_edited)
+        self.augment.toggled.connect(self._augment_switched)
         self.find_lr.clicked.connect(lambda _checked=False: self.findLearningRateRequested.emit())
         self.refresh()
 
+    # --- rows from the declarations ----------------------------------------------------------
+    def _add_fields(self, form: QFormLayout, section: str, cls: type,
+                    beside: dict[str, QWidget], prefix: str = "") -> None:
+        for name, spec in declared(cls):
+            if not spec.form:
+                continue
+            key = f"{section}.{prefix}{name}"
+            if spec.kind == NESTED:
+                if spec.switch:
+                    self.augment.setToolTip(spec.help)
+                    form.addRow(spec.label, self.augment)
+                    self._rows[key] = (form, self.augment)
+                self._add_fields(form, section, spec.nested, beside, f"{prefix}{name}.")
+                continue
+            builder = getattr(self, f"_row_{name}", None) if not prefix else None
+            if builder is not None:
+                widget = builder(key, spec)
+            else:
+                field = SettingField(key, spec, default_of(cls, name), self)
+                field.edited.connect(lambda key=key: self._field_edited(key))
+                self.fields[key] = field
+                widget = field.widget
+                if key in beside:
+                    widget = _row(widget, beside[key])
+            form.addRow(spec.label, widget)
+            self._rows[key] = (form, widget)
+
+    def _row_class_weights(self, key: str, spec: Any) -> QWidget:
+        self.class_weights = _combo((CW_NONE, CW_BALANCED, CW_HAND), spec.help)
+        self.class_weight_edit = QLineEdit()
+        self.class_weight_edit.setPlaceholderText("1, 2.5, 1")
+        self.class_weight_edit.setToolTip("One weight (≥ 0) per class, in class order, "
+                                          "comma-separated; Enter applies them.")
+        self.class_weights.activated.connect(self._class_weights_chosen)
+        self.class_weight_edit.editingFinished.connect(self._class_weights_typed)
+        return _row(self.class_weights, self.class_weight_edit, stretch=1)
+
+    def _row_device(self, key: str, spec: Any) -> QWidget:
+        self.device = _combo(["auto", "cpu"], spec.help + " CUDA and MPS devices appear when "
+                             "this PyTorch sees them.")
+        self.device.activated.connect(
+            lambda _i: self._edit("training", {"device": self.device.currentText()}))
+        return self.device
+
+    def field(self, key: str) -> SettingField:
+        """The field of a setting: ``"training.lr"``, ``"data.augment.shift"``."""
+        return self.fields[key]
+
     # --- document → form ---------------------------------------------------------------------
     def fill_backend_choices(self) -> None:
-        """Data sets and devices from the backend (imports torch: call after start-up)."""
-        if self._datasets_filled:
+        """The devices this PyTorch sees (imports torch: call after start-up)."""
+        if self._devices_filled:
             return
         import torch
 
-        from backend.data.config import BUILTIN, FILE_KINDS
-
-        self._datasets_filled = True
-        self._loading = True
-        current = self.dataset.currentText()
-        self.dataset.clear()
-        self.dataset.addItems(list(BUILTIN + FILE_KINDS))
-        self.dataset.setCurrentText(current)
-        devices = ["auto", "cpu"]
-        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+        self._devices_filled = True
+        devices = ["auto", "cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
         mps = getattr(torch.backends, "mps", None)
         if mps is not None and mps.is_available():
             devices.append("mps")
-        device = self.device.currentText()
+        current = self.device.currentText()
+        self._loading = True
         self.device.clear()
         self.device.addItems(devices)
-        self.device.setCurrentText(device)
+        self.device.setCurrentText(current)
         self._loading = False
 
     @gui_only
     def refresh(self) -> None:
-        """Show the document's current settings (after open, undo, redo)."""
+        """Show the document's current settings (after open, undo, redo). A value the
+        declarations refuse shows the default, and the form says what is wrong."""
         doc = self.controller.doc
-        data, train = doc.section("data"), doc.section("training")
+        sections = {name: doc.section(name) for name in SECTIONS}
+        refused = [p for name, cls in SECTIONS.items()
+                   for p in problems(cls, sections[name], name, cross=False)]
         self._loading = True
         try:
-            name = str(data.get("dataset", "iris"))
-            if self.dataset.findText(name) < 0:
-                self.dataset.addItem(name)
-            self.dataset.setCurrentText(name)
-            self.path.setText(str(data.get("path", "")))
-            self.val_split.setValue(round(100 * (data.get("validation_split") or 0.0)))
-            self.test_split.setValue(round(100 * (data.get("test_split") or 0.0)))
-            self.data_seed.setValue(int(data.get("seed", 0)))
-            self.sample_weight.setText(str(data.get("sample_weight") or ""))
-            augment = data.get("augment") or {}
-            self.augment.setChecked(bool(augment))
-            if augment:
-                self.augment_shift.setValue(int(augment.get("shift", 0)))
-                self.augment_rotate.setValue(round(float(augment.get("rotate", 0.0))))
-                self.augment_noise.setValue(float(augment.get("noise", 0.0)))
-            self.optimizer.setCurrentText(str(train.get("optimizer", "adam")))
-            self.lr.setValue(float(train.get("lr", 1e-3)))
-            self.momentum.setValue(float(train.get("momentum", 0.0)))
-            self.nesterov.setChecked(bool(train.get("nesterov", False)))
-            self.weight_decay.setValue(float(train.get("weight_decay", 0.0)))
-            self.batch_size.setValue(int(train.get("batch_size", 32)))
-            self.epochs.setValue(int(train.get("epochs", 20)))
-            schedule = train.get("schedule", "constant")
-            self.schedule.setCurrentText(schedule.get("kind", "constant")
-                                         if isinstance(schedule, dict) else str(schedule))
-            self.warmup.setValue(float(schedule.get("warmup_epochs", 0.0))
-                                 if isinstance(schedule, dict) else 0.0)
-            self.clip.setValue(float(train.get("clip_grad_norm", 0.0)))
-            self.patience.setValue(int(train.get("early_stopping_patience", 0)))
+            for key, field in self.fields.items():
+                section, _, path = key.partition(".")
+                try:
+                    value = field.spec.validate(path, _get(sections[section], path), section)
+                except (KeyError, ValueError):
+                    value = field.default
+                field.set_value(value)
+            train = sections["training"]
             weights = train.get("class_weights")
             self.class_weights.setCurrentText(
                 CW_BALANCED if weights == "balanced" else CW_HAND if isinstance(weights, list)
                 else CW_NONE)
             self.class_weight_edit.setText(format_class_weights(weights))
-            self._say("")
-            self.seed.setValue(int(train.get("seed", 0)))
             device = str(train.get("device", "auto"))
             if self.device.findText(device) < 0:
                 self.device.addItem(device)
             self.device.setCurrentText(device)
-            self._refresh_mapping(data)
+            self.augment.setChecked(bool(sections["data"].get("augment")))
+            self._refresh_mapping(sections["data"])
             self._update_enabled()
         finally:
             self._loading = False
+        self._say("The project's settings are not valid: " + " ".join(refused)
+                  if refused else "")
+
+    def _config(self, section: str) -> Any:
+        """The section as the form shows it, as its config dataclass (for ``applies``)."""
+        cls = SECTIONS[section]
+        values: dict[str, Any] = {}
+        for key, field in self.fields.items():
+            owner, _, path = key.partition(".")
+            if owner == section:
+                head, _, rest = path.partition(".")
+                if rest:
+                    values.setdefault(head, {})[rest] = field.value()
+                else:
+                    values[head] = field.value()
+        nested = {name: spec.nested for name, spec in declared(cls) if spec.kind == NESTED}
+        for name, sub in values.items():
+            if name in nested:
+                values[name] = nested[name](**sub)
+        return cls(**values)
 
     def _update_enabled(self) -> None:
-        """Fields that apply only to some data sets or optimizers are disabled otherwise."""
-        kind = self.dataset.currentText()
-        weighted = kind in WEIGHTED_DATASETS
-        self.sample_weight.setEnabled(weighted)
-        self.sample_weight.setToolTip(
-            "Name of the CSV column (or NPZ array) holding one loss weight per sample, e.g. "
-            "expert-labelled rows weighing more; empty: all samples weigh 1." if weighted else
-            "Per-sample weights come from a column of a CSV file (or an array of an NPZ "
-            "file): choose csv or npz data to use them.")
-        image = kind in IMAGE_DATASETS
-        self.augment.setEnabled(image)
-        self.augment.setToolTip(
-            "Shift, rotate and noise the training images anew in every epoch (not validation or "
-            "test)." if image else "Augmentation applies to image data (digits, images, idx, "
-            "mnist, npz images); this data set is not images.")
-        on = image and self.augment.isChecked()
-        self.augment_shift.setEnabled(on)
-        self.augment_rotate.setEnabled(on)
-        self.augment_noise.setEnabled(on)
-        sgd = self.optimizer.currentText() == "sgd"
-        self.nesterov.setEnabled(sgd and self.momentum.value() > 0)
-        self.nesterov.setToolTip(
-            "Nesterov momentum: look ahead along the momentum before taking the gradient."
-            if sgd and self.momentum.value() > 0 else
-            "Nesterov momentum applies to SGD with a momentum above 0.")
+        """Settings that do not apply are disabled (saying why) or hidden."""
+        configs = {name: self._config(name) for name in SECTIONS}
+        for key, (form, widget) in self._rows.items():
+            section, _, path = key.partition(".")
+            head, _, rest = path.partition(".")
+            spec = dict(declared(SECTIONS[section]))[head]
+            cfg = configs[section]
+            if rest and spec.switch:  # a group switched off shows none of its values
+                form.setRowVisible(widget, self.augment.isEnabled() and self.augment.isChecked())
+                continue
+            if rest:
+                spec = dict(declared(spec.nested))[rest]
+                cfg = getattr(cfg, head)
+            applies = spec.applies is None or spec.applies(cfg)
+            if spec.applies is not None and not spec.needs:
+                form.setRowVisible(widget, applies)
+            elif key in self.fields:
+                self.fields[key].set_applies(applies)
+            else:
+                widget.setEnabled(applies)
+                widget.setToolTip(spec.help if applies else spec.needs)
         self.class_weight_edit.setEnabled(self.class_weights.currentText() == CW_HAND)
 
     def _say(self, text: str) -> None:
@@ -459,15 +400,19 @@ class SettingsForm(QWidget):
         if key != self._mapping_key:
             self._build_mapping(inputs, outputs)
             self._mapping_key = key
+        mapped_inputs = data.get("inputs") if isinstance(data.get("inputs"), dict) else {}
+        mapped_targets = data.get("targets") if isinstance(data.get("targets"), dict) else {}
         for name, edit in self.input_edits.items():
-            feats = data.get("inputs", {}).get(name, {}).get("features", [])
+            spec = mapped_inputs.get(name)
+            feats = spec.get("features", []) if isinstance(spec, dict) else []
             edit.setText(", ".join(str(f) for f in feats))
         for node_id, name in outputs:
             row = self.output_rows[name]
-            spec = data.get("targets", {}).get(name, {})
+            spec = mapped_targets.get(name)
+            spec = spec if isinstance(spec, dict) else {}
             target = spec.get("target")
             row["target"].setText("" if target is None else str(target))
-            row["encoding"].setCurrentText(spec.get("encoding", "auto"))
+            row["encoding"].setCurrentText(str(spec.get("encoding", "auto")))
             params = doc.attr(node_id, "params")
             row["loss"].setCurrentText(params.get("loss", "mse"))
             row["weight"].setValue(float(params.get("loss_weight", 1.0)))
@@ -487,7 +432,7 @@ class SettingsForm(QWidget):
             edit.setPlaceholderText("all features")
             edit.setToolTip(f"Feature columns (indices or names, comma-separated) feeding "
                             f"Input '{name}'; empty: all of them.")
-            edit.editingFinished.connect(self._data_edited)
+            edit.editingFinished.connect(self._mapping_edited)
             self.mapping.addWidget(QLabel(f"→ {name}"), r, 0)
             self.mapping.addWidget(edit, r, 1, 1, 4)
             self.input_edits[name] = edit
@@ -501,10 +446,10 @@ class SettingsForm(QWidget):
             target = QLineEdit()
             target.setPlaceholderText("first")
             target.setToolTip("Target name or index in the data set; empty: the first target.")
-            target.editingFinished.connect(self._data_edited)
+            target.editingFinished.connect(self._mapping_edited)
             target.setMinimumWidth(40)
             encoding = _combo(ENCODINGS, "How the target is encoded for the loss.")
-            encoding.activated.connect(self._data_edited)
+            encoding.activated.connect(self._mapping_edited)
             loss = _combo(LOSSES, f"Loss of output '{name}'.")
             loss.activated.connect(lambda _i, n=node_id: self._output_edited(n))
             for box, chars in ((encoding, 4), (loss, 8)):  # narrow; the list opens wide
@@ -513,7 +458,12 @@ class SettingsForm(QWidget):
                 box.setMinimumContentsLength(chars)
                 box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
                 box.view().setMinimumWidth(box.view().sizeHintForColumn(0) + 24)
-            weight = _dspin(0.0, 1000.0, 3, 0.1, f"Weight of the loss of '{name}' in the total.")
+            weight = QDoubleSpinBox()
+            weight.setRange(0.0, 1000.0)
+            weight.setDecimals(3)
+            weight.setSingleStep(0.1)
+            weight.setKeyboardTracking(False)
+            weight.setToolTip(f"Weight of the loss of '{name}' in the total.")
             weight.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
             weight.setMinimumWidth(weight.fontMetrics().horizontalAdvance("00.000") + 6)
             weight.valueChanged.connect(lambda _v, n=node_id: self._output_edited(n))
@@ -526,23 +476,117 @@ class SettingsForm(QWidget):
         self.mapping.setColumnStretch(3, 1)
 
     # --- form → document ---------------------------------------------------------------------
-    def data_section(self) -> dict[str, Any]:
-        """The data section the form shows (unknown keys of the document kept)."""
-        data = self.controller.doc.section("data")
-        data["dataset"] = self.dataset.currentText()
-        if self.path.text().strip():
-            data["path"] = self.path.text().strip()
-        else:
-            data.pop("path", None)
-        data["validation_split"] = self.val_split.value() / 100
-        data["test_split"] = self.test_split.value() / 100
-        data["seed"] = self.data_seed.value()
+    def _field_edited(self, key: str) -> bool:
+        section, _, path = key.partition(".")
+        return self._edit(section, {path: self.fields[key].value()})
+
+    def _edit(self, section: str, changes: dict[str, Any]) -> bool:
+        """One undoable edit setting ``changes`` ({path: value}) in ``section``. In the same
+        edit, values of the file the declarations refuse become what the form shows (their
+        defaults), and settings that stop applying and are declared ``reset_when_off`` go back
+        to their defaults. Refused (and said why) when the declarations refuse the result."""
+        if self._loading:
+            return False
+        self._update_enabled()
+        cls = SECTIONS[section]
+        values = self.controller.doc.section(section)
+        for key, field in self.fields.items():  # what the file had wrong, the form shows right
+            owner, _, path = key.partition(".")
+            if owner == section and path not in changes:
+                try:
+                    field.spec.validate(path, _get(values, path), section)
+                except KeyError:
+                    pass
+                except ValueError:
+                    self._put(values, cls, path, field.value())
+        for path, value in changes.items():
+            self._put(values, cls, path, value)
+        cfg = self._config(section)
+        for name, spec in declared(cls):
+            if spec.reset_when_off and spec.applies is not None and not spec.applies(cfg):
+                values.pop(name, None)
+        found = problems(cls, values, section, cross=section == "training")
+        if found:
+            self.refresh()
+            self._say(f"Not applied: {found[0]}")
+            return False
+        self._say("")
+        if values == self.controller.doc.section(section):
+            self.refresh()  # e.g. a switched-off group written back as it was
+            return False
+        done = self.controller.push(SetSection(section, values), f"change {section} settings")
+        if done and section == "data":
+            self.dataChanged.emit()
+        return done
+
+    @staticmethod
+    def _put(values: dict[str, Any], cls: type, path: str, value: Any) -> None:
+        """Set ``path`` in a section dict, keeping the file's diff small: a default is written
+        only where the key was, None removes it, a nested group is rewritten compactly
+        (``"cosine"`` for a schedule that is its kind alone)."""
+        head, _, rest = path.partition(".")
+        if rest:
+            nested = dict(declared(cls))[head].nested
+            old = values.get(head)
+            group = nested.coerce(old) if hasattr(nested, "coerce") else old
+            group = {**(group if isinstance(group, dict) else {}), rest: value}
+            try:
+                cfg = parse(nested, group, "")
+            except ValueError:  # a value the file had wrong: the edit's check says so
+                value = group
+            else:
+                value = cfg.to_value() if hasattr(cfg, "to_value") else cfg.to_dict() or None
+            default = nested()
+            if head not in values and value == (default.to_value() if hasattr(
+                    default, "to_value") else None):
+                return
+        if value is None:
+            values.pop(head, None)
+        elif head in values or value != default_of(cls, head):
+            values[head] = copy.deepcopy(value)
+
+    @Slot(bool)
+    @gui_only
+    def _augment_switched(self, on: bool) -> None:
+        """On: the augmentation values shown (their suggestions when all are 0); off: none."""
+        if self._loading:
+            return
+        keys = [k for k in self.fields if k.startswith("data.augment.")]
+        if on and not any(self.fields[k].value() for k in keys):
+            for key in keys:
+                self.fields[key].set_value(self.fields[key].spec.suggested)
+        group = {k.rsplit(".", 1)[1]: self.fields[k].value() for k in keys} if on else {}
+        values = {k: v for k, v in group.items() if v}
+        self._edit("data", {"augment": values or None})
+
+    @Slot()
+    @gui_only
+    def browse_path(self) -> bool:
+        """Browse… beside Path: choose the data file (or folder) and set it as one edit; a
+        .csv / .npz file chosen for a built-in data set switches the data set to that kind."""
+        kind = self.field("data.dataset").value()
+        current = self.field("data.path").value()
+        path = self.choose_path(kind, current, kind in FOLDER_DATASETS)
+        if not path:
+            return False
+        changes: dict[str, Any] = {"path": path}
+        suffix = Path(path).suffix.lower()
+        if kind not in FILE_DATASETS:
+            new_kind = "npz" if suffix == ".npz" else "csv" if suffix in (".csv", ".tsv",
+                                                                             ".txt") else ""
+            if new_kind:
+                changes["dataset"] = new_kind
+        self.field("data.path").set_value(path)
+        if "dataset" in changes:
+            self.field("data.dataset").set_value(changes["dataset"])
+        return self._edit("data", changes)
+
+    @Slot()
+    @gui_only
+    def _mapping_edited(self, *_: Any) -> bool:
+        """The feature columns, targets and encodings of the design's inputs and outputs."""
         inputs = {n: {"features": parse_features(e.text())}
                   for n, e in self.input_edits.items() if parse_features(e.text())}
-        if inputs:
-            data["inputs"] = inputs
-        else:
-            data.pop("inputs", None)
         targets = {}
         for name, row in self.output_rows.items():
             spec: dict[str, Any] = {}
@@ -553,81 +597,7 @@ class SettingsForm(QWidget):
                 spec["encoding"] = row["encoding"].currentText()
             if spec:
                 targets[name] = spec
-        if targets:
-            data["targets"] = targets
-        else:
-            data.pop("targets", None)
-        kind = data["dataset"]
-        column = self.sample_weight.text().strip()
-        if column and kind in WEIGHTED_DATASETS:
-            data["sample_weight"] = column
-        else:
-            data.pop("sample_weight", None)
-        augment = {"shift": self.augment_shift.value(), "rotate": self.augment_rotate.value(),
-                   "noise": self.augment_noise.value()}
-        augment = {k: v for k, v in augment.items() if v}
-        if self.augment.isChecked() and kind in IMAGE_DATASETS and augment:
-            data["augment"] = augment
-        else:
-            data.pop("augment", None)
-        return data
-
-    def training_section(self) -> dict[str, Any]:
-        """The training section the form shows (unknown keys of the document kept; the
-        class weights typed by hand are written by `_class_weights_typed`, once valid)."""
-        train = self.controller.doc.section("training")
-        train.update(optimizer=self.optimizer.currentText(), lr=self.lr.value(),
-                     batch_size=self.batch_size.value(), epochs=self.epochs.value(),
-                     early_stopping_patience=self.patience.value(), seed=self.seed.value(),
-                     device=self.device.currentText())
-        for key, value in (("momentum", self.momentum.value()),
-                           ("weight_decay", self.weight_decay.value()),
-                           ("clip_grad_norm", self.clip.value())):
-            if value or key in train:
-                train[key] = value
-        nesterov = (self.nesterov.isChecked() and self.optimizer.currentText() == "sgd"
-                    and self.momentum.value() > 0)
-        if nesterov or "nesterov" in train:
-            train["nesterov"] = nesterov
-        kind = self.schedule.currentText()
-        old = train.get("schedule")
-        warmup = self.warmup.value()
-        if isinstance(old, dict) or warmup:
-            schedule = {**old} if isinstance(old, dict) else {}
-            schedule["kind"] = kind
-            if warmup:
-                schedule["warmup_epochs"] = warmup
-            else:
-                schedule.pop("warmup_epochs", None)
-            train["schedule"] = schedule
-        elif kind != "constant" or old is not None:
-            train["schedule"] = kind
-        choice = self.class_weights.currentText()
-        if choice == CW_BALANCED:
-            train["class_weights"] = "balanced"
-        elif choice == CW_NONE:
-            train.pop("class_weights", None)
-        return train
-
-    @Slot()
-    @gui_only
-    def browse_path(self) -> bool:
-        """Browse… beside Path: choose the data file (or folder) and set it as one edit; a
-        .csv / .npz file chosen for a built-in data set switches the data set to that kind."""
-        kind = self.dataset.currentText()
-        path = self.choose_path(kind, self.path.text().strip(), kind in FOLDER_DATASETS)
-        if not path:
-            return False
-        suffix = Path(path).suffix.lower()
-        if kind not in FILE_DATASETS:
-            new_kind = "npz" if suffix == ".npz" else "csv" if suffix in (".csv", ".tsv",
-                                                                             ".txt") else ""
-            if new_kind:
-                if self.dataset.findText(new_kind) < 0:
-                    self.dataset.addItem(new_kind)
-                self.dataset.setCurrentText(new_kind)
-        self.path.setText(path)
-        return self._data_edited()
+        return self._edit("data", {"inputs": inputs or None, "targets": targets or None})
 
     @Slot(int)
     @gui_only
@@ -636,8 +606,10 @@ class SettingsForm(QWidget):
         if self._loading:
             return
         self._update_enabled()
-        if self.class_weights.currentText() != CW_HAND:
-            self._training_edited()
+        choice = self.class_weights.currentText()
+        if choice != CW_HAND:
+            self._edit("training", {"class_weights": "balanced" if choice == CW_BALANCED
+                                    else None})
             return
         if self.class_weight_edit.text().strip():
             self._class_weights_typed()
@@ -657,46 +629,10 @@ class SettingsForm(QWidget):
         except ValueError as exc:
             self._say(f"Class weights not applied: {exc}")
             return False
-        train = self.training_section()
-        if train.get("class_weights") == weights:
+        if self.controller.doc.section("training").get("class_weights") == weights:
             self._say("")
             return False
-        train["class_weights"] = weights
-        return self._push_training(train)
-
-    @Slot()
-    @gui_only
-    def _data_edited(self, *_: Any) -> bool:
-        if self._loading:
-            return False
-        self._update_enabled()
-        if self.controller.push(SetSection("data", self.data_section()),
-                                "change data settings"):
-            self.dataChanged.emit()
-            return True
-        return False
-
-    @Slot()
-    @gui_only
-    def _training_edited(self, *_: Any) -> bool:
-        if self._loading:
-            return False
-        self._update_enabled()
-        return self._push_training(self.training_section())
-
-    def _push_training(self, train: dict[str, Any]) -> bool:
-        """One undoable edit of the training section, after the backend's validation; a
-        section it refuses is not applied (the form shows the document again and says why)."""
-        from backend.training.config import TrainConfig  # torch is loaded by then
-
-        try:
-            TrainConfig.from_dict(train)
-        except ValueError as exc:
-            self.refresh()
-            self._say(f"Not applied: {exc}")
-            return False
-        self._say("")
-        return self.controller.push(SetSection("training", train), "change training settings")
+        return self._edit("training", {"class_weights": weights})
 
     @gui_only
     def _output_edited(self, node_id: str) -> None:

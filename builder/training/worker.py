@@ -1,4 +1,5 @@
-"""The background run: a QObject worker moved to a QThread, and its GUI-thread owner.
+"""The background training run: `TrainingSession`, the app's one background runner
+(`builder.background`) with a training job.
 
 The Trainer runs in the persistent training process (`backend.training.process`: its own
 interpreter, so its per-batch Python work never waits for the GUI thread's GIL, nor the GUI
@@ -6,10 +7,9 @@ for it); the worker thread relays its events, blocked on the pipe (without the G
 With ``NETCANVAS_TRAIN_IN_PROCESS=0``, or when that process cannot start, the worker trains in
 its own thread instead; both paths report through the same callback.
 
-Events cross threads only through the worker's signals, connected to `@Slot` methods of
-`TrainingSession`, a QObject that lives in the GUI thread (so Qt queues them). Batch events
-are buffered in the worker and sent at most `BATCH_HZ` times a second; every other event is
-sent as it happens. The thread is always joined: after a run, on stop, and in `shutdown`.
+Batch events are buffered and sent at most `PROGRESS_HZ` times a second; every other event is
+sent as it happens (with the batches before it). The thread is always joined: after a run, on
+stop, and in `shutdown`.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from builder import gc_policy
+from builder.background import BackgroundRunner, Outcome, default_threads
 from builder.training.guard import gui_only
 
-#: Upper bound on batch-event deliveries per second (the plots redraw at the same rate).
-BATCH_HZ = 30.0
 #: The GIL switch interval while a run trains in the worker thread (Python's default is 5 ms).
 #: The GUI thread and the worker hand the GIL back and forth many times per paint and per batch;
 #: with 5 ms each hand-over can stall the other thread that long (the "convoy effect"), which
@@ -36,11 +35,6 @@ BATCH_HZ = 30.0
 SWITCH_INTERVAL_S = 0.0005
 #: "0" trains in the worker thread of the app's own process instead of the training process.
 PROCESS_ENV = "NETCANVAS_TRAIN_IN_PROCESS"
-
-
-def default_threads() -> int:
-    """Torch threads for the worker: all cores but one, so the GUI thread keeps a core."""
-    return max(1, (os.cpu_count() or 2) - 1)
 
 
 def process_enabled() -> bool:
@@ -103,86 +97,52 @@ class RunOutcome:
     in_process: bool = False  # trained in the training process (not in the worker thread)
 
 
-class TrainingWorker(QObject):
-    """Runs one `backend.training.trainer.Trainer` in the thread it was moved to."""
-
-    started = Signal(object)  # Started
-    batches = Signal(list)  # [BatchEnd, …], at most BATCH_HZ per second
-    event = Signal(object)  # EpochEnd, Warned, Paused, Resumed, Evaluated
-    done = Signal(object)  # RunOutcome
+class TrainingJob:
+    """The function the runner calls in its thread: train one design (in the training
+    process, or here), relay its events, return a `RunOutcome`."""
 
     def __init__(self, doc: Any, *, data: Any = None, config: dict | None = None,
                  base_dir: str | None = None, threads: int | None = None,
-                 run_id: int = 0, initial_weights: dict | None = None) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.initial_weights = initial_weights
-        from backend.training.process import RemoteControl  # Qt-free and torch-free
-
+                 initial_weights: dict | None = None) -> None:
         self.doc = doc
         self.data = data
         self.config = config
         self.base_dir = base_dir
-        self._threads = threads or default_threads()
-        #: Pause/resume/stop: steers the Trainer here, or the run in the training process.
-        self.control = RemoteControl()
-        self._buffer: list[Any] = []
-        self._last_flush = 0.0
-        self._interval = 1.0 / BATCH_HZ
+        self.initial_weights = initial_weights
+        self.threads = threads or default_threads()
+        self._report: Any = None
         self._t0: float | None = None
         self._t1: float | None = None
 
     def _callback(self, event: Any) -> None:
         # Runs in the worker thread once per BatchEnd: keep it tiny (the GIL is shared).
-        if type(event).__name__ == "BatchEnd":
-            self._buffer.append(event)
-            now = time.monotonic()
-            if now - self._last_flush >= self._interval:
-                self._flush(now)
-            return
-        self._flush(time.monotonic())
         kind = type(event).__name__
         if kind == "Started":
             self._t0 = time.perf_counter()
-            self.started.emit(event)
         elif kind in ("Finished", "Failed"):
             self._t1 = time.perf_counter()
-        else:
-            self.event.emit(event)
+            return  # the run's end arrives as the outcome
+        self._report(event)
 
-    def _flush(self, now: float) -> None:
-        if self._buffer:
-            batch, self._buffer = self._buffer, []
-            self.batches.emit(batch)
-        self._last_flush = now
-
-    @Slot()
-    def run(self) -> None:
-        """Train (in the training process, or here), then hand the result over and end the
-        thread."""
-        outcome = RunOutcome(None, run_id=self.run_id)
+    def __call__(self, report: Any, control: Any) -> RunOutcome:
+        self._report = report
+        outcome = RunOutcome(None)
         try:
-            handle = self._hand_over()
+            handle = self._hand_over(control)
             if handle is not None:
                 self._relay(handle, outcome)
             else:
-                self._train_here(outcome)
-        except BaseException as exc:  # noqa: BLE001 - the thread must end and report, always
+                self._train_here(outcome, control)
+        except BaseException as exc:  # noqa: BLE001 - the run must end and report, always
             from backend.training.events import Failed
 
             outcome.result = Failed(f"Training failed: {type(exc).__name__}: {exc}",
                                     traceback.format_exc())
-        finally:
-            if self._t0 is not None:
-                outcome.seconds = (self._t1 or time.perf_counter()) - self._t0
-            self._flush(time.monotonic())
-            self.done.emit(outcome)
-            app = QCoreApplication.instance()
-            if app is not None:  # hand the worker back so the GUI can delete it safely
-                self.moveToThread(app.thread())
-            QThread.currentThread().quit()
+        if self._t0 is not None:
+            outcome.seconds = (self._t1 or time.perf_counter()) - self._t0
+        return outcome
 
-    def _hand_over(self) -> Any:
+    def _hand_over(self, control: Any) -> Any:
         """Start the run in the training process; None to train in this thread instead."""
         server = training_server()
         if server is None:
@@ -193,12 +153,12 @@ class TrainingWorker(QObject):
 
         try:
             handle = server.start_run(to_dict(self.doc), self.data, self.config,
-                                      threads=self._threads, base_dir=self.base_dir,
+                                      threads=self.threads, base_dir=self.base_dir,
                                       initial_weights=self.initial_weights)
         except ServerUnavailable as exc:
-            self.event.emit(Warned(f"{exc} Training in the app's own process instead."))
+            self._report(Warned(f"{exc} Training in the app's own process instead."))
             return None
-        self.control.attach(handle)
+        control.attach(handle)
         return handle
 
     def _relay(self, handle: Any, outcome: RunOutcome) -> None:
@@ -219,14 +179,14 @@ class TrainingWorker(QObject):
             except Exception:  # noqa: BLE001 - the weights stay; evaluation is unavailable
                 traceback.print_exc()
 
-    def _train_here(self, outcome: RunOutcome) -> None:
+    def _train_here(self, outcome: RunOutcome, control: Any) -> None:
         """The fallback: the Trainer in this thread (shares the GIL with the GUI)."""
         import torch
 
         from backend.training.events import Failed
         from backend.training.trainer import Trainer
 
-        torch.set_num_threads(self._threads)
+        torch.set_num_threads(self.threads)
         sys.setswitchinterval(min(SWITCH_INTERVAL_S, sys.getswitchinterval()))  # restored on join
         try:
             trainer = Trainer(self.doc, data=self.data, config=self.config,
@@ -235,14 +195,21 @@ class TrainingWorker(QObject):
             outcome.result = Failed(str(exc), traceback.format_exc())
             return
         outcome.trainer = trainer
-        outcome.result = trainer.run(self._callback, self.control)
+        outcome.result = trainer.run(self._callback, control)
         if trainer.module is not None and type(outcome.result).__name__ == "Finished":
             outcome.state = {k: v.detach().to("cpu").clone()
                              for k, v in trainer.module.state_dict().items()}
 
 
-class TrainingSession(QObject):
-    """Owns at most one running worker and its thread; re-emits events on the GUI thread."""
+def _urgent(event: Any) -> bool:
+    """Batch events wait in the buffer; every other event goes at once."""
+    return type(event).__name__ != "BatchEnd"
+
+
+class TrainingSession(BackgroundRunner):
+    """Trains at most one design at a time in the background; re-emits its events on the GUI
+    thread: `runStarted`, `batchesArrived` (batch events), `eventArrived` (epochs, warnings,
+    pause/resume, evaluation) and `runDone` (the `RunOutcome`, after the thread was joined)."""
 
     runStarted = Signal(object)  # Started
     batchesArrived = Signal(list)
@@ -250,93 +217,64 @@ class TrainingSession(QObject):
     runDone = Signal(object)  # RunOutcome, after the thread was joined
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._thread: QThread | None = None
-        self.worker: TrainingWorker | None = None
-        self._run_id = 0
+        super().__init__("training", parent, urgent=_urgent)
         self._switch_interval = sys.getswitchinterval()
-
-    # --- control (GUI thread) ------------------------------------------------------------------
-    def running(self) -> bool:
-        return self.worker is not None
+        self.progress.connect(self._dispatch)
+        self.done.connect(self._finished)
 
     @gui_only
     def start(self, doc: Any, *, data: Any = None, config: dict | None = None,
               base_dir: str | None = None, threads: int | None = None,
               initial_weights: dict | None = None) -> None:
         """Train ``doc`` (a snapshot: the live document may change meanwhile) in a new thread."""
-        if self.worker is not None:
+        if self.running():
             raise RuntimeError("A run is already in progress; stop it first.")
-        self._run_id += 1
-        worker = TrainingWorker(doc, data=data, config=config, base_dir=base_dir,
-                                threads=threads, run_id=self._run_id,
-                                initial_weights=initial_weights)
-        thread = QThread()
-        thread.setObjectName("netcanvas-training")
-        worker.moveToThread(thread)
-        worker.started.connect(self._on_started)
-        worker.batches.connect(self._on_batches)
-        worker.event.connect(self._on_event)
-        worker.done.connect(self._on_done)
-        thread.started.connect(worker.run)
-        self.worker, self._thread = worker, thread
-        gc_policy.hold()  # released in _release, once the thread is joined
+        from backend.training.process import RemoteControl  # Qt-free and torch-free
+
+        job = TrainingJob(doc, data=data, config=config, base_dir=base_dir, threads=threads,
+                          initial_weights=initial_weights)
         training_server()  # on the GUI thread: hooks the process's shutdown to app quit
         self._switch_interval = sys.getswitchinterval()  # _train_here lowers it; _release
-        thread.start()
+        #: Pause/resume/stop: steers the Trainer here, or the run in the training process.
+        super().start(job, RemoteControl())
 
     def pause(self) -> None:
-        if self.worker is not None:
-            self.worker.control.pause()
+        if self.control is not None:
+            self.control.pause()
 
     def resume(self) -> None:
-        if self.worker is not None:
-            self.worker.control.resume()
-
-    def stop(self) -> None:
-        """Ask the run to stop after the current batch (returns at once)."""
-        if self.worker is not None:
-            self.worker.control.stop()
-
-    @gui_only
-    def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Stop the run and join its thread (window close, app quit); True when joined."""
-        if self.worker is None or self._thread is None:
-            return True
-        self.worker.control.stop()
-        joined = self._thread.wait(timeout_ms)
-        if joined:
-            self._release()
-        return joined
+        if self.control is not None:
+            self.control.resume()
 
     def _release(self) -> None:
-        self.worker = None
-        self._thread = None
         sys.setswitchinterval(self._switch_interval)
-        gc_policy.release()
-
-    # --- worker signals (queued onto the GUI thread) ----------------------------------------
-    @Slot(object)
-    @gui_only
-    def _on_started(self, event: Any) -> None:
-        self.runStarted.emit(event)
+        super()._release()
 
     @Slot(list)
     @gui_only
-    def _on_batches(self, events: list) -> None:
-        self.batchesArrived.emit(events)
+    def _dispatch(self, events: list) -> None:
+        batches: list[Any] = []
+        for event in events:
+            if type(event).__name__ == "BatchEnd":
+                batches.append(event)
+                continue
+            if batches:
+                self.batchesArrived.emit(batches)
+                batches = []
+            if type(event).__name__ == "Started":
+                self.runStarted.emit(event)
+            else:
+                self.eventArrived.emit(event)
+        if batches:
+            self.batchesArrived.emit(batches)
 
     @Slot(object)
     @gui_only
-    def _on_event(self, event: Any) -> None:
-        self.eventArrived.emit(event)
+    def _finished(self, outcome: Outcome) -> None:
+        result = outcome.result
+        if outcome.error is not None:  # a bug outside the job's own guard
+            from backend.training.events import Failed
 
-    @Slot(object)
-    @gui_only
-    def _on_done(self, outcome: RunOutcome) -> None:
-        if self.worker is None or outcome.run_id != self.worker.run_id:
-            return  # a late signal from a run already shut down and joined
-        if self._thread is not None:
-            self._thread.wait()  # the worker quit its thread: this returns promptly
-        self._release()
-        self.runDone.emit(outcome)
+            result = RunOutcome(Failed(outcome.error, outcome.detail))
+        result.run_id = outcome.job_id
+        self.runDone.emit(result)

@@ -1,4 +1,6 @@
-"""File → Export → Training script: write ``model.py`` and ``train.py`` into a chosen folder."""
+"""File → Export → Training script: write ``model.py``, ``train.py`` and the training runtime
+into a chosen folder (`backend.export.script`; ``netcanvas export --format script`` writes the
+same files)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ from typing import Any
 def export_script(workflows: Any, folder: str | None = None) -> bool:
     """Ask for a folder (unless given) and write the reproducing training script there.
 
-    Data from the user's files go beside the script as ``data.safetensors`` (the prepared
-    splits). Runs that cannot be scripted (mixed precision, per-sample weight columns) get a
-    message that says so; nothing is written then."""
+    Data from the user's files go beside the script as ``data.safetensors`` (the data set as
+    NetCanvas read it). Settings or data that cannot be used get a message that says so;
+    nothing is written then."""
     window = workflows.window
     problems = workflows.design_problems()
     if problems:
@@ -36,8 +38,9 @@ def export_script(workflows: Any, folder: str | None = None) -> bool:
         window.dialogs.error("Cannot export the training script",
                              f"Nothing was written to {folder}: {exc}")
         return False
-    data = (f" and the prepared data {written.data.name} (your data, split and encoded as "
-            "in the app)" if written.data is not None else "")
-    workflows.message(f"Wrote {written.model}, {written.script}{data}: run "
-                      f"`python {written.script.name}` in {written.script.parent}.")
+    data = (f", the data set {written.data.name} (your data as NetCanvas read them)"
+            if written.data is not None else "")
+    workflows.message(f"Wrote {written.model.name}, {written.script.name}{data} and the "
+                      f"training code in {written.runtime.name}/ to {written.script.parent}: "
+                      f"run `python {written.script.name}` there.")
     return True

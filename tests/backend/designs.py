@@ -38,6 +38,29 @@ _IMG = ("Conv2d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "Adapti
         "ReflectionPad", "Dropout2d", "InstanceNorm", "GroupNorm", "reduce")
 
 
+def csv_two_outputs(folder: Path, name: str = "CsvTwo") -> Sketch:
+    """``folder/rows.csv`` (120 rows: features a, b, c; a regression target y, a binary class z,
+    a weight w) and a design reading it: a Huber regression output and a binary
+    cross-entropy output whose sigmoid is left to the loss. Data settings: the file, its two
+    targets and the feature columns; splits and training are the caller's."""
+    rows = ["a,b,c,y,z,w"]
+    for i in range(120):
+        a, b, c = (i * 37 % 11) / 3.0, (i * 17 % 7) - 3.0, (i % 5) * 1.5
+        rows.append(f"{a:.3f},{b:.3f},{c:.3f},{2 * a - b + 0.1 * (i % 3):.3f},"
+                    f"{int(a + b > 1)},{1 + i % 4}")
+    (folder / "rows.csv").write_text("\n".join(rows) + "\n")
+    s = Sketch(name)
+    x = s.add("Input", shape=(3,), name="features")
+    h = s.add("Dense", x, units=12, activation="tanh", name="hidden")
+    s.add("Output", s.add("Dense", h, units=1, name="reg_head"), name="reg", loss="huber")
+    s.add("Output", s.add("Dense", h, units=1, activation="sigmoid", name="cls_head"),
+          name="cls", loss="binary_cross_entropy")
+    s.settings("data", dataset="csv", path="rows.csv", options={"target": ["y", "z"]},
+               inputs={"features": {"features": ["a", "b", "c"]}},
+               targets={"reg": {"target": "y"}, "cls": {"target": "z"}})
+    return s
+
+
 def example_docs():
     return [(path.stem, load(path)) for path in EXAMPLES]
 

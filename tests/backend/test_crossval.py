@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from backend.data.config import DataConfig
-from backend.data.prepare import load_dataset
+from backend.data.load import load_dataset
 from backend.training.control import Control
 from backend.training.events import EpochEnd
 from backend.workflows.crossval import CVResult, FoldEvent, FoldScore, crossval, fold_splits

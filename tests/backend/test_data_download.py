@@ -11,13 +11,13 @@ import time
 import numpy as np
 import pytest
 
-from backend.cli.train import Progress, _fetch_data
+from backend.cli.train import _fetch_data, download_reporter
 from backend.data import download as fetch
 from backend.data.config import DataConfig
 from backend.data.errors import DataError
 from backend.data.files import MNIST_FILES, read_mnist
 from backend.data.idx import write_idx
-from backend.data.prepare import load_dataset
+from backend.data.load import load_dataset
 from graph import Sketch
 
 N_TRAIN, N_TEST = 6, 4
@@ -192,7 +192,7 @@ def test_cli_fetches_with_a_progress_line(tmp_path, monkeypatch, server, files):
     server.routes = {f"/a/{name}": body for name, body in files.items()}
     _mirrors(monkeypatch, server.url + "/a/")
     stream = io.StringIO()
-    _fetch_data({"dataset": "mnist", "path": "data"}, tmp_path, Progress(stream), False)
+    _fetch_data({"dataset": "mnist", "path": "data"}, tmp_path, False, stream)
     assert stream.getvalue().splitlines() == [f"downloading {name}" for name in files]
     assert fetch.missing("mnist", tmp_path / "data") == []
 
@@ -203,11 +203,11 @@ def test_progress_bar_on_a_terminal():
             return True
 
     stream = Tty()
-    progress = Progress(stream)
-    progress.download("f.gz", 0, 2_000_000)
-    progress.download("f.gz", 2_000_000, 2_000_000)
-    text = stream.getvalue()
-    assert "downloading f.gz [" in text and "100%" in text and "2.0/2.0 MB" in text
+    report = download_reporter(stream, as_json=False)
+    report("f.gz", 0, 2_000_000)
+    report("f.gz", 2_000_000, 2_000_000)
+    text = stream.getvalue()  # tqdm's bar, kept once the file is complete
+    assert "downloading f.gz" in text and "100%" in text and "2.00M/2.00M" in text
     assert text.endswith("\n")
 
 

@@ -11,7 +11,7 @@ from backend.data.csv_file import read_csv
 from backend.data.errors import DataError
 from backend.data.files import read_mnist, read_npz
 from backend.data.idx import read_idx, write_idx
-from backend.data.prepare import load_dataset
+from backend.data.load import load_dataset
 
 
 def _write(tmp_path, text, name="data.csv"):

@@ -15,11 +15,20 @@ from backend.export.formats import export
 from backend.export.script import export_training_script
 from backend.training.events import EpochEnd, Finished
 from backend.training.trainer import Trainer
-from graph.examples import list_examples
-from tests.backend.test_script_export import ENV, _doc
+from graph.edits import SetSection
+from graph.examples import list_examples, load_example
+from tests.backend.test_script_export import ENV
 
 NEW = ["lenet5", "resnet_small", "unet_autoencoder", "vae_digits", "transformer_sequences",
        "bilstm_sequences"]
+
+
+def _doc(name, **training):
+    doc = load_example(name)
+    section = doc.section("training")
+    section.update(device="cpu", threads=1, **training)
+    doc.apply(SetSection("training", section))
+    return doc
 
 
 def test_the_gallery_lists_them():
@@ -58,18 +67,17 @@ def test_trains_briefly_and_exports_what_it_trained(name, tmp_path):
 
 
 def test_autoencoder_script_reproduces_the_app(tmp_path):
-    """The target is the input: the exported train.py reads the splits as the app prepared
-    them and follows the in-app loss trace."""
+    """The target is the input: the exported train.py prepares the data with the runtime's
+    own code (targets from an Input included) and follows the in-app loss trace."""
     doc = _doc("unet_autoencoder", epochs=2)
-    written = export_training_script(doc, tmp_path)
-    assert written.data is not None and written.data.is_file()
+    export_training_script(doc, tmp_path)
     trainer = Trainer(doc)
     assert isinstance(trainer.run(), Finished)
     app = [(h["train_loss"], h["validation_loss"]) for h in trainer.history]
-    proc = subprocess.run([sys.executable, "train.py", "--device", "cpu", "--history", "h.json"],
+    proc = subprocess.run([sys.executable, "train.py", "--out", "run"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300, env=ENV)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    script = [(h["train_loss"], h["validation_loss"])
-              for h in json.loads((tmp_path / "h.json").read_text())]
+    history = json.loads((tmp_path / "run" / "history.json").read_text())["epochs"]
+    script = [(h["train_loss"], h["validation_loss"]) for h in history]
     assert len(app) == len(script) == 2
     assert max(max(abs(a[0] - b[0]), abs(a[1] - b[1])) for a, b in zip(app, script)) <= 1e-6

@@ -16,7 +16,7 @@ def test_onnx_export_matches_pytorch_in_onnxruntime(name, tmp_path, monkeypatch)
     checked = []
     real = exports.check_onnx_outputs
     monkeypatch.setattr(exports, "check_onnx_outputs",
-                        lambda compiled, path: checked.append(real(compiled, path)))
+                        lambda compiled, path, module: checked.append(real(compiled, path, module)))
     export(load_example(name), "onnx", tmp_path / "model.onnx")
     assert not (tmp_path / "model.onnx.data").exists(), "one self-contained file"
     assert checked and checked[0] is not None and checked[0] < 1e-4

@@ -41,14 +41,15 @@ def test_cli_reports_problems_without_a_traceback(tmp_path, capsys):
 
 
 def test_history_records_the_preprocessing_to_apply_to_new_data(tmp_path):
-    """An exported regression model sees standardised features and predicts standardised
-    targets; history.json says how to get there and back."""
+    """history.json records the standardisation the model was trained with (exports with the
+    weights apply it themselves: test_raw_exports); applied by hand it gives the same."""
     import json
 
     import torch
 
     from backend.data.config import DataConfig
-    from backend.data.prepare import load_dataset, prepare_data
+    from backend.data.load import load_dataset
+    from backend.data.prepare import prepare_data
     from backend.export.weights import load_weights
     from backend.model.compiler import compile_document
     from graph import project
@@ -78,7 +79,35 @@ def test_history_records_the_preprocessing_to_apply_to_new_data(tmp_path):
 
 
 def _specs(doc):
-    from backend.training.setup import parts_from_document
+    from backend.training.trainer import parts_from_document
 
     parts = parts_from_document(doc)
     return parts.inputs, parts.outputs
+
+
+def test_progress_on_a_terminal_is_a_tqdm_bar_per_epoch():
+    import io
+
+    from backend.training.console import Console
+    from backend.training.events import BatchEnd, EpochEnd, Started
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Tty()
+    console = Console("Model", stream)
+    console(Started(2, 4, "cpu", 10, 0, 0, ("y",)))
+    console(BatchEnd(2, 1, 2, {"y": 0.5}, 0.5))
+    assert "epoch 1/2:" in stream.getvalue() and "0/4 [" in stream.getvalue()  # tqdm's bar
+    assert console.bar.n == 2 and console.bar.total == 4
+    console(EpochEnd(1, {"y": {"loss": 0.25}}, {}, 0.25, None, 0.1, 0.2))
+    console.close()
+    text = stream.getvalue()
+    assert "epoch 1/2  train loss 0.25  (0.2s, ETA 0:00)" in text
+    plain = io.StringIO()  # not a terminal: one line per epoch, no bar
+    console = Console("Model", plain)
+    console(Started(2, 4, "cpu", 10, 0, 0, ("y",)))
+    console(BatchEnd(2, 1, 2, {"y": 0.5}, 0.5))
+    console(EpochEnd(1, {"y": {"loss": 0.25}}, {}, 0.25, None, 0.1, 0.2))
+    assert plain.getvalue().splitlines()[-1] == "epoch 1/2  train loss 0.25  (0.2s, ETA 0:00)"

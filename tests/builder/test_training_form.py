@@ -15,6 +15,7 @@ from builder.training.settings_form import (
     class_count,
     parse_class_weights,
 )
+from graph.edits import SetSection
 
 
 @pytest.fixture
@@ -58,46 +59,46 @@ def _choose(combo, text: str) -> None:
 
 
 def test_nesterov_weight_decay_warmup_and_clipping_are_one_step_each(window, form):
-    _one_step(window, lambda: form.nesterov.setChecked(True), "training",
+    _one_step(window, lambda: form.field("training.nesterov").widget.setChecked(True), "training",
               lambda t: t["nesterov"] is True)
-    assert not form.nesterov.isChecked()  # the form follows undo
-    _one_step(window, lambda: form.weight_decay.setValue(5e-4), "training",
+    assert not form.field("training.nesterov").widget.isChecked()  # the form follows undo
+    _one_step(window, lambda: form.field("training.weight_decay").widget.setValue(5e-4), "training",
               lambda t: t["weight_decay"] == pytest.approx(5e-4))
-    assert form.weight_decay.value() == 0
-    _one_step(window, lambda: form.warmup.setValue(2.0), "training",
+    assert form.field("training.weight_decay").widget.value() == 0
+    _one_step(window, lambda: form.field("training.schedule.warmup_epochs").widget.setValue(2.0), "training",
               lambda t: t["schedule"] == {"kind": "constant", "warmup_epochs": 2.0})
-    assert form.warmup.value() == 0 and form.warmup.text() == "off"
+    assert form.field("training.schedule.warmup_epochs").widget.value() == 0 and form.field("training.schedule.warmup_epochs").widget.text() == "off"
     assert TrainConfig.from_dict({**_training(window), "schedule": {
         "kind": "constant", "warmup_epochs": 2.0}}).schedule.warmup_epochs == 2.0
-    _one_step(window, lambda: form.clip.setValue(1.5), "training",
+    _one_step(window, lambda: form.field("training.clip_grad_norm").widget.setValue(1.5), "training",
               lambda t: t["clip_grad_norm"] == 1.5)
-    assert form.clip.value() == 0
+    assert form.field("training.clip_grad_norm").widget.value() == 0
 
 
 def test_warmup_keeps_the_schedule_kind_and_clears_to_the_kind(window, form):
-    _choose(form.schedule, "cosine")
+    _choose(form.field("training.schedule.kind").widget, "cosine")
     assert _training(window)["schedule"] == "cosine"
-    form.warmup.setValue(3.0)
+    form.field("training.schedule.warmup_epochs").widget.setValue(3.0)
     assert _training(window)["schedule"] == {"kind": "cosine", "warmup_epochs": 3.0}
-    _choose(form.schedule, "step")
+    _choose(form.field("training.schedule.kind").widget, "step")
     assert _training(window)["schedule"] == {"kind": "step", "warmup_epochs": 3.0}
-    form.warmup.setValue(0.0)
-    assert _training(window)["schedule"] == {"kind": "step"}
+    form.field("training.schedule.warmup_epochs").widget.setValue(0.0)
+    assert _training(window)["schedule"] == "step"  # a schedule that is its kind alone
     window.controller.stack.undo()
-    assert form.warmup.value() == 3.0 and form.schedule.currentText() == "step"
+    assert form.field("training.schedule.warmup_epochs").widget.value() == 3.0 and form.field("training.schedule.kind").widget.currentText() == "step"
 
 
 def test_nesterov_is_for_sgd_with_momentum_only(window, form):
-    assert form.nesterov.isEnabled()
-    form.nesterov.setChecked(True)
-    _choose(form.optimizer, "adam")
-    assert not form.nesterov.isEnabled() and "SGD" in form.nesterov.toolTip()
+    assert form.field("training.nesterov").widget.isEnabled()
+    form.field("training.nesterov").widget.setChecked(True)
+    _choose(form.field("training.optimizer").widget, "adam")
+    assert not form.field("training.nesterov").widget.isEnabled() and "SGD" in form.field("training.nesterov").widget.toolTip()
     train = _training(window)
-    assert train["optimizer"] == "adam" and train["nesterov"] is False
+    assert train["optimizer"] == "adam" and train.get("nesterov", False) is False
     TrainConfig.from_dict(train)  # never a section the backend refuses
-    _choose(form.optimizer, "sgd")
-    form.momentum.setValue(0.0)
-    assert not form.nesterov.isEnabled()
+    _choose(form.field("training.optimizer").widget, "sgd")
+    form.field("training.momentum").widget.setValue(0.0)
+    assert not form.field("training.nesterov").widget.isEnabled()
     assert TrainConfig.from_dict(_training(window)).nesterov is False
 
 
@@ -154,36 +155,39 @@ def test_parse_class_weights():
 
 
 def test_sample_weight_column_for_csv_only(window, form, tmp_path):
-    assert not form.sample_weight.isEnabled() and "CSV" in form.sample_weight.toolTip()
+    assert not form.field("data.sample_weight").widget.isEnabled() and "CSV" in form.field("data.sample_weight").widget.toolTip()
     csv = tmp_path / "rows.csv"
     csv.write_text("x,w,y\n1,1,0\n2,3,1\n")
-    form.path.setText(str(csv))
-    _choose(form.dataset, "csv")
-    assert form.sample_weight.isEnabled()
+    form.field("data.path").widget.setText(str(csv))
+    form.field("data.path").widget.editingFinished.emit()
+    _choose(form.field("data.dataset").widget, "csv")
+    assert form.field("data.sample_weight").widget.isEnabled()
 
     def set_column() -> None:
-        form.sample_weight.setText("w")
-        form.sample_weight.editingFinished.emit()
+        form.field("data.sample_weight").widget.setText("w")
+        form.field("data.sample_weight").widget.editingFinished.emit()
 
     _one_step(window, set_column, "data", lambda d: d["sample_weight"] == "w")
-    assert form.sample_weight.text() == ""
+    assert form.field("data.sample_weight").widget.text() == ""
     window.controller.stack.redo()
     assert DataConfig.from_dict(_data(window)).sample_weight == "w"
-    _choose(form.dataset, "digits")  # the column means nothing for built-in data
-    assert "sample_weight" not in _data(window) and not form.sample_weight.isEnabled()
+    _choose(form.field("data.dataset").widget, "digits")  # the column means nothing for built-in data
+    assert "sample_weight" not in _data(window) and not form.field("data.sample_weight").widget.isEnabled()
 
 
 def test_augmentation_switch_for_image_data(window, form):
-    assert form.augment.isEnabled() and not form.augment_shift.isEnabled()
+    shift = form.field("data.augment.shift").widget
+    assert form.augment.isEnabled() and not shift.isVisibleTo(form)  # shown once switched on
     _one_step(window, lambda: form.augment.setChecked(True), "data",
               lambda d: d["augment"] == {"shift": 2, "rotate": 10, "noise": pytest.approx(0.05)})
-    assert not form.augment.isChecked() and not form.augment_shift.isEnabled()
+    assert not form.augment.isChecked() and not shift.isVisibleTo(form)
     form.augment.setChecked(True)
-    _one_step(window, lambda: form.augment_shift.setValue(3), "data",
+    assert shift.isVisibleTo(form)
+    _one_step(window, lambda: form.field("data.augment.shift").widget.setValue(3), "data",
               lambda d: d["augment"]["shift"] == 3)
-    assert form.augment_shift.value() == 2
-    assert DataConfig.from_dict(_data(window)).augment["shift"] == 2
-    _choose(form.dataset, "iris")  # tabular: no augmentation
+    assert form.field("data.augment.shift").widget.value() == 2
+    assert DataConfig.from_dict(_data(window)).augment.shift == 2
+    _choose(form.field("data.dataset").widget, "iris")  # tabular: no augmentation
     assert "augment" not in _data(window)
     assert not form.augment.isEnabled() and "image" in form.augment.toolTip()
 
@@ -203,11 +207,11 @@ def test_browse_sets_the_path_with_an_injected_answer(window, form, tmp_path):
     assert asked == [("digits", False)]
     data = _data(window)  # a .csv chosen for a built-in set switches it to csv
     assert data["path"] == str(answer) and data["dataset"] == "csv"
-    assert stack.index() == index + 1 and form.path.text() == str(answer)
+    assert stack.index() == index + 1 and form.field("data.path").widget.text() == str(answer)
     stack.undo()
-    assert form.path.text() == "" and form.dataset.currentText() == "digits"
+    assert form.field("data.path").widget.text() == "" and form.field("data.dataset").widget.currentText() == "digits"
     # folders for image folders / MNIST; a cancelled dialog changes nothing
-    _choose(form.dataset, "images")
+    _choose(form.field("data.dataset").widget, "images")
     form.choose_path = lambda kind, current, folder: asked.append((kind, folder)) or None
     index = stack.index()
     form.browse.click()
@@ -235,3 +239,54 @@ def test_output_columns_fit_the_form(window, form, qtbot):
     assert not scroll.horizontalScrollBar().isVisible()
     assert weight.width() >= weight.fontMetrics().horizontalAdvance(weight.text()) + 8
     assert weight.mapTo(form, weight.rect().topRight()).x() <= form.width()
+
+
+def test_every_declared_setting_has_its_field(form):
+    """The rows come from the declarations: a setting declared for the form is in it, with
+    the declaration's label, help and bounds."""
+    from backend.data.config import DataConfig
+    from backend.training.setting import NESTED, declared
+
+    custom = {"training.class_weights": form.class_weights, "training.device": form.device}
+    for section, cls in (("data", DataConfig), ("training", TrainConfig)):
+        for name, spec in declared(cls):
+            if not spec.form:
+                continue
+            subs = declared(spec.nested) if spec.kind == NESTED else [(None, spec)]
+            for sub, sub_spec in subs:
+                key = f"{section}.{name}" + (f".{sub}" if sub else "")
+                if key in custom:
+                    continue
+                field = form.field(key)
+                assert field.spec is sub_spec
+                form_layout, widget = form._rows[key]
+                assert form_layout.labelForField(widget).text() == sub_spec.label
+    lr = form.field("training.lr").widget
+    assert lr.maximum() == 1000 and lr.decimals() == 6
+    assert form.field("training.batch_size").widget.specialValueText() == "full batch"
+
+
+def test_schedule_parameters_show_for_their_kind(window, form):
+    def shown(key):
+        return form.field(key).widget.isVisibleTo(form)
+
+    assert not shown("training.schedule.step_size") and not shown("training.schedule.min_lr")
+    _choose(form.field("training.schedule.kind").widget, "step")
+    assert shown("training.schedule.step_size") and shown("training.schedule.gamma")
+    assert not shown("training.schedule.min_lr") and not shown("training.schedule.patience")
+    _one_step(window, lambda: form.field("training.schedule.step_size").widget.setValue(3),
+              "training", lambda t: t["schedule"] == {"kind": "step", "step_size": 3})
+    _choose(form.field("training.schedule.kind").widget, "plateau")
+    assert shown("training.schedule.patience") and not shown("training.schedule.gamma")
+
+
+def test_a_project_with_refused_settings_opens_and_says_why(window, form):
+    window.controller.push(SetSection("training", {"batch_size": -1, "lr": "fast"}))
+    assert form.field("training.lr").widget.value() == pytest.approx(1e-3)  # the default
+    assert form.message.isVisibleTo(form)
+    assert "'batch_size' = -1" in form.message.text() and "'lr' = 'fast'" in form.message.text()
+    # the next edit applies what the form shows: the defaults in place of the refused values
+    form.field("training.epochs").widget.setValue(4)
+    train = _training(window)
+    assert train["epochs"] == 4 and train["batch_size"] == 32 and train["lr"] == 1e-3
+    assert not form.message.isVisibleTo(form)

@@ -58,7 +58,7 @@ def trained(window):
 
 
 def _joined(panel) -> bool:
-    return panel.session.worker is None and panel.session._thread is None
+    return not panel.session.running() and panel.session._thread is None
 
 
 @pytest.mark.parametrize("example, overrides", [
@@ -206,26 +206,26 @@ def test_settings_edits_are_undoable_and_mark_the_project_modified(window):
     form = window.training.form
     stack = window.controller.stack
     assert stack.isClean()
-    form.epochs.setValue(7)
+    form.field("training.epochs").widget.setValue(7)
     assert window.controller.doc.section("training")["epochs"] == 7
     assert not stack.isClean() and window.files.is_modified()
-    form.optimizer.setCurrentText("adam")
-    form.optimizer.activated.emit(form.optimizer.currentIndex())
+    form.field("training.optimizer").widget.setCurrentText("adam")
+    form.field("training.optimizer").widget.activated.emit(form.field("training.optimizer").widget.currentIndex())
     assert window.controller.doc.section("training")["optimizer"] == "adam"
     stack.undo()
     assert window.controller.doc.section("training")["optimizer"] == "sgd"
-    assert form.optimizer.currentText() == "sgd"  # the form follows undo
+    assert form.field("training.optimizer").widget.currentText() == "sgd"  # the form follows undo
     stack.undo()
     assert window.controller.doc.section("training")["epochs"] == 30
-    assert form.epochs.value() == 30 and stack.isClean()
-    form.val_split.setValue(30)
+    assert form.field("training.epochs").widget.value() == 30 and stack.isClean()
+    form.field("data.validation_split").widget.setValue(30)
     assert window.controller.doc.section("data")["validation_split"] == 0.3
     row = form.output_rows["digit"]
     row["weight"].setValue(2.0)
     node = window.controller.doc.find("digit")
     assert window.controller.doc.attr(node, "params")["loss_weight"] == 2.0
     window.controller.push(SetSection("training", {"epochs": 3}))
-    assert form.epochs.value() == 3
+    assert form.field("training.epochs").widget.value() == 3
 
 
 def test_weights_saved_beside_project_reloaded_and_exported(trained, qtbot, tmp_path, dialogs):

@@ -142,11 +142,12 @@ def test_training_script_export(window, dialogs, tmp_path):
     assert dialogs.kinds()[-1] == "error"
     assert "rows.csv" in dialogs.asked[-1][1] and "Nothing was written" in dialogs.asked[-1][1]
     assert list(out.iterdir()) == []
-    # …and once it is there, the prepared data go beside the script
+    # …and once it is there, the data set goes beside the script, with the runtime
     rows = ["a,b,y"] + [f"{a},{b},{a ^ b}" for _ in range(5) for a in (0, 1) for b in (0, 1)]
     (tmp_path / "rows.csv").write_text("\n".join(rows) + "\n")
     assert window.workflows.export_script(str(out))
-    assert sorted(p.name for p in out.iterdir()) == ["data.safetensors", "model.py", "train.py"]
+    assert sorted(p.name for p in out.iterdir()) == ["data.safetensors", "model.py",
+                                                     "netcanvas_runtime", "train.py"]
     assert "data.safetensors" in window.statusBar().currentMessage()
     # cancelling the folder question writes nothing and says nothing
     window.workflows.ask = FakeAsk(None)
