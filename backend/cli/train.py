@@ -1,17 +1,19 @@
 """``netcanvas train PROJECT``: train a design headless, with a progress line, and write the run.
 
-Writes ``DIR/history.json`` (per-epoch metrics per output and the final evaluation),
-``DIR/weights.safetensors`` with the optimizer state beside it (so ``--resume DIR`` continues),
-and a TensorBoard event log when the ``tensorboard`` package is installed. Under
-``torchrun --nproc_per_node=K`` every process trains its shard with DistributedDataParallel and
-rank 0 alone prints and writes. Ctrl-C stops after the current batch and saves a checkpoint.
+The run is recorded in a run folder, as the app records its runs (``backend.runs``):
+``PROJECT.runs/<id>/`` by default, or ``--out DIR``. It holds ``history.json`` (per-epoch
+metrics per output, the per-batch loss, the final evaluation, the preprocessing), the design and
+settings, ``weights.safetensors`` (final) and ``best.safetensors``, a checkpoint written at
+epoch ends (so ``--resume`` continues an interrupted or stopped run), and a TensorBoard event log
+when the ``tensorboard`` package is installed. Under ``torchrun --nproc_per_node=K`` every
+process trains its shard with DistributedDataParallel and rank 0 alone prints and writes.
+Ctrl-C stops after the current batch and saves a checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import signal
 import sys
 import time
@@ -28,9 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, help="learning rate (overrides the project)")
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--threads", type=int, help="CPU threads for PyTorch")
-    parser.add_argument("--out", help="folder for history.json, weights and logs "
-                                      "(default: runs/<project name>)")
-    parser.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
+    parser.add_argument("--out", help="the run folder to write (default: a new folder in "
+                                      "PROJECT.runs/)")
+    parser.add_argument("--resume", metavar="RUN",
+                        help="continue a run: its folder, its id in PROJECT.runs/, or a "
+                             "checkpoint folder")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per event instead of a progress line")
 
@@ -105,54 +109,17 @@ class Progress:
         self.epoch_start = time.perf_counter()
 
 
-def _jsonable(value: Any) -> Any:
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return value.tolist()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def _event_dict(event: Any) -> dict[str, Any]:
     from dataclasses import fields
+
+    from backend.runs.files import jsonable
 
     out = {"event": type(event).__name__}
     for f in fields(event):
         if f.name in ("detail", "history"):
             continue
-        out[f.name] = _jsonable(getattr(event, f.name))
+        out[f.name] = jsonable(getattr(event, f.name))
     return out
-
-
-class _TensorBoard:
-    """Scalars per epoch in a TensorBoard event log, when the package is installed."""
-
-    def __init__(self, folder: Path) -> None:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            self.writer = None
-            return
-        self.writer = SummaryWriter(str(folder / "tensorboard"))
-
-    def epoch(self, event: Any) -> None:
-        if self.writer is None:
-            return
-        for split, metrics in (("train", event.train), ("validation", event.validation)):
-            for output, values in metrics.items():
-                for name, value in values.items():
-                    self.writer.add_scalar(f"{output}/{name}/{split}", value, event.epoch)
-        self.writer.add_scalar("lr", event.lr, event.epoch)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
 
 
 def _fetch_data(section: dict[str, Any], base_dir: Path, progress: Progress,
@@ -185,8 +152,30 @@ def _fetch_data(section: dict[str, Any], base_dir: Path, progress: Progress,
     fetch.download_set(cfg.dataset, folder, report)
 
 
+def _resume_target(arg: str, project: Path) -> tuple[Path | None, Path | None]:
+    """(run folder, checkpoint folder) that ``--resume`` names: a run folder (or a run id in
+    the project's runs), else a bare checkpoint folder."""
+    from backend.runs.files import RUN, RunFormatError, check_id, is_plain_file, runs_folder_for
+
+    candidate = Path(arg)
+    if not candidate.exists():
+        try:
+            candidate = runs_folder_for(project) / check_id(arg)
+        except RunFormatError:
+            return None, Path(arg)
+    if is_plain_file(candidate / RUN):
+        return candidate, None
+    return None, Path(arg)
+
+
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from backend.data.errors import DataError
+    from backend.runs.files import RUN, RunFormatError, is_plain_file, runs_folder_for
+    from backend.runs.record import parse_run
+    from backend.runs.store import RunStore, create_run_folder
+    from backend.runs.writer import recording
     from backend.training.checkpoints import CheckpointError
     from backend.training.control import Control
     from backend.training.events import (
@@ -209,21 +198,53 @@ def run(args: argparse.Namespace) -> int:
     except GraphError as exc:
         print(f"error: {exc}", file=err)
         return 2
-    training = doc.section("training")
+    main_rank = os.environ.get("RANK", "0") == "0"
+    run_folder, checkpoint = (None, None)
+    if args.resume:
+        run_folder, checkpoint = _resume_target(args.resume, path)
+    data, training = doc.section("data"), doc.section("training")
+    if run_folder is not None:
+        try:
+            settings = parse_run(run_folder).settings
+        except RunFormatError as exc:
+            print(f"error: the run in {run_folder} cannot be resumed: {exc}", file=err)
+            return 2
+        data = settings.get("data", data)
+        training = settings.get("training", training)
+        if args.out and Path(args.out).resolve() != run_folder.resolve():
+            print("error: a resumed run is written into its own folder; leave out --out",
+                  file=err)
+            return 2
     for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size),
                        ("lr", args.lr), ("device", args.device), ("threads", args.threads)):
         if value is not None:
             training[key] = value
-    out = Path(args.out) if args.out else Path("runs") / path.name.split(".")[0]
     progress = Progress(sys.stdout)
     try:
-        _fetch_data(doc.section("data"), path.parent, progress, args.json)
-        trainer = Trainer(doc, config=training, base_dir=path.parent)
-        if args.resume:
-            trainer.resume_from(args.resume)
+        _fetch_data(data, path.parent, progress, args.json)
+        trainer = Trainer(doc, data=data, config=training, base_dir=path.parent)
+        if checkpoint is not None:
+            trainer.resume_from(checkpoint)
     except (ValueError, CheckpointError, DataError) as exc:
         print(f"error: {exc}", file=err)
         return 2
+    resume = run_folder is not None
+    if run_folder is None and main_rank:
+        try:
+            if args.out:
+                run_folder = Path(args.out)
+                if is_plain_file(run_folder / RUN):
+                    print(f"error: {run_folder} already holds a run; resume it with --resume "
+                          f"{run_folder}, or choose another --out", file=err)
+                    return 2
+                create_run_folder(run_folder, doc, data, training, 1, str(path))
+            else:
+                store = RunStore(runs_folder_for(path))
+                number = max((r.number for r in store.runs()), default=0) + 1
+                run_folder = store.create(doc, data, training, number, str(path)).folder
+        except (OSError, RunFormatError) as exc:
+            print(f"error: the run folder cannot be written: {exc}", file=err)
+            return 2
 
     control = Control()
     interrupted = []
@@ -236,21 +257,10 @@ def run(args: argparse.Namespace) -> int:
         print("\nstopping after this batch (Ctrl-C again to abort)…", file=err)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
-    evaluation: dict[str, Any] = {}
-    board: _TensorBoard | None = None
 
-    def callback(event: Any) -> None:
-        nonlocal board
+    def show(event: Any) -> None:
         if not trainer.dist.is_main:
             return
-        if board is None:
-            out.mkdir(parents=True, exist_ok=True)
-            board = _TensorBoard(out)
-        if isinstance(event, EpochEnd):
-            board.epoch(event)
-        if isinstance(event, Evaluated):
-            evaluation.update(split=event.split, metrics=event.metrics,
-                              confusion=event.confusion)
         if args.json:
             print(json.dumps(_event_dict(event)), flush=True)
             return
@@ -272,28 +282,18 @@ def run(args: argparse.Namespace) -> int:
         elif isinstance(event, Evaluated):
             print(f"{event.split}: {format_metrics(event.metrics)}")
 
+    callback = show
+    if run_folder is not None and main_rank:
+        try:
+            callback = recording(trainer, run_folder, show, resume=resume)
+        except RunFormatError as exc:
+            signal.signal(signal.SIGINT, previous)
+            print(f"error: the run in {run_folder} cannot be resumed: {exc}", file=err)
+            return 2
     try:
         result = trainer.run(callback, control)
     finally:
         signal.signal(signal.SIGINT, previous)
-        if board is not None:
-            board.close()
-    try:
-        if trainer.dist.is_main and trainer.module is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            trainer.save_checkpoint(out)
-            history = {"project": str(path), "model": doc.name,
-                       "status": "failed" if isinstance(result, Failed) else result.reason,
-                       "epochs": _jsonable(trainer.history),
-                       "evaluation": _jsonable(evaluation)}
-            if trainer.prepared is not None:
-                # The exported model expects standardised features and predicts standardised
-                # regression targets: this is how to apply and undo that on new data.
-                history["preprocessing"] = trainer.prepared.preprocessing()
-            if isinstance(result, Failed):
-                history["error"] = result.message
-            (out / "history.json").write_text(json.dumps(history, indent=1))
-    finally:
         trainer.leave_process_group()
     if not trainer.dist.is_main:
         return 0 if isinstance(result, Finished) else 1
@@ -305,8 +305,9 @@ def run(args: argparse.Namespace) -> int:
             last = trainer.history[-1]
             print(f"final (epoch {last['epoch']}): train {format_metrics(last['train'])}"
                   + (f" | validation {format_metrics(last['validation'])}" if last["validation"] else ""))
-        print(f"wrote {out / 'history.json'} and {out / 'weights.safetensors'}")
+        print(f"wrote the run to {run_folder}")
     if result.reason == "stopped":
-        print(f"stopped; continue with: netcanvas train {args.project} --resume {out}", file=err)
+        print(f"stopped; continue with: netcanvas train {args.project} --resume {run_folder}",
+              file=err)
         return 130
     return 0
