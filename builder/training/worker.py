@@ -113,10 +113,13 @@ class TrainingWorker(QObject):
 
     def __init__(self, doc: Any, *, data: Any = None, config: dict | None = None,
                  base_dir: str | None = None, threads: int | None = None,
-                 run_id: int = 0, initial_weights: dict | None = None) -> None:
+                 run_id: int = 0, initial_weights: dict | None = None,
+                 record: dict | None = None) -> None:
         super().__init__()
         self.run_id = run_id
         self.initial_weights = initial_weights
+        #: {"folder": run folder, "resume": bool}: record the run there (backend.runs.writer).
+        self.record = record
         from backend.training.process import RemoteControl  # Qt-free and torch-free
 
         self.doc = doc
@@ -194,7 +197,8 @@ class TrainingWorker(QObject):
         try:
             handle = server.start_run(to_dict(self.doc), self.data, self.config,
                                       threads=self._threads, base_dir=self.base_dir,
-                                      initial_weights=self.initial_weights)
+                                      initial_weights=self.initial_weights,
+                                      record=self.record)
         except ServerUnavailable as exc:
             self.event.emit(Warned(f"{exc} Training in the app's own process instead."))
             return None
@@ -231,11 +235,17 @@ class TrainingWorker(QObject):
         try:
             trainer = Trainer(self.doc, data=self.data, config=self.config,
                               base_dir=self.base_dir, initial_weights=self.initial_weights)
-        except (ValueError, TypeError) as exc:
+            callback = self._callback
+            if self.record is not None:
+                from backend.runs.writer import recording
+
+                callback = recording(trainer, self.record["folder"], self._callback,
+                                     resume=bool(self.record.get("resume")))
+        except (ValueError, TypeError) as exc:  # RunFormatError is a ValueError
             outcome.result = Failed(str(exc), traceback.format_exc())
             return
         outcome.trainer = trainer
-        outcome.result = trainer.run(self._callback, self.control)
+        outcome.result = trainer.run(callback, self.control)
         if trainer.module is not None and type(outcome.result).__name__ == "Finished":
             outcome.state = {k: v.detach().to("cpu").clone()
                              for k, v in trainer.module.state_dict().items()}
@@ -263,14 +273,15 @@ class TrainingSession(QObject):
     @gui_only
     def start(self, doc: Any, *, data: Any = None, config: dict | None = None,
               base_dir: str | None = None, threads: int | None = None,
-              initial_weights: dict | None = None) -> None:
-        """Train ``doc`` (a snapshot: the live document may change meanwhile) in a new thread."""
+              initial_weights: dict | None = None, record: dict | None = None) -> None:
+        """Train ``doc`` (a snapshot: the live document may change meanwhile) in a new thread;
+        ``record``: the run folder to record it in (see `TrainingWorker`)."""
         if self.worker is not None:
             raise RuntimeError("A run is already in progress; stop it first.")
         self._run_id += 1
         worker = TrainingWorker(doc, data=data, config=config, base_dir=base_dir,
                                 threads=threads, run_id=self._run_id,
-                                initial_weights=initial_weights)
+                                initial_weights=initial_weights, record=record)
         thread = QThread()
         thread.setObjectName("netcanvas-training")
         worker.moveToThread(thread)
