@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from backend.runs.project import ProjectRuns
 from builder.controller import EditorController
@@ -58,10 +58,6 @@ class ProjectFiles(QObject):
     def _trained_changed(self, what: str) -> None:
         self.trainedChanged.emit(what)
 
-    @Slot()
-    def log_problems(self) -> None:
-        for problem in self.runs.problems:
-            self.message.emit(problem)
 
     # --- state -------------------------------------------------------------------------------
     def title(self) -> str:

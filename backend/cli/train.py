@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from backend.runs.record import duration_text as _duration
 from backend.training.metrics_text import format_metrics
 
 
@@ -37,13 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "checkpoint folder")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per event instead of a progress line")
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 class Progress:

@@ -311,10 +311,6 @@ class TrainingPanel(QWidget):
         self._follow_design()
         self._schedule_preview()
         self.weightsChanged.emit()
-        if self.project.problems:
-            self._log(f"{len(self.project.problems)} run folder(s) were not loaded:")
-            for problem in self.project.problems:
-                self._log(f"  {problem}")
 
     def _schedule_follow(self) -> None:
         self._follow_timer.start()
@@ -395,10 +391,11 @@ class TrainingPanel(QWidget):
     def _fill_record(self, record: RunRecord) -> None:
         """Read a stored run's curves from its folder (plots call this before an overlay)."""
         record.loaded = True
-        if not record.run_id or self.project.get(record.run_id) is None:
+        info = self.project.get(record.run_id) if record.run_id else None
+        if info is None:
             return
-        try:
-            record.fill(self.project.history(record.run_id))
+        try:  # an interrupted run is shown as far as its last checkpoint (what Resume has)
+            record.fill(self.project.history(record.run_id, at_checkpoint=info.interrupted))
         except RunFormatError as exc:
             self._log(f"The curves of {record.title} were not loaded: {exc}")
 
@@ -519,12 +516,15 @@ class TrainingPanel(QWidget):
             info = None
             self._log(f"training: this run is not recorded (its folder cannot be written: "
                       f"{exc}); its weights are kept until the app closes.")
-        number = self._next_number()
-        title = f"Run {info.number if info else number} · {doc.name} · " \
-                f"{data.get('dataset', '?')}"
-        run = RunRecord(number, title, data, training, run_id=info.id if info else "",
-                        design_key=design_key(doc), data_key=data_key(doc))
-        self.records[info.id if info else f"unrecorded-{number}"] = run
+        if info is not None:
+            run = self.records[info.id]  # made when the project listed the new run
+            run.loaded, run.status = True, "starting"
+        else:
+            number = self._next_number()
+            run = RunRecord(number, f"Run {number} · {doc.name} · {data.get('dataset', '?')}",
+                            data, training, design_key=design_key(doc), data_key=data_key(doc))
+            self.records[f"unrecorded-{number}"] = run
+        title = run.title
         self.run = run
         self.outcome = None
         outputs = [doc.attr(n, "name") for n in doc.outputs()]

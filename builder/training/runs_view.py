@@ -124,8 +124,8 @@ class RunsModel(QAbstractTableModel):
         name = COLUMNS[column]
         if name == "Run":
             mark = " ●" if self._has_current_weights(info) else ""
-            saved = "" if self.project is None or self.project.is_saved(info.id) else " (unsaved)"
-            return f"{info.title}{mark}{saved}"
+            saved = "" if self.project is None or self.project.is_saved(info.id) else " *"
+            return f"{info.title}{saved}{mark}"
         if name == "Started":
             return info.when()
         if name == "Design":
@@ -147,6 +147,8 @@ class RunsModel(QAbstractTableModel):
         name = COLUMNS[column]
         if name == "Run":
             lines = [f"{info.title} ({info.id})", f"model {info.model}"]
+            if self.project is not None and not self.project.is_saved(info.id):
+                lines.append("* not saved yet: Save keeps it with the project")
             if self._has_current_weights(info):
                 lines.append("● the design's current weights come from this run")
             return "\n".join(lines)
@@ -275,6 +277,11 @@ class RunsView(QWidget):
         selected = self.selected_ids()
         self.model.reload()
         self.select(selected)
+        if self.model.rows:
+            self.table.resizeColumnsToContents()
+            for column in range(len(COLUMNS) - 1):
+                width = self.table.columnWidth(column)
+                self.table.setColumnWidth(column, min(max(width + 8, 60), 280))
         empty = not self.model.rows
         self.placeholder.setVisible(empty)
         problems = getattr(self.model.project, "problems", [])
