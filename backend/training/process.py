@@ -464,7 +464,10 @@ def _run_job(conn: Any, job: tuple, controls: dict[int, Control],
 
     def report(event: Any) -> None:
         if type(event).__name__ not in ("Finished", "Failed"):  # those end the run below
-            conn.send(("event", run_id, event))
+            try:
+                conn.send(("event", run_id, event))
+            except (OSError, ValueError):  # the app is gone: the run stops after this batch
+                control.stop()  # (and its recording, if any, ends as stopped, not failed)
 
     try:
         # The payload comes from our own parent over this private pipe (multiprocessing

@@ -110,7 +110,9 @@ def main() -> int:
             say("recovered", run=run_id, checkpoint=info.checkpoint.epoch if info else None,
                 weights=digest(runs.weights.state) if runs.weights else None,
                 curves=len(current.epochs) if current is not None else 0,
-                curve_run=current.run_id if current is not None else None)
+                curve_run=current.run_id if current is not None else None,
+                runs=[(r.id, r.state, r.checkpoint.epoch if r.checkpoint else None)
+                      for r in runs.runs()], problems=runs.problems)
             window.resume_training()
         else:
             panel.run_overrides = {"epochs": int(epochs)}

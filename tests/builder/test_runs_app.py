@@ -18,7 +18,6 @@ from backend.runs.record import parse_run
 from backend.runs.store import RunStore, checkpoint_weights
 from builder.dialogs import CANCEL, DISCARD, SAVE
 from builder.training import guard
-from graph.edits import SetParams
 from graph.recovery import RecoveryStore
 
 DONE_MS = 60_000
@@ -395,3 +394,42 @@ def test_recovery_offers_the_run_up_to_its_checkpoint_and_resume_finishes_it(
     done = parse_run(recovered.folder)
     assert done.status == "completed" and done.epochs_done == 5
     assert panel.plots.points("digit", "train") == 5
+
+
+def test_runs_in_the_worker_thread_are_recorded_too(window, qtbot, monkeypatch):
+    monkeypatch.setenv("NETCANVAS_TRAIN_IN_PROCESS", "0")
+    panel = train(window, qtbot, "xor_mlp", epochs=4)
+    assert not panel.outcome.in_process
+    [info] = panel.project.runs()
+    assert info.status == "completed" and info.epochs_done == 4
+    assert len(panel.project.history(info.id).epochs) == 4
+
+
+def test_a_crashed_training_process_leaves_a_run_that_resumes(window, qtbot):
+    """The training process dies (the out-of-memory killer, a crash) during a run: the run is
+    interrupted, keeps its last checkpoint, and Resume finishes it in a new process."""
+    import signal
+
+    from backend.training.process import shared_server
+
+    window.open_example("mlp_digits")
+    panel = window.training
+    panel.run_overrides = {"epochs": 40, "batch_size": 2}
+    with qtbot.waitSignal(panel.session.eventArrived, timeout=DONE_MS,
+                          check_params_cb=lambda ev: type(ev).__name__ == "EpochEnd"):
+        assert panel.start_run()
+    with qtbot.waitSignal(panel.session.runDone, timeout=DONE_MS):
+        os.kill(shared_server().pid, signal.SIGKILL)
+    [info] = panel.project.runs()
+    assert info.interrupted and info.resumable and panel.run.status == "interrupted"
+    assert "can be resumed from its last checkpoint" in panel.status.text()
+    panel.run_overrides = {}
+    record = json.loads((info.folder / files.RUN).read_text())
+    record["settings"]["training"]["epochs"] = info.checkpoint.epoch + 1  # finish it soon
+    record["epochs"]["planned"] = info.checkpoint.epoch + 1
+    (info.folder / files.RUN).write_text(json.dumps(record))
+    panel.project.refresh(info.id)
+    with qtbot.waitSignal(panel.session.runDone, timeout=DONE_MS):
+        assert panel.resume_run(info.id)
+    done = parse_run(info.folder)
+    assert done.status == "completed" and done.epochs_done == info.checkpoint.epoch + 1
