@@ -253,13 +253,16 @@ class TrainingPanel(QWidget):
     def _sync_records(self) -> None:
         """Keep one RunRecord (curves) per run of the project, in the plots' list too."""
         infos = {info.id: info for info in self.project.runs()}
+        changed = False
         for run_id, record in list(self.records.items()):
             if record.run_id and record.run_id not in infos:
                 self.plots.remove_run(record.number)
                 del self.records[run_id]
+                changed = True
         for info in infos.values():
             record = self.records.get(info.id)
             if record is None:
+                changed = True
                 record = RunRecord.from_info(info)
                 record.number = self._next_number()
                 self.records[info.id] = record
@@ -268,6 +271,9 @@ class TrainingPanel(QWidget):
                 record.status, record.message = info.state, info.message
             record.title = self._title(info)
             self.plots._update_item(record)
+        if changed:  # runs came or went (recovered, deleted): the views follow again
+            self._shown_keys = None
+            self._schedule_follow()
 
     def _next_number(self) -> int:
         self._numbers += 1

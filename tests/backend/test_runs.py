@@ -38,13 +38,15 @@ def _record(folder: Path, doc=None, config=None, *, control=None, extra=None, **
         create_run_folder(folder, doc, doc.section("data"), config)
     trainer = Trainer(doc, config=config)
     events = []
+    holder = {}
 
     def report(event):
         events.append(event)
         if extra is not None:
-            extra(event, trainer)
+            extra(event, holder["writer"])
 
     callback = recording(trainer, folder, report, **options)
+    holder["writer"] = callback.writer
     result = trainer.run(callback, control)
     return trainer, result, events, callback.writer
 
@@ -95,7 +97,7 @@ def test_a_stopped_run_resumes_exactly_from_its_folder(tmp_path):
     control = Control()
     folder = tmp_path / "run"
 
-    def stop(event, trainer):
+    def stop(event, writer):
         if isinstance(event, BatchEnd) and event.step == 17:  # mid-epoch (10 steps each)
             control.stop()
 
@@ -121,8 +123,9 @@ def test_a_crash_leaves_a_checkpoint_that_resumes_the_same_run(tmp_path):
     _, _, reference, _ = _record(tmp_path / "ref")
     folder, crashed = tmp_path / "run", tmp_path / "crashed"
 
-    def snapshot(event, trainer):
+    def snapshot(event, writer):
         if isinstance(event, BatchEnd) and event.step == 25 and not crashed.exists():
+            writer._join_flush()  # its checkpoint is on disk and named (as in a crash after)
             shutil.copytree(folder, crashed)
 
     _record(folder, extra=snapshot, checkpoint_seconds=0.0, budget=1e9)
@@ -153,8 +156,9 @@ def test_early_stopping_state_is_in_the_epoch_checkpoint(tmp_path):
     assert ref.reason == "early stopping"
     crashed, folder = tmp_path / "crashed", tmp_path / "run"
 
-    def snapshot(event, trainer):
+    def snapshot(event, writer):
         if isinstance(event, EpochEnd) and event.epoch == ref.epochs_completed - 1:
+            writer._join_flush()
             shutil.copytree(folder, crashed)
 
     _record(folder, config=config, extra=snapshot, every_epoch=True)
@@ -387,3 +391,19 @@ def test_the_writer_starts_from_a_created_folder_only(tmp_path, budget):
     trainer = Trainer(_digits(), config=CONFIG)
     with pytest.raises(files.RunFormatError, match="run.json is missing"):
         RunWriter(tmp_path, trainer, budget=budget)
+
+
+def test_a_resumed_run_rebuilds_a_lost_history_from_its_checkpoint(tmp_path):
+    """After a power cut the history may be older than the checkpoint (it is not flushed at
+    every checkpoint): the resumed run takes the epochs from the checkpoint itself."""
+    control = Control()
+
+    def stop(event, writer):
+        if isinstance(event, EpochEnd) and event.epoch == 2:
+            control.stop()
+
+    _record(tmp_path / "run", control=control, extra=stop)
+    (tmp_path / "run" / files.HISTORY).write_text("{}")
+    _, result, _, _ = _record(tmp_path / "run", resume=True)
+    assert result.reason == "completed"
+    assert [e["epoch"] for e in RunStore(tmp_path).history("run").epochs] == [1, 2, 3, 4]

@@ -102,21 +102,24 @@ def main() -> int:
         panel.session.runStarted.connect(on_started)
         panel.session.runDone.connect(on_done)
         if restored:
-            runs = window.files.runs
-            run_id = panel.resumable_run()
-            info = runs.get(run_id) if run_id else None
-            panel._follow_design()
-            current = panel.plots.current
-            say("recovered", run=run_id, checkpoint=info.checkpoint.epoch if info else None,
-                weights=digest(runs.weights.state) if runs.weights else None,
-                curves=len(current.epochs) if current is not None else 0,
-                curve_run=current.run_id if current is not None else None,
-                runs=[(r.id, r.state, r.checkpoint.epoch if r.checkpoint else None)
-                      for r in runs.runs()], problems=runs.problems)
-            window.resume_training()
+            QTimer.singleShot(0, report_and_resume)  # once the views have followed
         else:
             panel.run_overrides = {"epochs": int(epochs)}
             window.run_training()
+
+    def report_and_resume() -> None:
+        panel = window.training
+        runs = window.files.runs
+        run_id = panel.resumable_run()
+        info = runs.get(run_id) if run_id else None
+        current = panel.plots.current
+        say("recovered", run=run_id, checkpoint=info.checkpoint.epoch if info else None,
+            weights=digest(runs.weights.state) if runs.weights else None,
+            curves=len(current.epochs) if current is not None else 0,
+            curve_run=current.run_id if current is not None else None,
+            runs=[(r.id, r.state, r.checkpoint.epoch if r.checkpoint else None)
+                  for r in runs.runs()], problems=runs.problems)
+        window.resume_training()
 
     QTimer.singleShot(0, go)
     return app.exec()

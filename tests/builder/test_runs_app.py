@@ -365,10 +365,12 @@ def test_recovery_offers_the_run_up_to_its_checkpoint_and_resume_finishes_it(
 
     def copy_at_epoch_2(event):
         if isinstance(event, EpochEnd) and event.epoch == 2:
+            callback.writer._join_flush()  # the checkpoint of epoch 2 is on disk and named
             shutil.copytree(info.folder, snapshot)
 
     trainer = Trainer(doc, config=config)
-    trainer.run(recording(trainer, info.folder, copy_at_epoch_2, every_epoch=True))
+    callback = recording(trainer, info.folder, copy_at_epoch_2, every_epoch=True)
+    trainer.run(callback)
     shutil.rmtree(info.folder)
     shutil.copytree(snapshot, info.folder)  # what the crash left
     record = json.loads((info.folder / files.RUN).read_text())
