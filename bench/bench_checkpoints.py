@@ -5,7 +5,9 @@ CLI) against the same Trainer with no recording, in one run.
 bench_trainer's set-up: a 784-300-100-10 MLP on 60,000×784 random data, batch 128, SGD. Each
 measurement trains ``--epochs`` epochs; the two kinds alternate (ABBA, so neither always runs
 first) and repeat. Prints the median seconds of each, the ratio of the medians (goal: ≤ 1.02)
-and the median of the per-round ratios, and what one checkpoint costs.
+and the median of the per-round ratios, the share of each recorded run spent in the recording
+callback (the same run's own clock: what recording takes from the training thread), and what
+one checkpoint costs.
 
     python bench/bench_checkpoints.py [--repeats 6] [--epochs 3] [--threads N]
 """
@@ -31,6 +33,9 @@ from backend.runs.store import create_run_folder  # noqa: E402
 from backend.runs.writer import recording  # noqa: E402
 from backend.training.trainer import Trainer  # noqa: E402
 from graph.document import Document  # noqa: E402
+
+#: Per recorded run: the share of its time spent in the recording callback.
+SHARES: list[float] = []
 
 
 def _trainer(x: torch.Tensor, y: torch.Tensor, epochs: int) -> Trainer:
@@ -72,11 +77,19 @@ def recorded(x: torch.Tensor, y: torch.Tensor, epochs: int) -> tuple[float, int,
             costs.append(time.perf_counter() - t)
 
         writer._checkpoint = timed
+        inside = [0.0]
+
+        def measured(event):  # all the time the recording takes on the training thread
+            t = time.perf_counter()
+            callback(event)
+            inside[0] += time.perf_counter() - t
+
         t0 = time.perf_counter()
-        result = trainer.run(callback)
+        result = trainer.run(measured)
         elapsed = time.perf_counter() - t0
         assert result.reason == "completed", result
         assert (folder / HISTORY).exists() and writer._checkpoints >= epochs
+        SHARES.append(inside[0] / elapsed)
         return elapsed, writer._checkpoints, statistics.median(costs)
 
 
@@ -112,6 +125,9 @@ def main() -> None:
         print(f"{name:>22}: median {med:.3f} s  (min {min(values):.3f}, max {max(values):.3f})"
               f"  ratio {med / statistics.median(base):.4f}  (median of the per-round ratios "
               f"{paired:.4f})")
+    print(f"time in the recording callback (history, checkpoints, best weights) per recorded "
+          f"run: median {statistics.median(SHARES[1:]) * 100:.2f} % of its time (max "
+          f"{max(SHARES[1:]) * 100:.2f} %)")
     print(f"{checkpoints} checkpoints per run (the start, each epoch's end); one checkpoint "
           f"(history, best weights, model and optimizer state, pointer, record; fsync'd) takes "
           f"{statistics.median(costs) * 1000:.1f} ms")
