@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtGui import QUndoCommand
-
+from builder.commands import EditCommand
 from graph.document import SECTIONS, Document
 from graph.edits import AddNode, Composite, Connect, Edit, RemoveNode, SetModelName, SetSection
 
@@ -26,31 +25,23 @@ def replace_design(doc: Document, design: Document, text: str) -> Composite:
     return Composite(tuple(parts), text)
 
 
-class RestoreRunCommand(QUndoCommand):
+class RestoreRunCommand(EditCommand):
     """Replace the design by a run's and make its weights current; undo reverses both."""
 
     def __init__(self, doc: Document, edit: Edit, inverse: Edit, runs: Any, weights: Any,
                  previous: Any, text: str) -> None:
-        super().__init__(text)
-        self.doc, self.edit, self.inverse = doc, edit, inverse
+        super().__init__(doc, edit, inverse, text)  # applied before it was pushed
         self.runs, self.weights, self.previous = runs, weights, previous
-        self._applied = True  # applied before it was pushed
 
     def redo(self) -> None:
-        if self._applied:
-            return
-        inverse = self.doc.apply(self.edit)
-        if inverse is not None:
-            self.inverse = inverse
-        self.runs.set_weights(self.weights, dirty=False)
-        self._applied = True
+        again = not self._applied
+        super().redo()
+        if again:
+            self.runs.set_weights(self.weights, dirty=False)
 
     def undo(self) -> None:
-        redo = self.doc.apply(self.inverse)
-        if redo is not None:
-            self.edit = redo
+        super().undo()
         self.runs.set_weights(self.previous, dirty=False)
-        self._applied = False
 
 
 def restore_run(controller: Any, runs: Any, run_id: str) -> str:

@@ -120,3 +120,16 @@ def gui_thread_checks():
     yield
     enable_thread_checks(False)
     assert not violations, f"handlers ran off the GUI thread: {violations}"
+
+
+@pytest.fixture(scope="module")
+def training_process():
+    """One training process serves the module's runs; none outlives it."""
+    from backend.training.process import shared_server, shutdown_shared_server
+
+    yield
+    server = shared_server()
+    pid = server.pid
+    shutdown_shared_server()
+    assert server.pid is None
+    assert pid is None or not os.path.exists(f"/proc/{pid}")

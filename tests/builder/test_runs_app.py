@@ -17,42 +17,23 @@ from backend.runs import files
 from backend.runs.record import parse_run
 from backend.runs.store import RunStore, checkpoint_weights
 from builder.dialogs import CANCEL, DISCARD, SAVE
-from builder.training import guard
 from graph.recovery import RecoveryStore
+from tests.builder.training_helpers import DONE_MS, train_to_end
 
-DONE_MS = 60_000
-
-
-@pytest.fixture(autouse=True)
-def thread_checks():
-    guard.enable_thread_checks(True)
-    guard.violations.clear()
-    yield
-    assert guard.violations == [], f"handlers ran off the GUI thread: {guard.violations}"
-    guard.enable_thread_checks(False)
+train = train_to_end
 
 
-@pytest.fixture(scope="module", autouse=True)
-def training_process():
-    """One training process serves the module's runs; none outlives it."""
-    from backend.training.process import shared_server, shutdown_shared_server
-
-    yield
-    server = shared_server()
-    pid = server.pid
-    shutdown_shared_server()
-    assert pid is None or not os.path.exists(f"/proc/{pid}")
+pytestmark = pytest.mark.usefixtures("gui_thread_checks", "training_process")
 
 
-def train(window, qtbot, example: str | None = None, **overrides):
-    """Run the design (an example opened first, discarding the current one) to its end."""
-    if example is not None:
-        assert window.open_example(example)
+def start_until_an_epoch(window, qtbot, example: str, **overrides):
+    """Start a run and return once its first epoch has ended (the run goes on)."""
+    window.open_example(example)
     panel = window.training
     panel.run_overrides = overrides
-    with qtbot.waitSignal(panel.session.runDone, timeout=DONE_MS):
-        assert window.run_training()
-    assert not panel.running()
+    with qtbot.waitSignal(panel.session.eventArrived, timeout=DONE_MS,
+                          check_params_cb=lambda ev: type(ev).__name__ == "EpochEnd"):
+        assert panel.start_run()
     return panel
 
 
@@ -295,12 +276,7 @@ def test_rename_annotate_compare_export_and_delete(make_window, dialogs, qtbot, 
 
 
 def test_a_stopped_run_resumes_in_its_folder(window, qtbot):
-    window.open_example("mlp_digits")
-    panel = window.training
-    panel.run_overrides = {"epochs": 6, "batch_size": 4}
-    with qtbot.waitSignal(panel.session.eventArrived, timeout=DONE_MS,
-                          check_params_cb=lambda ev: type(ev).__name__ == "EpochEnd"):
-        assert panel.start_run()
+    panel = start_until_an_epoch(window, qtbot, "mlp_digits", epochs=6, batch_size=4)
     with qtbot.waitSignal(panel.session.runDone, timeout=DONE_MS):
         panel.stop_run()
     [info] = panel.project.runs()
@@ -414,12 +390,7 @@ def test_a_crashed_training_process_leaves_a_run_that_resumes(window, qtbot):
 
     from backend.training.process import shared_server
 
-    window.open_example("mlp_digits")
-    panel = window.training
-    panel.run_overrides = {"epochs": 40, "batch_size": 2}
-    with qtbot.waitSignal(panel.session.eventArrived, timeout=DONE_MS,
-                          check_params_cb=lambda ev: type(ev).__name__ == "EpochEnd"):
-        assert panel.start_run()
+    panel = start_until_an_epoch(window, qtbot, "mlp_digits", epochs=40, batch_size=2)
     with qtbot.waitSignal(panel.session.runDone, timeout=DONE_MS):
         os.kill(shared_server().pid, signal.SIGKILL)
     [info] = panel.project.runs()
