@@ -245,7 +245,7 @@ class TrainingPanel(QWidget):
     def _trained_changed(self, what: str) -> None:
         if what == "weights":
             self.weightsChanged.emit()
-            self.runs_view.model.reload()
+            self.runs_view.model.refresh_all()  # the ● of the run the weights came from
         elif what == "runs":
             self._sync_records()
             self.runs_view.reload()

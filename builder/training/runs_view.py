@@ -73,6 +73,12 @@ class RunsModel(QAbstractTableModel):
             if info.id == run_id:
                 self.dataChanged.emit(self.index(r, 0), self.index(r, len(COLUMNS) - 1))
 
+    def refresh_all(self) -> None:
+        """Every cell may show something else (the current weights moved to another run)."""
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1,
+                                                               len(COLUMNS) - 1))
+
     def set_current_design(self, key: str) -> None:
         self.current_design = key
         if self.rows:
