@@ -221,6 +221,9 @@ class EvaluationView(QWidget):
         #: after the project was opened or a run restored); None: train first.
         self.trainer_source: Any = None
         self._buildable = False
+        #: A stored evaluation of a run whose weights are not the current ones is shown:
+        #: Evaluate and Predict (which use the current weights) are off.
+        self._foreign = False
         self.output_box = QComboBox()
         self.output_box.currentTextChanged.connect(self._output_changed)
         self.split_box = QComboBox()
@@ -299,7 +302,7 @@ class EvaluationView(QWidget):
         self._set_enabled(False)
 
     def _set_enabled(self, on: bool) -> None:
-        on = on or (self._buildable and self.trainer_source is not None)
+        on = on or (self._buildable and self.trainer_source is not None and not self._foreign)
         for w in (self.evaluate_button, self.predict_button, self.sample_box):
             w.setEnabled(on)
 
@@ -311,7 +314,7 @@ class EvaluationView(QWidget):
     def _ensure_trainer(self) -> bool:
         if self.trainer is not None:
             return True
-        if not self._buildable or self.trainer_source is None:
+        if not self._buildable or self.trainer_source is None or self._foreign:
             return False
         try:
             trainer = self.trainer_source()
@@ -341,6 +344,7 @@ class EvaluationView(QWidget):
         self.trainer = None
         self.evaluated = None
         self._classes = {}
+        self._foreign = False
         self._set_enabled(False)
         self.output_box.blockSignals(True)
         self.output_box.clear()
@@ -358,16 +362,20 @@ class EvaluationView(QWidget):
 
     @gui_only
     def show_stored(self, evaluated: Any, classes: dict[str, tuple[str, ...] | None],
-                    title: str) -> None:
-        """Show an evaluation stored with a run (no model to predict with)."""
+                    title: str, current: bool = True) -> None:
+        """Show an evaluation stored with a run; ``current``: the design's current weights are
+        that run's (Evaluate and Predict may use them), else they stay off."""
         self.clear()
+        self._foreign = not current
+        self._set_enabled(False)
         self._classes = dict(classes)
         self.output_box.blockSignals(True)
         self.output_box.addItems(list(evaluated.metrics))
         self.output_box.blockSignals(False)
         self.show_evaluation(evaluated)
         self.status.setText(f"{title}: its evaluation on the {evaluated.split} split, as "
-                            "recorded with the run.")
+                            "recorded with the run." + ("" if current else " (The design's "
+                                                        "current weights are another run's.)"))
 
     @gui_only
     def show_evaluation(self, evaluated: Any) -> None:

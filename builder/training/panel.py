@@ -420,7 +420,11 @@ class TrainingPanel(QWidget):
 
         ev = Evaluated(stored["split"], stored["metrics"], stored["confusion"],
                        stored["predictions"], stored["targets"])
-        self.evaluation.show_stored(ev, {o.name: o.classes for o in info.outputs}, info.title)
+        weights = self.project.weights
+        current = weights is not None and (weights.source or {}).get("run") == info.id and \
+            info.design_key == design_key(self.controller.doc)
+        self.evaluation.show_stored(ev, {o.name: o.classes for o in info.outputs}, info.title,
+                                    current)
         return True
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override

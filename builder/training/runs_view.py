@@ -37,7 +37,7 @@ from backend.runs.record import (
 )
 from builder.training.guard import gui_only
 
-COLUMNS = ("Run", "Started", "Design", "Settings", "Best", "Final", "Duration", "Status", "Note")
+COLUMNS = ("Run", "Status", "Started", "Design", "Settings", "Best", "Final", "Duration", "Note")
 NAME, NOTE = 0, COLUMNS.index("Note")
 #: The column's widest text before it is elided (the tooltip has it all).
 MAX_CELL = 160
@@ -222,7 +222,7 @@ class RunsView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in zip(range(len(COLUMNS)), (150, 120, 90, 260, 220, 160, 70, 170)):
+        for column, width in zip(range(len(COLUMNS)), (150, 170, 120, 90, 260, 220, 160, 70)):
             self.table.setColumnWidth(column, width)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
