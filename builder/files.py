@@ -107,18 +107,19 @@ class ProjectFiles(QObject):
                   self.dialogs.unsaved_changes(self.title()))
         if answer == CANCEL:
             return False
-        for stop in self.before_drop:
-            stop()
         if answer == SAVE:
-            return self.save()
+            path = self.path or self._ask_save_path()
+            if path is None:
+                return False  # the save dialog was cancelled: nothing is dropped or stopped
+            self._drop()
+            return self._save_to(path)
+        self._drop()
         self.runs.discard()
         return True
 
     def _drop(self) -> None:
         for stop in self.before_drop:
             stop()
-        if self.runs.dirty:
-            self.runs.discard()
 
     def new(self) -> bool:
         if not self.maybe_save():
@@ -173,17 +174,25 @@ class ProjectFiles(QObject):
         return self._write(self.path)
 
     def save_as(self) -> bool:
+        path = self._ask_save_path()
+        return path is not None and self._save_to(path)
+
+    def _ask_save_path(self) -> Path | None:
         folder = Path(self.settings.last_folder() or Path.home())
         suggestion = str(self.path or folder / f"{self.untitled_name}{project.SUFFIX}")
         chosen = self.dialogs.save_path(suggestion)
         if not chosen:
-            return False
+            return None
         path = Path(chosen)
         if not path.name.endswith((".json",)):
             path = path.with_name(path.name + project.SUFFIX)
+        return path
+
+    def _save_to(self, path: Path) -> bool:
         if not self._write(path):
             return False
-        self._set_path(path.resolve())
+        if path.resolve() != self.path:
+            self._set_path(path.resolve())
         return True
 
     def _write(self, path: Path) -> bool:

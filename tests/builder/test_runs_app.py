@@ -95,6 +95,8 @@ def test_closing_during_a_run_stops_it_and_saves_it(make_window, dialogs, qtbot,
     with qtbot.waitSignal(panel.session.batchesArrived, timeout=DONE_MS):
         assert panel.start_run()
     dialogs.unsaved_answer = SAVE
+    dialogs.save_answer = None  # the save dialog is cancelled: nothing stops, nothing closes
+    assert not window.close() and panel.running()
     dialogs.save_answer = str(tmp_path / "d.ncproj.json")
     assert window.close()
     assert "A run is in progress" in [t for k, t in dialogs.asked if k == "unsaved"][0]
