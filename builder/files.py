@@ -7,13 +7,12 @@ ask about unsaved trained weights and runs exactly as about unsaved edits.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from backend.runs.project import ProjectRuns
+from backend.runs.project import ProjectRuns, session_staging
 from builder.controller import EditorController
 from builder.dialogs import CANCEL, SAVE, Dialogs
 from builder.settings import AppSettings
@@ -49,7 +48,7 @@ class ProjectFiles(QObject):
         self.path: Path | None = None
         self.untitled_name = "Untitled"
         #: What training made for the project (runs train into its staging folder).
-        self.runs = runs or ProjectRuns(tempfile.mkdtemp(prefix="netcanvas-runs-"))
+        self.runs = runs or ProjectRuns(session_staging())
         self.runs.subscribe(self._trained_changed)
         #: Called before the project is dropped (New, Open, Close): stop a run in progress.
         self.before_drop: list[Callable[[], None]] = []

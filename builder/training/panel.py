@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from backend.runs.design import data_key, design_key
 from backend.runs.files import RunFormatError, weights_path_for
-from backend.runs.project import ProjectRuns, Weights
+from backend.runs.project import ProjectRuns, Weights, session_staging
 from backend.runs.record import duration_text
 from backend.training.metrics_text import format_metrics
 from builder.progress import ProgressBar
@@ -75,7 +75,7 @@ class TrainingPanel(QWidget):
         self.session.eventArrived.connect(self._on_event)
         self.session.runDone.connect(self._on_done)
         #: The project's trained state; `attach_files` gives the one the project owns.
-        self.project = ProjectRuns(tempfile.mkdtemp(prefix="netcanvas-runs-"))
+        self.project = ProjectRuns(session_staging())
         self.files: Any = None
         #: Curves per run (run id, or a key of its own for a run that is not recorded).
         self.records: dict[str, RunRecord] = {}
