@@ -208,6 +208,7 @@ def main() -> int:
             rates_head.append(headless(doc, data, config, threads))
         window.training.shutdown()
         window.controller.stack.setClean()
+        window.files.runs.discard()  # the benchmark's runs are not kept (no question asked)
         window.close()
     if server is not None:
         server.shutdown()

@@ -29,13 +29,14 @@ class Dialogs:
         path, _ = QFileDialog.getSaveFileName(self.parent, title, suggestion, file_filter)
         return path or None
 
-    def unsaved_changes(self, title: str) -> str:
-        """SAVE, DISCARD or CANCEL for a design with unsaved changes."""
+    def unsaved_changes(self, title: str, detail: str = "") -> str:
+        """SAVE, DISCARD or CANCEL for a design with unsaved changes (``detail``: what is
+        unsaved, e.g. trained weights and runs)."""
         box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
                           f"“{title}” has changes that are not saved.",
                           QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                           | QMessageBox.StandardButton.Cancel, self.parent)
-        box.setInformativeText("Save them before closing?")
+        box.setInformativeText((detail + "\n\n" if detail else "") + "Save them before closing?")
         box.setDefaultButton(QMessageBox.StandardButton.Save)
         answer = box.exec()
         if answer == QMessageBox.StandardButton.Save:
@@ -44,6 +45,15 @@ class Dialogs:
             return DISCARD
         return CANCEL
 
+    def confirm(self, title: str, text: str, action: str = "OK") -> bool:
+        """Ask before doing something that cannot be undone (``action``: the button's text)."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                          QMessageBox.StandardButton.Cancel, self.parent)
+        ok = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is ok
+
     def error(self, title: str, text: str) -> None:
         QMessageBox.warning(self.parent, title, text)
 
@@ -51,7 +61,8 @@ class Dialogs:
         QMessageBox.information(self.parent, title, text)
 
     def restore_recovery(self, description: str) -> bool:
-        """Offer to restore unsaved work left by a crash."""
+        """Offer to restore unsaved work (the design, training runs up to their last
+        checkpoint) left by a crash."""
         answer = QMessageBox.question(
             self.parent, "Restore unsaved work?",
             f"NetCanvas did not close properly last time.\n\n{description}\n\n"

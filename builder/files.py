@@ -1,11 +1,18 @@
-"""Project files in the app: new, open, save, save as, recent files, export, unsaved prompt."""
+"""Project files in the app: new, open, save, save as, recent files, export, unsaved prompt.
+
+The project is the design *and* what training made for it (`backend.runs.project.ProjectRuns`:
+runs and the current weights): "modified" counts both, Save writes both, and New / Open / Close
+ask about unsaved trained weights and runs exactly as about unsaved edits.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from backend.runs.project import ProjectRuns, session_staging
 from builder.controller import EditorController
 from builder.dialogs import CANCEL, SAVE, Dialogs
 from builder.settings import AppSettings
@@ -29,15 +36,27 @@ class ProjectFiles(QObject):
     recentChanged = Signal()
     saved = Signal(str)
     message = Signal(str)
+    #: The trained state changed: "runs" (the list or a run), "weights", "dirty".
+    trainedChanged = Signal(str)
 
     def __init__(self, controller: EditorController, dialogs: Dialogs, settings: AppSettings,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, runs: ProjectRuns | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.dialogs = dialogs
         self.settings = settings
         self.path: Path | None = None
         self.untitled_name = "Untitled"
+        #: What training made for the project (runs train into its staging folder).
+        self.runs = runs or ProjectRuns(session_staging())
+        self.runs.subscribe(self._trained_changed)
+        #: Called before the project is dropped (New, Open, Close): stop a run in progress.
+        self.before_drop: list[Callable[[], None]] = []
+        self.runs.reset()
+
+    def _trained_changed(self, what: str) -> None:
+        self.trainedChanged.emit(what)
+
 
     # --- state -------------------------------------------------------------------------------
     def title(self) -> str:
@@ -47,7 +66,23 @@ class ProjectFiles(QObject):
         return self.untitled_name
 
     def is_modified(self) -> bool:
-        return not self.controller.stack.isClean()
+        return not self.controller.stack.isClean() or self.runs.dirty
+
+    def unsaved_detail(self) -> str:
+        """What training made that is not saved, in words ("" when nothing)."""
+        if not self.runs.dirty:
+            return ""
+        new = [r for r in self.runs.runs() if not self.runs.is_saved(r.id)]
+        parts = []
+        if self.runs.weights is not None and (self.runs.weights.source or {}).get("file") \
+                != "project":
+            parts.append("trained weights")
+        if new:
+            parts.append(f"{len(new)} training run{'s' if len(new) > 1 else ''}")
+        text = "Unsaved: " + " and ".join(parts) + "." if parts else ""
+        if self.runs.active is not None:
+            text += " A run is in progress; it will be stopped (Resume continues it)."
+        return text.strip()
 
     def _set_path(self, path: Path | None, untitled: str = "Untitled") -> None:
         self.path = path
@@ -60,17 +95,35 @@ class ProjectFiles(QObject):
 
     # --- operations --------------------------------------------------------------------------
     def maybe_save(self) -> bool:
-        """True when it is fine to drop the current design (saved, discarded, or unchanged)."""
+        """True when it is fine to drop the current design and what training made for it
+        (saved, discarded, or unchanged). A run in progress is stopped first (unless the
+        person cancels), so that it is saved or discarded with the rest."""
         if not self.is_modified():
+            self._drop()
             return True
-        answer = self.dialogs.unsaved_changes(self.title())
+        detail = self.unsaved_detail()
+        answer = (self.dialogs.unsaved_changes(self.title(), detail) if detail else
+                  self.dialogs.unsaved_changes(self.title()))
+        if answer == CANCEL:
+            return False
         if answer == SAVE:
-            return self.save()
-        return answer != CANCEL
+            path = self.path or self._ask_save_path()
+            if path is None:
+                return False  # the save dialog was cancelled: nothing is dropped or stopped
+            self._drop()
+            return self._save_to(path)
+        self._drop()
+        self.runs.discard()
+        return True
+
+    def _drop(self) -> None:
+        for stop in self.before_drop:
+            stop()
 
     def new(self) -> bool:
         if not self.maybe_save():
             return False
+        self.runs.reset()
         self.controller.set_document(Document())
         self._set_path(None)
         return True
@@ -91,18 +144,28 @@ class ProjectFiles(QObject):
             self.dialogs.error("Cannot open project",
                                f"{path.name} was not opened: {exc.path}: {exc.problem}")
             return False
+        notes = self.runs.open(path.resolve(), doc)
         self.controller.set_document(doc)
         self._set_path(path.resolve())
         self.message.emit(f"Opened {path}")
+        for note in notes:
+            self.message.emit(note)
         return True
 
     def open_document(self, doc: Document, title: str, *, modified: bool = False,
                       source: str | None = None) -> None:
         """Show a document that has no file yet (an example, recovered work)."""
+        notes: list[str] = []
+        if source and Path(source).exists():
+            notes = self.runs.open(source, doc)  # the saved project's runs and weights
+        else:
+            self.runs.reset(source)
         self.controller.set_document(doc)
         self._set_path(Path(source) if source else None, title)
         if modified:
             self.controller.stack.resetClean()
+        for note in notes:
+            self.message.emit(note)
 
     def save(self) -> bool:
         if self.path is None:
@@ -110,17 +173,25 @@ class ProjectFiles(QObject):
         return self._write(self.path)
 
     def save_as(self) -> bool:
+        path = self._ask_save_path()
+        return path is not None and self._save_to(path)
+
+    def _ask_save_path(self) -> Path | None:
         folder = Path(self.settings.last_folder() or Path.home())
         suggestion = str(self.path or folder / f"{self.untitled_name}{project.SUFFIX}")
         chosen = self.dialogs.save_path(suggestion)
         if not chosen:
-            return False
+            return None
         path = Path(chosen)
         if not path.name.endswith((".json",)):
             path = path.with_name(path.name + project.SUFFIX)
+        return path
+
+    def _save_to(self, path: Path) -> bool:
         if not self._write(path):
             return False
-        self._set_path(path.resolve())
+        if path.resolve() != self.path:
+            self._set_path(path.resolve())
         return True
 
     def _write(self, path: Path) -> bool:
@@ -130,8 +201,17 @@ class ProjectFiles(QObject):
             self.dialogs.error("Cannot save project", f"{path} was not saved: {exc}")
             return False
         self.controller.stack.setClean()
+        try:
+            notes = self.runs.save(path.resolve(), self.controller.doc)
+        except OSError as exc:
+            self.dialogs.error("Cannot save the trained state",
+                               f"The design was saved to {path}, but its trained weights and "
+                               f"runs were not: {exc}")
+            return False
         self.saved.emit(str(path))
         self.message.emit(f"Saved {path}")
+        for note in notes:
+            self.message.emit(note)
         return True
 
     def export(self, fmt: str, path: str | Path | None = None,

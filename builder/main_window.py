@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backend.runs.project import ProjectRuns
 from builder.analysis import AnalysisRunner, Report
 from builder.analysis_panel import CodeView, LogView, ProblemList, SummaryTable
 from builder.autosave import Autosaver, default_recovery_dir
@@ -43,6 +44,7 @@ from builder.palette import Palette
 from builder.settings import AppSettings
 from builder.theme import THEMES, apply_theme, canvas_colors, icon, resolve
 from graph.document import Document
+from graph.recovery import RecoveryStore
 
 
 class MainWindow(QMainWindow):
@@ -60,11 +62,15 @@ class MainWindow(QMainWindow):
         self.scene.show_params = self.settings.show_params
         self.view = CanvasView(self.scene, self)
         self.setCentralWidget(self.view)
-        self.files = ProjectFiles(self.controller, self.dialogs, self.settings, self)
+        recovery_dir = Path(recovery_dir or default_recovery_dir())
+        # What training makes is the project's; its runs train into this session's staging
+        # folder (beside the autosave) until the project is saved.
+        runs = ProjectRuns(RecoveryStore(recovery_dir).runs_path)
+        self.files = ProjectFiles(self.controller, self.dialogs, self.settings, self, runs)
         self._training_warm = False
         self.analysis = AnalysisRunner(self)
         self.analysis.set_document(self.controller.doc)
-        self.autosaver = Autosaver(self.files, recovery_dir or default_recovery_dir(), self)
+        self.autosaver = Autosaver(self.files, recovery_dir, self)
         self.gallery = None
         self._build_docks()
         self._build_actions()
@@ -156,6 +162,26 @@ class MainWindow(QMainWindow):
     def _training_running(self, on: bool) -> None:
         self.act_run.setEnabled(not on)
         self.act_stop.setEnabled(on)
+        self._update_resume()
+
+    def _update_resume(self, _what: str = "") -> None:
+        resumable = any(r.resumable for r in self.files.runs.runs())
+        running = self._training is not None and self._training.running()
+        self.act_resume.setEnabled(resumable and not running)
+
+    def resume_training(self) -> bool:
+        """Continue the latest interrupted or stopped run from its last checkpoint."""
+        run_id = self.training.resumable_run()
+        if run_id is None:
+            self.show_message("No run to resume: none was interrupted or stopped.")
+            return False
+        self.show_training()
+        return self.training.resume_run(run_id)
+
+    def show_runs(self) -> None:
+        """The training panel's Runs tab: every run of the project."""
+        self.show_training()
+        self.training.views.setCurrentWidget(self.training.runs_view)
 
     def _build_workflows(self) -> None:
         from builder.workflows import WorkflowActions  # Tools menu, import, training script
@@ -234,6 +260,12 @@ class MainWindow(QMainWindow):
         self.act_stop = self._action("&Stop Training", lambda: self.training.stop_run(),
                                      "Ctrl+Shift+R")
         self.act_stop.setEnabled(False)
+        self.act_resume = self._action("Resu&me Interrupted Run", self.resume_training,
+                                       tip="Continue the latest interrupted or stopped run "
+                                           "from its last checkpoint")
+        self.act_resume.setEnabled(False)
+        self.act_runs = self._action("Show R&uns", self.show_runs, "Ctrl+Shift+U",
+                                     tip="The project's runs: compare, restore, resume, export")
         self.act_exports = {fmt: self._action(text, lambda _=False, f=fmt: self.files.export(
             f, weights_path=self.training.weights_file()))
                             for fmt, (text, _suffix, _filter) in EXPORTS.items()}
@@ -271,7 +303,9 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addActions([self.act_snap, self.act_params])
         train_menu = bar.addMenu("&Train")
-        train_menu.addActions([self.act_run, self.act_stop])
+        train_menu.addActions([self.act_run, self.act_stop, self.act_resume])
+        train_menu.addSeparator()
+        train_menu.addAction(self.act_runs)
         theme_menu = view.addMenu("&Theme")
         theme_menu.addActions(list(self.act_themes.values()))
         view.addSeparator()
@@ -311,6 +345,7 @@ class MainWindow(QMainWindow):
         c.stack.indexChanged.connect(self._edited)
         c.documentReplaced.connect(self._document_replaced)
         self.files.pathChanged.connect(self.update_title)
+        self.files.trainedChanged.connect(self._trained_changed)
         self.files.recentChanged.connect(self._fill_recent)
         self.scene.nodeSelectionChanged.connect(self.inspector.show_nodes)
         self.palette.layerActivated.connect(self.add_at_center)
@@ -331,6 +366,8 @@ class MainWindow(QMainWindow):
     def startup(self, path: str | None = None) -> None:
         """After the window is shown: offer recovery, open ``path`` or the gallery, analyse."""
         restored = self.autosaver.offer_recovery(self.dialogs)
+        if restored and any(r.resumable for r in self.files.runs.runs()):
+            QTimer.singleShot(0, self.show_runs)  # where Resume is
         if path and not restored:
             self.files.open(path, ask=False)
         elif not restored and self.settings.first_launch and not os.environ.get(
@@ -343,6 +380,10 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
         self.log_view.log(text)
+
+    def _trained_changed(self, what: str) -> None:
+        self.update_title()
+        self._update_resume()
 
     def update_title(self) -> None:
         modified = self.files.is_modified()

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("backend.cli.check", "print a design's summary and errors (exit 1 if invalid)"),
     "export": ("backend.cli.export", "export a design as .py, safetensors, ONNX or TorchScript"),
     "train": ("backend.cli.train", "train a design headless (torchrun for several processes)"),
+    "runs": ("backend.cli.runs", "list the runs recorded beside a project"),
     "import": ("backend.cli.import_model", "import a PyTorch nn.Module as a design"),
     "lr-find": ("backend.cli.lr_find", "sweep the learning rate and suggest one (--apply saves it)"),
     "search": ("backend.cli.search", "hyperparameter search with optuna (-o saves the best design)"),

@@ -1,17 +1,22 @@
-"""``netcanvas train PROJECT``: train a design headless, with a progress bar, and write the run.
+"""``netcanvas train PROJECT``: train a design headless, with a progress bar, and record the run.
 
-The program is the runtime's (`backend.training.console`), which the exported train.py runs
-too: the same flags, progress and files. Writes ``DIR/history.json`` (per-epoch metrics per output and the final evaluation),
-``DIR/weights.safetensors`` with the optimizer state beside it (so ``--resume DIR`` continues),
-and a TensorBoard event log when the ``tensorboard`` package is installed. Under
-``torchrun --nproc_per_node=K`` every process trains its shard with DistributedDataParallel and
-rank 0 alone prints and writes. Ctrl-C stops after the current batch and saves a checkpoint.
+The flags and the progress display are the runtime's (`backend.training.console`), which the
+exported train.py runs too. The run is recorded in a run folder, as the app records its runs
+(``backend.runs``): ``PROJECT.runs/<id>/`` by default, or ``--out DIR``. It holds
+``history.json`` (per-epoch metrics per output, the per-batch loss, the final evaluation, the
+preprocessing), the design and settings, ``weights.safetensors`` (final) and
+``best.safetensors``, a checkpoint written at epoch ends (so ``--resume`` continues an
+interrupted or stopped run), and a TensorBoard event log when the ``tensorboard`` package is
+installed. Under ``torchrun --nproc_per_node=K`` every process trains its shard with
+DistributedDataParallel and rank 0 alone prints and writes. Ctrl-C stops after the current
+batch and saves a checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,7 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from backend.training.console import add_arguments as add_run_arguments
 
     parser.add_argument("project", help="project file (.json) to train")
-    add_run_arguments(parser, default_out=None, out_help="runs/<project name>")
+    add_run_arguments(parser, default_out=None, out_help="a new folder in PROJECT.runs/",
+                      resume_help="continue a run: its folder, its id in PROJECT.runs/, or a "
+                                  "checkpoint folder")
 
 
 def download_reporter(stream: TextIO, as_json: bool) -> Any:
@@ -51,31 +58,6 @@ def download_reporter(stream: TextIO, as_json: bool) -> Any:
     return report
 
 
-class _TensorBoard:
-    """Scalars per epoch in a TensorBoard event log, when the package is installed."""
-
-    def __init__(self, folder: Path) -> None:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            self.writer = None
-            return
-        self.writer = SummaryWriter(str(folder / "tensorboard"))
-
-    def epoch(self, event: Any) -> None:
-        if self.writer is None:
-            return
-        for split, metrics in (("train", event.train), ("validation", event.validation)):
-            for output, values in metrics.items():
-                for name, value in values.items():
-                    self.writer.add_scalar(f"{output}/{name}/{split}", value, event.epoch)
-        self.writer.add_scalar("lr", event.lr, event.epoch)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
 def _fetch_data(section: dict[str, Any], base_dir: Path, as_json: bool,
                 stream: TextIO | None = None) -> None:
     """Download MNIST-style files missing from the cache before training, with a progress line
@@ -99,10 +81,35 @@ def _fetch_data(section: dict[str, Any], base_dir: Path, as_json: bool,
     fetch.download_set(cfg.dataset, folder, download_reporter(stream or sys.stdout, as_json))
 
 
+def _resume_target(arg: str, project: Path) -> tuple[Path | None, Path | None]:
+    """(run folder, checkpoint folder) that ``--resume`` names: a run folder (or a run id in
+    the project's runs), else a bare checkpoint folder."""
+    from backend.runs.files import RUN, RunFormatError, check_id, is_plain_file, runs_folder_for
+
+    candidate = Path(arg)
+    if not candidate.exists():
+        try:
+            candidate = runs_folder_for(project) / check_id(arg)
+        except RunFormatError:
+            return None, Path(arg)
+    if is_plain_file(candidate / RUN):
+        return candidate, None
+    return None, Path(arg)
+
+
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from backend.data.errors import DataError
+    from backend.runs.files import RUN, RunFormatError, is_plain_file, runs_folder_for
+    from backend.runs.record import parse_run
+    from backend.runs.store import RunStore, create_run_folder
+    from backend.runs.writer import recording
     from backend.training.checkpoints import CheckpointError
-    from backend.training.console import overrides, run_in_terminal
+    from backend.training.console import Console, overrides
+    from backend.training.control import Control
+    from backend.training.events import Failed, Finished
+    from backend.training.metrics_text import format_metrics
     from backend.training.trainer import Trainer
     from graph.errors import GraphError
     from graph.project import load
@@ -114,29 +121,94 @@ def run(args: argparse.Namespace) -> int:
     except GraphError as exc:
         print(f"error: {exc}", file=err)
         return 2
-    training = {**doc.section("training"), **overrides(args)}
-    if args.out is None:
-        args.out = str(Path("runs") / path.name.split(".")[0])
+    main_rank = os.environ.get("RANK", "0") == "0"
+    run_folder, checkpoint = (None, None)
+    if args.resume:
+        run_folder, checkpoint = _resume_target(args.resume, path)
+    data, training = doc.section("data"), doc.section("training")
+    if run_folder is not None:
+        try:
+            settings = parse_run(run_folder).settings
+        except RunFormatError as exc:
+            print(f"error: the run in {run_folder} cannot be resumed: {exc}", file=err)
+            return 2
+        data = settings.get("data", data)
+        training = settings.get("training", training)
+        if args.out and Path(args.out).resolve() != run_folder.resolve():
+            print("error: a resumed run is written into its own folder; leave out --out",
+                  file=err)
+            return 2
+    training = {**training, **overrides(args)}
     try:
-        _fetch_data(doc.section("data"), path.parent, args.json)
-        trainer = Trainer(doc, config=training, base_dir=path.parent)
-        if args.resume:
-            trainer.resume_from(args.resume)
+        _fetch_data(data, path.parent, args.json)
+        trainer = Trainer(doc, data=data, config=training, base_dir=path.parent)
+        if checkpoint is not None:
+            trainer.resume_from(checkpoint)
     except (ValueError, CheckpointError, DataError) as exc:
         print(f"error: {exc}", file=err)
         return 2
-    board: _TensorBoard | None = None
+    resume = run_folder is not None
+    if run_folder is None and main_rank:
+        try:
+            if args.out:
+                run_folder = Path(args.out)
+                if is_plain_file(run_folder / RUN):
+                    print(f"error: {run_folder} already holds a run; resume it with --resume "
+                          f"{run_folder}, or choose another --out", file=err)
+                    return 2
+                create_run_folder(run_folder, doc, data, training, 1, str(path))
+            else:
+                store = RunStore(runs_folder_for(path))
+                number = max((r.number for r in store.runs()), default=0) + 1
+                run_folder = store.create(doc, data, training, number, str(path)).folder
+        except (OSError, RunFormatError) as exc:
+            print(f"error: the run folder cannot be written: {exc}", file=err)
+            return 2
 
-    def to_board(event: Any) -> None:
-        nonlocal board
-        if board is None:
-            board = _TensorBoard(Path(args.out))
-        if type(event).__name__ == "EpochEnd":
-            board.epoch(event)
+    control = Control()
+    console = Console(doc.name, as_json=args.json)
 
+    def on_sigint(signum: int, frame: Any) -> None:
+        if control.stopped:
+            raise KeyboardInterrupt
+        control.stop()
+        console.close()
+        print("\nstopping after this batch (Ctrl-C again to abort)…", file=err)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+
+    def show(event: Any) -> None:
+        if trainer.dist.is_main:
+            console.processes = trainer.dist.world_size
+            console(event)
+
+    callback = show
+    if run_folder is not None and main_rank:
+        try:
+            callback = recording(trainer, run_folder, show, resume=resume)
+        except RunFormatError as exc:
+            signal.signal(signal.SIGINT, previous)
+            print(f"error: the run in {run_folder} cannot be resumed: {exc}", file=err)
+            return 2
     try:
-        return run_in_terminal(trainer, args, name=doc.name, project=str(path),
-                               again=f"netcanvas train {args.project}", also=to_board)
+        result = trainer.run(callback, control)
     finally:
-        if board is not None:
-            board.close()
+        signal.signal(signal.SIGINT, previous)
+        console.close()
+        trainer.leave_process_group()
+    if not trainer.dist.is_main:
+        return 0 if isinstance(result, Finished) else 1
+    if isinstance(result, Failed):
+        print(f"error: {result.message}", file=err)
+        return 1
+    if not args.json:
+        if trainer.history:
+            last = trainer.history[-1]
+            print(f"final (epoch {last['epoch']}): train {format_metrics(last['train'])}"
+                  + (f" | validation {format_metrics(last['validation'])}" if last["validation"] else ""))
+        print(f"wrote the run to {run_folder}")
+    if result.reason == "stopped":
+        print(f"stopped; continue with: netcanvas train {args.project} --resume {run_folder}",
+              file=err)
+        return 130
+    return 0

@@ -24,10 +24,12 @@ class WeightsError(GraphError):
     """A weights file that cannot be read, or (strict loading) does not fit the model."""
 
 
-def weights_metadata(preprocessing: dict[str, Any] | None = None) -> dict[str, str]:
-    """The text header of a NetCanvas weights file: its format, and how the data were
-    standardised for the model (`PreparedData.preprocessing`, as JSON) when known."""
-    meta = {"format": "netcanvas-weights"}
+def weights_metadata(preprocessing: dict[str, Any] | None = None,
+                     extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The text header of a NetCanvas weights file: its format, how the data were
+    standardised for the model (`PreparedData.preprocessing`, as JSON) when known, and
+    ``extra`` texts (e.g. the run the weights come from)."""
+    meta = {"format": "netcanvas-weights", **(extra or {})}
     if preprocessing:
         meta["preprocessing"] = json.dumps(preprocessing)
     return meta
@@ -52,11 +54,12 @@ def _unreadable(path: str | os.PathLike[str], exc: Exception) -> WeightsError:
 
 
 def save_state(state: dict[str, torch.Tensor], path: str | os.PathLike[str],
-               preprocessing: dict[str, Any] | None = None) -> None:
+               preprocessing: dict[str, Any] | None = None,
+               extra: dict[str, str] | None = None) -> None:
     """Write a state dict as a NetCanvas weights file (safetensors), with the data's
-    standardisation in the header when given."""
+    standardisation (and ``extra`` texts) in the header when given."""
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state.items()}
-    save_file(tensors, os.fspath(path), metadata=weights_metadata(preprocessing))
+    save_file(tensors, os.fspath(path), metadata=weights_metadata(preprocessing, extra))
 
 
 def save_weights(module: nn.Module, path: str | os.PathLike[str],

@@ -26,12 +26,13 @@ from .setting import add_flags, flag_values
 
 
 def add_arguments(parser: argparse.ArgumentParser, default_out: str | None,
-                  out_help: str = "") -> None:
+                  out_help: str = "", resume_help: str = "continue the run saved in DIR"
+                  ) -> None:
     """The run's flags (``--out``, ``--resume``, ``--json``) and one per training setting."""
     parser.add_argument("--out", default=default_out,
                         help="folder for history.json, the weights and the checkpoint "
                         f"(default: {out_help or default_out})")
-    parser.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
+    parser.add_argument("--resume", metavar="DIR", help=resume_help)
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per event instead of progress")
     add_flags(parser, TrainConfig, "training")

@@ -262,6 +262,8 @@ class TrainingLoop:
                    "train_sums": self._train_meter.acc}
         if self._order is not None:
             tensors["order"] = self._order
+        if self._best_state is not None:  # restore_best_weights: the best epoch's weights
+            tensors.update({f"best.{k}": v for k, v in self._best_state.items()})
         meta = {"epoch": self._epoch, "batch": self._batch, "step": self._step,
                 "epochs": self.config.epochs, "schedule": self.schedule.state_dict(),
                 "history": self.history, "best": self._best, "bad_epochs": self._bad_epochs,
@@ -318,6 +320,8 @@ class TrainingLoop:
         self.history = list(meta["history"])
         self._best = tuple(meta["best"]) if meta.get("best") else None
         self._bad_epochs = meta.get("bad_epochs", 0)
+        best = {k[5:]: v for k, v in ckpt.tensors.items() if k.startswith("best.")}
+        self._best_state = {k: v.to(self.device) for k, v in best.items()} or None
 
     # --- the loop --------------------------------------------------------------------------
     def _emit(self, event: Event) -> None:
@@ -520,7 +524,7 @@ class TrainingLoop:
                  "validation_loss": val_loss, "lr": lr, "seconds": seconds}
         self.history.append(entry)
         self._epoch, self._batch, self._order = epoch + 1, 0, None
-        self._emit(EpochEnd(epoch + 1, train, val, train_loss, val_loss, lr, seconds))
+        stop = False
         if cfg.early_stopping_patience:
             if self._best is None or monitored < self._best[0]:
                 self._best = (monitored, epoch + 1)
@@ -529,9 +533,10 @@ class TrainingLoop:
                     self._best_state = self._snapshot()
             else:
                 self._bad_epochs += 1
-                if self._bad_epochs >= cfg.early_stopping_patience:
-                    return True
-        return False
+                stop = self._bad_epochs >= cfg.early_stopping_patience
+        # After the bookkeeping: a checkpoint taken by the callback holds the whole epoch.
+        self._emit(EpochEnd(epoch + 1, train, val, train_loss, val_loss, lr, seconds))
+        return stop
 
     def _total(self, metrics: dict[str, dict[str, float]]) -> float:
         return sum(metrics[o.output]["loss"] * w for o, w in zip(self._outputs, self._weights)

@@ -275,13 +275,16 @@ class TrainingServer:
     # --- runs --------------------------------------------------------------------------------
     def start_run(self, doc_json: dict, data: Any = None, config: dict | None = None, *,
                   threads: int = 1, base_dir: str | Path | None = None,
-                  initial_weights: dict | None = None) -> RunHandle:
+                  initial_weights: dict | None = None, record: dict | None = None
+                  ) -> RunHandle:
         """Hand a run to the child (starting it if needed) and return its handle.
 
         ``doc_json``: the design as `graph.project.to_dict` writes it; ``data``: `PreparedData`
         or None (the design's data section); ``config``: training settings or None (the design's
-        training section). Raises `ServerUnavailable` when the child cannot start or the run
-        cannot be handed over (the caller may then train in its own process)."""
+        training section); ``record``: ``{"folder": run folder, "resume": bool}`` to record the
+        run there (`backend.runs.writer`; with resume, continue it from its checkpoint). Raises
+        `ServerUnavailable` when the child cannot start or the run cannot be handed over (the
+        caller may then train in its own process)."""
         from multiprocessing.reduction import ForkingPickler
 
         import torch.multiprocessing  # noqa: F401 - tensors below travel as shared memory
@@ -294,7 +297,7 @@ class TrainingServer:
         try:
             payload = bytes(ForkingPickler.dumps(
                 (doc_json, data, config, int(threads), None if base_dir is None
-                 else str(base_dir), initial_weights)))
+                 else str(base_dir), initial_weights, record)))
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             raise ServerUnavailable(f"The run cannot be sent to the training process: {exc}"
                                     ) from exc
@@ -461,7 +464,10 @@ def _run_job(conn: Any, job: tuple, controls: dict[int, Control],
 
     def report(event: Any) -> None:
         if type(event).__name__ not in ("Finished", "Failed"):  # those end the run below
-            conn.send(("event", run_id, event))
+            try:
+                conn.send(("event", run_id, event))
+            except (OSError, ValueError):  # the app is gone: the run stops after this batch
+                control.stop()  # (and its recording, if any, ends as stopped, not failed)
 
     try:
         # The payload comes from our own parent over this private pipe (multiprocessing
@@ -469,7 +475,8 @@ def _run_job(conn: Any, job: tuple, controls: dict[int, Control],
         # payload that cannot be rebuilt fails this run rather than the child's reader.
         from multiprocessing.reduction import ForkingPickler
 
-        doc_json, data, config, threads, base_dir, initial = ForkingPickler.loads(payload)
+        doc_json, data, config, threads, base_dir, initial, record = ForkingPickler.loads(
+            payload)
         torch.set_num_threads(max(1, threads))
         from graph.project import from_dict
 
@@ -477,10 +484,16 @@ def _run_job(conn: Any, job: tuple, controls: dict[int, Control],
         try:
             trainer = Trainer(doc, data=data, config=config, base_dir=base_dir,
                               initial_weights=initial)
-        except (ValueError, TypeError) as exc:
+            callback = report
+            if record is not None:
+                from backend.runs.writer import recording
+
+                callback = recording(trainer, record["folder"], report,
+                                     resume=bool(record.get("resume")))
+        except (ValueError, TypeError) as exc:  # RunFormatError is a ValueError
             result = Failed(str(exc), traceback.format_exc())
         else:
-            result = trainer.run(report, control)
+            result = trainer.run(callback, control)
             if type(result).__name__ == "Finished" and trainer.module is not None:
                 state = {k: v.detach().to("cpu").clone()
                          for k, v in trainer.module.state_dict().items()}

@@ -1,8 +1,11 @@
 """After training: metrics table, confusion matrix, wrong predictions, predicted vs true, predict.
 
-Shows a backend ``Evaluated`` event (sent after a run) and can evaluate again on demand on any
-split. Model calls here run on the GUI thread after the worker thread was joined; the splits of
-the built-in data are small, and the Predict button runs one sample.
+Shows a backend ``Evaluated`` event (sent after a run, or stored with a run: `show_stored`) and
+can evaluate again on demand on any split. It shows only what belongs to the design on screen:
+`clear` empties every part of it (metrics, charts, wrong predictions, the predicted sample and
+its image) when the design or its data change. Model calls here run on the GUI thread after the
+worker thread was joined; the splits of the built-in data are small, and the Predict button runs
+one sample.
 """
 
 from __future__ import annotations
@@ -183,9 +186,15 @@ class ConfusionView(pg.PlotWidget):
         self.matrix = np.zeros((0, 0), dtype=np.int64)
 
     def show_matrix(self, matrix: list[list[int]], classes: tuple[str, ...] | None) -> None:
-        m = np.asarray(matrix, dtype=np.int64)
+        m = np.asarray(matrix, dtype=np.int64).reshape(len(matrix), len(matrix))
         self.matrix = m
         k = len(m)
+        if k == 0:  # nothing to show
+            self.image.clear()
+            self.counts.set_counts(m, np.zeros((0, 0), dtype=bool))
+            self.getAxis("bottom").setTicks(None)
+            self.getAxis("left").setTicks(None)
+            return
         norm = m / np.maximum(m.sum(1, keepdims=True), 1)
         self.image.setImage(norm.T, levels=(0.0, 1.0))  # ImageItem is column-major: (x, y)
         self.image.setRect(0, 0, k, k)
@@ -204,6 +213,15 @@ class EvaluationView(QWidget):
         super().__init__(parent)
         self.trainer: Any = None
         self.evaluated: Any = None
+        #: Class names per output of a stored evaluation (no trainer to ask).
+        self._classes: dict[str, tuple[str, ...] | None] = {}
+        #: Builds a trainer holding the current weights when there is none (Evaluate, Predict
+        #: after the project was opened or a run restored); None: train first.
+        self.trainer_source: Any = None
+        self._buildable = False
+        #: A stored evaluation of a run whose weights are not the current ones is shown:
+        #: Evaluate and Predict (which use the current weights) are off.
+        self._foreign = False
         self.output_box = QComboBox()
         self.output_box.currentTextChanged.connect(self._output_changed)
         self.split_box = QComboBox()
@@ -282,8 +300,29 @@ class EvaluationView(QWidget):
         self._set_enabled(False)
 
     def _set_enabled(self, on: bool) -> None:
+        on = on or (self._buildable and self.trainer_source is not None and not self._foreign)
         for w in (self.evaluate_button, self.predict_button, self.sample_box):
             w.setEnabled(on)
+
+    def set_buildable(self, on: bool) -> None:
+        """Whether Evaluate and Predict may build a trainer from the current weights."""
+        self._buildable = on
+        self._set_enabled(self.trainer is not None and self.trainer.module is not None)
+
+    def _ensure_trainer(self) -> bool:
+        if self.trainer is not None:
+            return True
+        if not self._buildable or self.trainer_source is None or self._foreign:
+            return False
+        try:
+            trainer = self.trainer_source()
+        except (ValueError, TypeError, RuntimeError, OSError) as exc:
+            self.status.setText(f"The model cannot be evaluated here: {exc}")
+            return False
+        if trainer is None:
+            return False
+        self.set_trainer(trainer)
+        return True
 
     # --- input -------------------------------------------------------------------------------
     @gui_only
@@ -298,9 +337,50 @@ class EvaluationView(QWidget):
             self.output_box.blockSignals(False)
 
     @gui_only
+    def clear(self, message: str = "Train the design to see its evaluation here.") -> None:
+        """Show nothing but ``message``: no trainer, metrics, charts, predictions or images."""
+        self.trainer = None
+        self.evaluated = None
+        self._classes = {}
+        self._foreign = False
+        self._set_enabled(False)
+        self.output_box.blockSignals(True)
+        self.output_box.clear()
+        self.output_box.blockSignals(False)
+        self.metrics.setRowCount(0)
+        self.confusion.show_matrix([], None)
+        self.scatter_points.setData([], [])
+        self.diagonal.setData([], [])
+        self.wrong.clear()
+        self.wrong_box.setTitle("Wrong predictions (true → predicted)")
+        self.sample_box.setRange(0, 0)
+        self.prediction.clear()
+        self.sample_image.clear()
+        self.status.setText(message)
+
+    @gui_only
+    def show_stored(self, evaluated: Any, classes: dict[str, tuple[str, ...] | None],
+                    title: str, current: bool = True) -> None:
+        """Show an evaluation stored with a run; ``current``: the design's current weights are
+        that run's (Evaluate and Predict may use them), else they stay off."""
+        self.clear()
+        self._foreign = not current
+        self._set_enabled(False)
+        self._classes = dict(classes)
+        self.output_box.blockSignals(True)
+        self.output_box.addItems(list(evaluated.metrics))
+        self.output_box.blockSignals(False)
+        self.show_evaluation(evaluated)
+        self.status.setText(f"{title}: its evaluation on the {evaluated.split} split, as "
+                            "recorded with the run." + ("" if current else " (The design's "
+                                                        "current weights are another run's.)"))
+
+    @gui_only
     def show_evaluation(self, evaluated: Any) -> None:
         """Show an ``Evaluated`` event: metrics for all outputs, charts for the chosen one."""
         self.evaluated = evaluated
+        self.prediction.clear()
+        self.sample_image.clear()
         self.split_box.setCurrentText(evaluated.split)
         names = list(evaluated.metrics)
         if self.output_box.count() == 0:
@@ -340,6 +420,10 @@ class EvaluationView(QWidget):
 
     def _info(self, output: str) -> Any:
         if self.trainer is None or self.trainer.prepared is None:
+            if output in self._classes:
+                from types import SimpleNamespace
+
+                return SimpleNamespace(output=output, classes=self._classes[output])
             return None
         return next((o for o in self.trainer.prepared.outputs if o.output == output), None)
 
@@ -369,7 +453,7 @@ class EvaluationView(QWidget):
     @gui_only
     def evaluate_now(self) -> None:
         """Evaluate the trained model on the chosen split (on demand)."""
-        if self.trainer is None:
+        if not self._ensure_trainer():
             self.status.setText("Train the design first.")
             return
         try:
@@ -389,7 +473,7 @@ class EvaluationView(QWidget):
     @gui_only
     def predict_now(self) -> dict[str, str]:
         """Predict the chosen sample of the chosen split and show it (with its image)."""
-        if self.trainer is None:
+        if not self._ensure_trainer():
             return {}
         split = self.evaluated.split if self.evaluated is not None else \
             self.split_box.currentText()

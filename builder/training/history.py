@@ -1,7 +1,8 @@
 """What a run produced, kept in plain Python for the plots, the CSV export and run history.
 
-Filled on the GUI thread from worker events; growable numpy buffers so a million-point curve is
-a view, not a list conversion, at every redraw.
+Filled on the GUI thread from worker events, or from a run folder's history (`RunRecord.fill`);
+growable numpy buffers so a million-point curve is a view, not a list conversion, at every
+redraw.
 """
 
 from __future__ import annotations
@@ -104,6 +105,34 @@ class RunRecord:
     batch: int = 0
     dirty: bool = True  # new batch points since the last redraw
     epoch_dirty: bool = True  # new epoch points since the last redraw
+    run_id: str = ""  # its run folder (backend.runs); "" when the run is not recorded
+    design_key: str = ""  # which design and data it trained (backend.runs.design)
+    data_key: str = ""
+    loaded: bool = True  # False: a stored run whose curves are read on first use (fill)
+
+    @classmethod
+    def from_info(cls, info: Any) -> RunRecord:
+        """A stored run (a `backend.runs.record.RunInfo`); its curves come with `fill`."""
+        settings = info.settings
+        return cls(info.number, info.title, dict(settings.get("data", {})),
+                   dict(settings.get("training", {})), total_epochs=info.epochs_planned,
+                   status=info.state, message=info.message, run_id=info.id,
+                   design_key=info.design_key, data_key=info.data_key, loaded=False)
+
+    def fill(self, history: Any) -> None:
+        """Curves from a stored history (`backend.runs.record.RunHistory`), replacing any."""
+        self.outputs, self.epochs, self.lr = {}, Series(), Series()
+        batches = history.batches
+        for name, losses in batches["losses"].items():
+            curves = self.output(name)
+            for step, loss in zip(batches["step"], losses):
+                curves.add_batch(step, loss)
+        for entry in history.epochs:
+            self.add_epoch(_Epoch(entry))
+        if batches["step"]:
+            self.step, self.epoch = batches["step"][-1], batches["epoch"][-1]
+        self.loaded = True
+        self.dirty = self.epoch_dirty = True
 
     def output(self, name: str) -> OutputCurves:
         if name not in self.outputs:
@@ -173,6 +202,21 @@ class RunRecord:
             for s in all_steps:
                 w.writerow([s] + [_cell(steps[n].get(s, math.nan)) for n in names])
         return path
+
+
+class _Epoch:
+    """A stored history entry read like an EpochEnd event (null values are NaN)."""
+
+    def __init__(self, entry: dict[str, Any]) -> None:
+        self.epoch = entry["epoch"]
+        self.lr = math.nan if entry.get("lr") is None else entry["lr"]
+        self.train = _finite(entry.get("train", {}))
+        self.validation = _finite(entry.get("validation", {}))
+
+
+def _finite(metrics: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
+    return {o: {k: math.nan if v is None else float(v) for k, v in row.items()}
+            for o, row in metrics.items()}
 
 
 def _cell(value: float) -> str:

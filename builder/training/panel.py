@@ -1,5 +1,12 @@
-"""The training panel: settings form, Run / Pause / Stop with progress and ETA, live curves,
-evaluation and data preview; keeps the trained weights with the project."""
+"""The training panel: settings form, Run / Pause / Stop / Resume with progress and ETA, live
+curves, the project's runs, evaluation and data preview.
+
+What training makes belongs to the project (`backend.runs.project.ProjectRuns`, owned by
+`builder.files.ProjectFiles`): every run is recorded in its run folder by the training process
+(with checkpoints), and the trained weights are the project's current weights. The panel only
+shows that state: its views follow the design on the canvas (`_follow_design`), so curves and
+evaluation belong to the design shown, or are cleared.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backend.runs.design import data_key, design_key
+from backend.runs.files import RunFormatError, weights_path_for
+from backend.runs.project import ProjectRuns, Weights, session_staging
+from backend.runs.record import duration_text
 from backend.training.metrics_text import format_metrics
 from builder.progress import ProgressBar
 from builder.training.evaluation import EvaluationView
@@ -30,38 +41,21 @@ from builder.training.guard import gui_only
 from builder.training.history import RunRecord
 from builder.training.plots import TrainingPlots
 from builder.training.preview import DataPreview
+from builder.training.runs_view import RunsView
 from builder.training.settings_form import SettingsForm, show_lr_finder
 from builder.training.worker import RunOutcome, TrainingSession, prewarm
 
-WEIGHTS_SUFFIX = ".weights.safetensors"
+__all__ = ["TrainingPanel", "weights_path_for"]
+
 #: At most this many epoch lines go to the log per run (long runs log every n-th epoch).
 LOG_EPOCH_LINES = 40
-
-
-def weights_path_for(project: str | Path) -> Path:
-    """``model.ncproj.json`` → ``model.weights.safetensors`` beside it."""
-    from graph.project import SUFFIX
-
-    p = Path(project)
-    name = p.name
-    for suffix in (SUFFIX, ".json"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return p.with_name(name + WEIGHTS_SUFFIX)
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    if seconds >= 3600:
-        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 class TrainingPanel(QWidget):
     """Train the current design in the background and show what happens."""
 
-    #: The trained weights changed (a run finished, or weights were loaded with a project).
+    #: The project's current weights changed (a run ended, a run was restored, a project
+    #: was opened, weights were copied in).
     weightsChanged = Signal()
     #: A run started / ended (the window's Run action follows it).
     runningChanged = Signal(bool)
@@ -80,17 +74,23 @@ class TrainingPanel(QWidget):
         self.session.batchesArrived.connect(self._on_batches)
         self.session.eventArrived.connect(self._on_event)
         self.session.runDone.connect(self._on_done)
-        self.runs: list[RunRecord] = []
-        self.run: RunRecord | None = None
-        self.trainer: Any = None
-        self.trained_state: dict[str, Any] | None = None
-        #: How the data were standardised for the trained weights (written into weight files).
-        self.preprocessing: dict[str, Any] | None = None
+        #: The project's trained state; `attach_files` gives the one the project owns.
+        self.project = ProjectRuns(session_staging())
+        self.files: Any = None
+        #: Curves per run (run id, or a key of its own for a run that is not recorded).
+        self.records: dict[str, RunRecord] = {}
+        self.run: RunRecord | None = None  # the run in training, or the last one trained
+        self.trainer: Any = None  # the last run's Trainer in this process (evaluate, predict)
+        self._trainer_keys: tuple[str, str] | None = None  # the design and data it trained
+        self._trainer_run = ""
         self.outcome: RunOutcome | None = None
         self._tmp: str | None = None
         self._started_at = 0.0
+        self._start_epoch = 0
         self._log_every = 1
         self._backend_ready = False
+        self._shown_keys: tuple[str, str] | None = None
+        self._numbers = 0
         self.run_overrides: dict[str, Any] = {}  # tests and benchmarks: patch the settings
         self.run_data: Any = None  # tests and benchmarks: PreparedData instead of the section
 
@@ -128,7 +128,7 @@ class TrainingPanel(QWidget):
 
         # --- settings (left) and views (right) ----------------------------------------------
         self.form = SettingsForm(controller)
-        self.form.dataChanged.connect(self._schedule_preview)
+        self.form.dataChanged.connect(self._schedule_follow)
         self.form.findLearningRateRequested.connect(lambda: show_lr_finder(self))
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -137,11 +137,24 @@ class TrainingPanel(QWidget):
         self.plots = TrainingPlots()
         self.plots.png_button.clicked.connect(self._export_png)
         self.plots.csv_button.clicked.connect(self._export_csv)
+        self.plots.load_run = self._fill_record
+        self.runs_view = RunsView()
+        self.runs_view.model.live = self._live_status
+        self.runs_view.model.message.connect(self._log)
+        self.runs_view.compareRequested.connect(self.compare_runs)
+        self.runs_view.evaluationRequested.connect(self.show_run_evaluation)
+        self.runs_view.restoreRequested.connect(self.restore_run)
+        self.runs_view.resumeRequested.connect(self.resume_run)
+        self.runs_view.deleteRequested.connect(self.delete_runs)
+        self.runs_view.exportCsvRequested.connect(self.export_run_csv)
+        self.runs_view.exportWeightsRequested.connect(self.export_run_weights)
         self.evaluation = EvaluationView()
+        self.evaluation.trainer_source = self._trainer_for_current_weights
         self.preview = DataPreview()
         self.views = QTabWidget()
         self.views.setDocumentMode(True)
         self.views.addTab(self.plots, "Curves")
+        self.views.addTab(self.runs_view, "Runs")
         self.views.addTab(self.evaluation, "Evaluation")
         self.views.addTab(self.preview, "Data")
         self.views.currentChanged.connect(self._view_changed)
@@ -159,16 +172,44 @@ class TrainingPanel(QWidget):
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(0)
         self._preview_timer.timeout.connect(self.load_preview)
+        self._follow_timer = QTimer(self)  # the design changed: views follow (debounced)
+        self._follow_timer.setSingleShot(True)
+        self._follow_timer.setInterval(0)
+        self._follow_timer.timeout.connect(self._follow_design)
         controller.stack.indexChanged.connect(self._document_edited)
         controller.documentReplaced.connect(self._document_replaced)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
+        self.runs_view.set_project(self.project)
         self._set_running(False)
+        self._follow_design()
 
     # --- state ---------------------------------------------------------------------------------
     def running(self) -> bool:
         return self.session.running()
+
+    @property
+    def runs(self) -> list[RunRecord]:
+        """The runs the panel knows (the project's, and this session's), oldest first."""
+        return list(self.records.values())
+
+    @property
+    def trained_state(self) -> dict[str, Any] | None:
+        """The project's current weights (a CPU state dict), or None."""
+        weights = self.project.weights
+        return weights.state if weights is not None else None
+
+    @property
+    def preprocessing(self) -> dict[str, Any] | None:
+        """How the data were standardised for the current weights (written into weight files)."""
+        weights = self.project.weights
+        return weights.preprocessing if weights is not None else None
+
+    def set_weights(self, state: dict[str, Any] | None,
+                    preprocessing: dict[str, Any] | None = None) -> None:
+        """Make ``state`` the design's weights (copied or imported ones: not from a run)."""
+        self.project.set_weights(None if state is None else Weights(state, preprocessing))
 
     def _set_running(self, on: bool) -> None:
         self.run_button.setEnabled(not on)
@@ -182,55 +223,209 @@ class TrainingPanel(QWidget):
             self.pause_button.setText("Pause")
             self.pause_button.blockSignals(False)
         self.runningChanged.emit(on)
+        self.runs_view._selection_changed()
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
         self.status.setStyleSheet("color: #c62828;" if error else "")
         self._log(("training error: " if error else "training: ") + text)
 
-    # --- document ------------------------------------------------------------------------------
-    @Slot(int)
-    @gui_only
-    def _document_edited(self, _index: int = 0) -> None:
-        if not self.running():
-            self.form.refresh()
-
+    # --- the project ---------------------------------------------------------------------------
     def attach_files(self, files: Any) -> None:
-        """Follow the project file: save weights beside it, load them when it is opened."""
-        self._fresh_document = False
-        files.saved.connect(self._project_saved)
-        files.pathChanged.connect(lambda: self._project_path_changed(files))
+        """Show the trained state of the project that ``files`` keeps (and follow it)."""
+        self.files = files
+        self.project = files.runs
+        files.trainedChanged.connect(self._trained_changed)
+        files.before_drop.append(self.shutdown)
+        self.runs_view.set_project(self.project)
+        self._document_replaced()
 
     @Slot(str)
     @gui_only
-    def _project_saved(self, path: str) -> None:
-        self.save_weights_beside(path)
+    def _trained_changed(self, what: str) -> None:
+        if what == "weights":
+            self.weightsChanged.emit()
+            self.runs_view.model.refresh_all()  # the ● of the run the weights came from
+        elif what == "runs":
+            self._sync_records()
+            self.runs_view.reload()
 
-    @gui_only
-    def _project_path_changed(self, files: Any) -> None:
-        fresh, self._fresh_document = getattr(self, "_fresh_document", False), False
-        if fresh and files.path is not None:
-            self.load_weights_beside(files.path)
+    def _sync_records(self) -> None:
+        """Keep one RunRecord (curves) per run of the project, in the plots' list too."""
+        infos = {info.id: info for info in self.project.runs()}
+        changed = False
+        for run_id, record in list(self.records.items()):
+            if record.run_id and record.run_id not in infos:
+                self.plots.remove_run(record.number)
+                del self.records[run_id]
+                changed = True
+        for info in infos.values():
+            record = self.records.get(info.id)
+            if record is None:
+                changed = True
+                record = RunRecord.from_info(info)
+                record.number = self._next_number()
+                self.records[info.id] = record
+                self.plots.add_run(record)
+            elif record is not self.run or not self.running():
+                record.status, record.message = info.state, info.message
+            record.title = self._title(info)
+            self.plots._update_item(record)
+        if changed:  # runs came or went (recovered, deleted): the views follow again
+            self._shown_keys = None
+            self._schedule_follow()
+
+    def _next_number(self) -> int:
+        self._numbers += 1
+        return self._numbers
+
+    @staticmethod
+    def _title(info: Any) -> str:
+        dataset = info.settings.get("data", {}).get("dataset", "?")
+        return f"{info.title} · {info.model} · {dataset}"
 
     @Slot()
     @gui_only
     def _weights_changed(self) -> None:
         self.continue_box.setEnabled(self.trained_state is not None and not self.running())
+        self.evaluation.set_buildable(self.trained_state is not None)
+
+    @Slot(int)
+    @gui_only
+    def _document_edited(self, _index: int = 0) -> None:
+        if not self.running():
+            self.form.refresh()
+        self._schedule_follow()
 
     @Slot()
     @gui_only
     def _document_replaced(self) -> None:
+        """Another design (and project) is shown: nothing of the previous one stays."""
         if self.running():  # the run belongs to the design that was closed
             self.shutdown()
             self._say("The run was stopped: another design was opened.")
-        self._fresh_document = True
-        self.trained_state = None
-        self.preprocessing = None
-        self.trainer = None
-        self.evaluation.set_trainer(None)
+        self.trainer, self._trainer_keys, self._trainer_run = None, None, ""
+        self.run = None
+        self.records = {}
+        self.plots.clear_runs()
+        self.evaluation.clear()
+        self.preview.clear()
+        self._shown_keys = None
+        self._sync_records()
+        self.runs_view.reload()
         self.form.refresh()
+        self._follow_design()
         self._schedule_preview()
         self.weightsChanged.emit()
+
+    def _schedule_follow(self) -> None:
+        self._follow_timer.start()
+
+    @Slot()
+    @gui_only
+    def _follow_design(self) -> None:
+        """Show what belongs to the design on the canvas, nothing else: the curves and
+        evaluation of its latest run (or none), its data."""
+        doc = self.controller.doc
+        keys = (design_key(doc), data_key(doc))
+        if keys == self._shown_keys:
+            return
+        data_changed = self._shown_keys is None or keys[1] != self._shown_keys[1]
+        self._shown_keys = keys
+        self.runs_view.model.set_current_design(keys[0])
+        if data_changed and self.preview.shown_key != keys[1]:
+            if self.views.currentWidget() is self.preview:
+                self._schedule_preview()
+            else:
+                self.preview.clear("The data settings changed: open this tab to see the data.")
+        if self.running():
+            return  # the live run trains a snapshot; it stays on screen until it ends
+        record = self._latest_run(keys)
+        if record is not None:
+            self._show_curves(record)
+        else:
+            self.plots.clear_current()
+        if self.trainer is not None and self._trainer_keys == keys:
+            self.evaluation.set_trainer(self.trainer)
+            last = self.records.get(self._trainer_run)
+            if last is not None and last.evaluation is not None:
+                self.evaluation.show_evaluation(last.evaluation)
+            else:
+                self.evaluation.clear("Evaluate the trained model on a split.")
+                self.evaluation.set_trainer(self.trainer)
+        elif record is not None and record.run_id and self._show_stored_evaluation(record):
+            pass
+        else:
+            self.evaluation.clear("Train this design to see its evaluation here." if
+                                  self.trainer is None and record is None else
+                                  "The design or its data changed since the last run: train "
+                                  "it to see its evaluation here.")
+        self.evaluation.set_buildable(self.trained_state is not None)
+
+    def _latest_run(self, keys: tuple[str, str]) -> RunRecord | None:
+        """The latest run that trained this design on these data (with curves to show)."""
+        infos = {i.id: i for i in self.project.runs()}
+
+        def has_curves(r: RunRecord) -> bool:
+            if r.loaded:
+                return bool(len(r.epochs) or any(len(c.steps) for c in r.outputs.values()))
+            return r.run_id in infos and infos[r.run_id].steps > 0
+
+        candidates = [r for r in self.records.values() if (r.design_key, r.data_key) == keys
+                      and has_curves(r)]
+        if not candidates:
+            return None
+
+        def when(record: RunRecord) -> float:
+            info = infos.get(record.run_id)
+            return info.created if info is not None else time.time() + record.number
+
+        return max(candidates, key=when)
+
+    def _show_curves(self, record: RunRecord) -> None:
+        """Show a run (not live) as the current curves."""
+        if not record.loaded:
+            self._fill_record(record)
+        outputs = list(record.outputs) or [self.controller.doc.attr(n, "name")
+                                           for n in self.controller.doc.outputs()]
+        self.plots.begin_run(record, outputs)
+        epochs = max(record.total_epochs, len(record.epochs), 1)
+        steps = max(record.step, record.steps_per_epoch * epochs, 1)
+        self.plots.set_extent(steps, epochs)
+        self.plots.end_run()
+
+    def _fill_record(self, record: RunRecord) -> None:
+        """Read a stored run's curves from its folder (plots call this before an overlay)."""
+        record.loaded = True
+        info = self.project.get(record.run_id) if record.run_id else None
+        if info is None:
+            return
+        try:  # an interrupted run is shown as far as its last checkpoint (what Resume has)
+            record.fill(self.project.history(record.run_id, at_checkpoint=info.interrupted))
+        except RunFormatError as exc:
+            self._log(f"The curves of {record.title} were not loaded: {exc}")
+
+    def _show_stored_evaluation(self, record: RunRecord) -> bool:
+        info = self.project.get(record.run_id)
+        if info is None or info.evaluation is None:
+            return False
+        try:
+            stored = self.project.evaluation(record.run_id)
+        except RunFormatError as exc:
+            self._log(f"The evaluation of {record.title} was not loaded: {exc}")
+            return False
+        if stored is None:
+            return False
+        from backend.training.events import Evaluated
+
+        ev = Evaluated(stored["split"], stored["metrics"], stored["confusion"],
+                       stored["predictions"], stored["targets"])
+        weights = self.project.weights
+        current = weights is not None and (weights.source or {}).get("run") == info.id and \
+            info.design_key == design_key(self.controller.doc)
+        self.evaluation.show_stored(ev, {o.name: o.classes for o in info.outputs}, info.title,
+                                    current)
+        return True
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -273,7 +468,8 @@ class TrainingPanel(QWidget):
     @Slot(int)
     @gui_only
     def _view_changed(self, _index: int) -> None:
-        self._schedule_preview()
+        if self.preview.shown_key != data_key(self.controller.doc):
+            self._schedule_preview()
 
     @Slot()
     @gui_only
@@ -283,13 +479,15 @@ class TrainingPanel(QWidget):
         from backend.data.errors import DataError
         from backend.data.load import load_dataset
 
+        doc = self.controller.doc
         try:
-            cfg = DataConfig.from_dict(self.controller.doc.section("data"))
+            cfg = DataConfig.from_dict(doc.section("data"))
             ds = load_dataset(cfg, self._project_dir(), download=False)  # no network here
         except (DataError, ValueError, OSError) as exc:
             self.preview.show_error(f"Cannot preview the data: {exc}")
             return False
         self.preview.show_dataset(ds)
+        self.preview.shown_key = data_key(doc)
         return True
 
     # --- run control ---------------------------------------------------------------------------
@@ -308,7 +506,10 @@ class TrainingPanel(QWidget):
     @Slot()
     @gui_only
     def start_run(self) -> bool:
-        """Start training the current design in the background (False if it cannot start)."""
+        """Start training the current design in the background (False if it cannot start).
+
+        The run is recorded in a new run folder of the project (staged until Save) and the
+        project counts as modified from now on."""
         if self.running():
             return False
         problems = self.design_problems()
@@ -319,29 +520,96 @@ class TrainingPanel(QWidget):
         doc = self.controller.doc
         data, training = doc.section("data"), doc.section("training")
         training.update(self.run_overrides)
-        number = len(self.runs) + 1
-        run = RunRecord(number, f"Run {number} · {doc.name} · {data.get('dataset', '?')}",
-                        data, training)
-        self.runs.append(run)
+        try:
+            info = self.project.begin_run(doc, data, training)
+        except (OSError, RunFormatError) as exc:
+            info = None
+            self._log(f"training: this run is not recorded (its folder cannot be written: "
+                      f"{exc}); its weights are kept until the app closes.")
+        if info is not None:
+            run = self.records[info.id]  # made when the project listed the new run
+            run.loaded, run.status = True, "starting"
+        else:
+            number = self._next_number()
+            run = RunRecord(number, f"Run {number} · {doc.name} · {data.get('dataset', '?')}",
+                            data, training, design_key=design_key(doc), data_key=data_key(doc))
+            self.records[f"unrecorded-{number}"] = run
+        title = run.title
         self.run = run
         self.outcome = None
         outputs = [doc.attr(n, "name") for n in doc.outputs()]
         self.plots.begin_run(run, outputs)
         self.progress.setValue(0)
         self.eta.setText("preparing…")
-        self._say(f"Preparing run {number}: compiling the design and loading "
-                  f"'{data.get('dataset', '?')}'…")
+        self._say(f"Preparing {title.split(' · ')[0].lower()}: compiling the design and "
+                  f"loading '{data.get('dataset', '?')}'…")
         self._started_at = time.perf_counter()
         base = self._project_dir()
         initial = self.trained_state if (self.continue_box.isChecked() and
                                          self.trained_state) else None
         if initial is not None:
-            self._log(f"Run {number} continues from the current weights.")
+            self._log(f"{title.split(' · ')[0]} continues from the current weights.")
+        record = {"folder": str(info.folder), "resume": False} if info else None
         self.session.start(doc.copy(), data=self.run_data, config=training,
-                           base_dir=str(base) if base else None, initial_weights=initial)
+                           base_dir=str(base) if base else None, initial_weights=initial,
+                           record=record)
         self._set_running(True)
+        self.runs_view.reload()
         self.views.setCurrentWidget(self.plots)
         return True
+
+    @Slot(str)
+    @gui_only
+    def resume_run(self, run_id: str) -> bool:
+        """Continue an interrupted or stopped run from its last checkpoint, in its folder."""
+        if self.running():
+            self._say("A run is in progress; stop it before resuming another.", error=True)
+            return False
+        info = self.project.get(run_id)
+        if info is None or not info.resumable:
+            self._say("This run cannot be resumed: it has no checkpoint, or it has ended.",
+                      error=True)
+            return False
+        try:
+            design = self.project.design(run_id)
+            history = self.project.history(run_id, at_checkpoint=True)
+        except RunFormatError as exc:
+            self._say(f"{info.title} cannot be resumed: {exc}", error=True)
+            return False
+        record = self.records.get(run_id)
+        if record is None:
+            record = RunRecord.from_info(info)
+            record.number = self._next_number()
+            self.records[run_id] = record
+            self.plots.add_run(record)
+        record.fill(history)
+        record.status = "running"
+        self.run = record
+        self.outcome = None
+        self.project.resume_run(run_id)
+        self.plots.begin_run(record, list(record.outputs) or
+                             [design.attr(n, "name") for n in design.outputs()])
+        self.progress.setValue(0)
+        self.eta.setText("preparing…")
+        self._say(f"Resuming {info.title} from epoch {info.checkpoint.epoch} of "
+                  f"{info.epochs_planned}…")
+        if info.design_key != design_key(self.controller.doc):
+            self._log(f"{info.title} trained another version of the design; it resumes with "
+                      "its own, and its weights then apply where the layers still match.")
+        base = self._project_dir()
+        self._started_at = time.perf_counter()
+        self.session.start(design, config=dict(info.settings.get("training", {})),
+                           base_dir=str(base) if base else None,
+                           record={"folder": str(info.folder), "resume": True})
+        self._set_running(True)
+        self.runs_view.reload()
+        self.views.setCurrentWidget(self.plots)
+        return True
+
+    def resumable_run(self) -> str | None:
+        """The latest run that Resume would continue (interrupted or stopped), or None."""
+        runs = [r for r in self.project.runs() if r.resumable]
+        return runs[-1].id if runs else None
 
     @Slot(bool)
     @gui_only
@@ -371,13 +639,23 @@ class TrainingPanel(QWidget):
     @Slot()
     @gui_only
     def shutdown(self) -> None:
-        """Stop a run and join its thread (window close, app quit); remove temporary files."""
+        """Stop a run and join its thread (closing, another project, app quit); the stopped
+        run's weights become the current ones, as after Stop. Removes temporary files."""
         if self.running():
             self.session.shutdown()
-            if self.run is not None:
-                self.run.status = "stopped"
+            run = self.run
+            if run is not None:
+                run.status = "stopped"
             self.plots.end_run()
             self._set_running(False)
+            if run is not None and run.run_id:
+                info = self.project.run_ended(run.run_id)
+                if info is not None and self.project.store_of(run.run_id).has_weights(
+                        run.run_id, "final"):
+                    try:
+                        self.project.set_weights(self.project.run_weights(run.run_id))
+                    except RunFormatError as exc:
+                        self._log(f"The weights of the stopped run were not kept: {exc}")
         self.plots.timer.stop()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
@@ -392,6 +670,7 @@ class TrainingPanel(QWidget):
             return
         run.status = "running"
         run.total_epochs, run.steps_per_epoch = ev.epochs, ev.steps_per_epoch
+        self._start_epoch = ev.start_epoch
         self.progress.setRange(0, max(1, (ev.epochs - ev.start_epoch) * ev.steps_per_epoch))
         self.plots.set_extent(ev.epochs * ev.steps_per_epoch, ev.epochs)
         self._log_every = max(1, ev.epochs // LOG_EPOCH_LINES)
@@ -401,19 +680,20 @@ class TrainingPanel(QWidget):
                   f"{ev.steps_per_epoch} batches per epoch, {ev.epochs} epochs.")
         for note in ev.notes:
             self._log(f"training note: {note}")
+        self._refresh_live()
 
     def _progress(self, epoch_done: int, batch: int) -> None:
         run = self.run
         if run is None or not run.steps_per_epoch:
             return
-        done = epoch_done * run.steps_per_epoch + batch
+        done = max(0, (epoch_done - self._start_epoch) * run.steps_per_epoch + batch)
         total = self.progress.maximum()
         self.progress.setValue(min(done, total))
         elapsed = time.perf_counter() - self._started_at
         if done > 0:
             eta = elapsed / done * (total - done)
             self.eta.setText(f"epoch {min(epoch_done + 1, run.total_epochs)}/{run.total_epochs}"
-                             f" · ETA {_duration(eta)}")
+                             f" · ETA {duration_text(eta)}")
 
     def _show_download(self, ev: Any) -> None:
         """A data set file is being fetched before the run starts: bytes in the progress bar."""
@@ -453,6 +733,7 @@ class TrainingPanel(QWidget):
                 if ev.validation:
                     text += f" | validation {format_metrics(ev.validation)}"
                 self._log(text)
+            self._refresh_live()
         elif kind == "Warned":
             self._say(ev.message)
         elif kind == "Downloading":
@@ -460,100 +741,239 @@ class TrainingPanel(QWidget):
         elif kind == "Paused":
             run.status = "paused"
             self.status.setText(f"Paused at step {ev.step}. Resume or stop.")
+            self._refresh_live()
         elif kind == "Resumed":
             run.status = "running"
             self.status.setText(f"Training resumed at step {ev.step}.")
+            self._refresh_live()
         elif kind == "Evaluated":
             run.evaluation = ev
             self._log(f"{ev.split}: {format_metrics(ev.metrics)}")
 
+    def _live_status(self, run_id: str) -> str | None:
+        run = self.run
+        if run is None or not self.running() or run.run_id != run_id:
+            return None
+        return f"{run.status} · epoch {run.epoch}/{run.total_epochs or '?'}"
+
+    def _refresh_live(self) -> None:
+        if self.run is not None and self.run.run_id:
+            self.runs_view.model.refresh_row(self.run.run_id)
+
     @Slot(object)
     @gui_only
     def _on_done(self, outcome: RunOutcome) -> None:
-        """The thread was joined: show the result; keep curves, weights and evaluation."""
+        """The thread was joined: show the result; the run's record and weights go to the
+        project; the trainer stays for evaluation and prediction."""
         self.outcome = outcome
         run = self.run
         result = outcome.result
         self.plots.end_run()
+        info = self.project.run_ended(run.run_id) if run is not None and run.run_id else None
         self._set_running(False)
         if type(result).__name__ == "Failed":
             if run is not None:
                 run.status, run.message = "failed", result.message
+                if info is not None and info.interrupted:  # the training process died
+                    run.status = "interrupted"
                 self.plots._update_item(run)
-            self._say(result.message, error=True)
+            message = result.message
+            if info is not None and info.resumable:
+                message += (f" {info.title} can be resumed from its last checkpoint (epoch "
+                            f"{info.checkpoint.epoch}).")
+            self._say(message, error=True)
             if result.detail:
                 self._log(result.detail.strip().splitlines()[-1])
             self.eta.setText("failed")
+            self.runs_view.reload()
             return
         if run is not None:
             run.status = result.reason
             self.plots._update_item(run)
         self.trainer = outcome.trainer
+        self._trainer_keys = (run.design_key, run.data_key) if run is not None else None
+        self._trainer_run = next((k for k, r in self.records.items() if r is run), "")
         if outcome.state is not None:
-            self.trained_state = outcome.state
             prepared = getattr(outcome.trainer, "prepared", None)
-            self.preprocessing = prepared.preprocessing() if prepared is not None else None
-            self.weightsChanged.emit()
-        self.evaluation.set_trainer(outcome.trainer)
-        if run is not None and run.evaluation is not None:
-            self.evaluation.show_evaluation(run.evaluation)
+            source = {"run": run.run_id, "file": "final"} if run is not None and run.run_id \
+                else None
+            self.project.set_weights(Weights(
+                outcome.state, prepared.preprocessing() if prepared is not None else None,
+                source))
+        self._shown_keys = None  # show this run's evaluation if the design is still its own
+        self._follow_design()
         if result.reason == "completed" or result.reason == "early stopping":
             self.progress.setValue(self.progress.maximum())
         rate = f" in {outcome.seconds:.1f} s" if outcome.seconds else ""
         self.eta.setText(result.reason)
         last = outcome.trainer.history[-1] if outcome.trainer and outcome.trainer.history else None
         summary = f" Last epoch: {format_metrics(last['validation'] or last['train'])}." if last else ""
-        self._say(f"Run {run.number if run else ''} {result.reason} after "
-                  f"{result.epochs_completed} epoch(s){rate}.{summary}")
+        name = run.title.split(" · ")[0] if run is not None else "The run"
+        self._say(f"{name} {result.reason} after {result.epochs_completed} epoch(s){rate}."
+                  f"{summary}")
+        self.runs_view.reload()
+
+    # --- the runs table's actions ------------------------------------------------------------
+    @Slot(list)
+    @gui_only
+    def compare_runs(self, run_ids: list[str]) -> None:
+        """Overlay exactly these runs' epoch curves on the current ones."""
+        from PySide6.QtCore import Qt as _Qt
+
+        wanted = {self.records[i].number for i in run_ids if i in self.records}
+        plots = self.plots
+        for i in range(plots.run_list.count()):
+            item = plots.run_list.item(i)
+            on = item.data(_Qt.ItemDataRole.UserRole) in wanted
+            item.setCheckState(_Qt.CheckState.Checked if on else _Qt.CheckState.Unchecked)
+        self.views.setCurrentWidget(self.plots)
+
+    @Slot(str)
+    @gui_only
+    def show_run_evaluation(self, run_id: str) -> None:
+        """The run's evaluation: live (its model is here) or as stored with the run."""
+        record = self.records.get(run_id)
+        if record is None:
+            return
+        if run_id == self._trainer_run and self.trainer is not None and \
+                record.evaluation is not None:
+            self.evaluation.set_trainer(self.trainer)
+            self.evaluation.show_evaluation(record.evaluation)
+        elif not self._show_stored_evaluation(record):
+            self._say(f"{record.title.split(' · ')[0]} has no evaluation.", error=True)
+            return
+        self.views.setCurrentWidget(self.evaluation)
+
+    @Slot(str)
+    @gui_only
+    def restore_run(self, run_id: str) -> bool:
+        """Bring back the run's design and weights as one undoable step."""
+        from builder.training.restore import restore_run
+        from graph.errors import GraphError
+
+        if self.running():
+            self._say("Stop the run in progress before restoring another.", error=True)
+            return False
+        try:
+            text = restore_run(self.controller, self.project, run_id)
+        except RunFormatError as exc:
+            self._say(f"The run cannot be restored: {exc}", error=True)
+            return False
+        except GraphError as exc:
+            self._say(f"The run's design cannot be built here: {exc.message}", error=True)
+            return False
+        self._say(text)
+        return True
+
+    @Slot(list)
+    @gui_only
+    def delete_runs(self, run_ids: list[str]) -> bool:
+        infos = [self.project.get(i) for i in run_ids]
+        infos = [i for i in infos if i is not None and i.id != self.project.active]
+        if not infos:
+            return False
+        names = ", ".join(i.title for i in infos[:5]) + ("…" if len(infos) > 5 else "")
+        if self.dialogs is not None and not self.dialogs.confirm(
+                "Delete runs", f"Delete {names}? Their folders (curves, weights, "
+                               "checkpoints) are removed from the disk; this cannot be undone.",
+                "Delete"):
+            return False
+        for info in infos:
+            try:
+                self.project.delete(info.id)
+            except (OSError, RunFormatError) as exc:
+                self._say(f"{info.title} was not deleted: {exc}", error=True)
+        self._log(f"Deleted {names}.")
+        return True
+
+    @Slot(str)
+    @gui_only
+    def export_run_csv(self, run_id: str) -> bool:
+        record = self.records.get(run_id)
+        if record is None:
+            return False
+        name = record.title.split(" · ")[0]
+        path = self._ask_path(f"{name}.csv", f"Export the history of {name} as CSV",
+                              "CSV files (*.csv)")
+        if not path:
+            return False
+        if not record.loaded:
+            self._fill_record(record)
+        try:
+            record.write_csv(path)
+        except OSError as exc:
+            self._say(f"The history was not exported: {exc}", error=True)
+            return False
+        self._log(f"Exported the history of {name} to {path}")
+        return True
+
+    @Slot(str)
+    @gui_only
+    def export_run_weights(self, run_id: str) -> bool:
+        info = self.project.get(run_id)
+        which = self.project.best_weights_of(run_id) if info is not None else None
+        if which is None:
+            self._say("This run has no weights to export.", error=True)
+            return False
+        path = self._ask_path(f"{info.title}.safetensors", f"Export the weights of "
+                              f"{info.title}", "safetensors (*.safetensors)")
+        if not path:
+            return False
+        from backend.export.weights import save_state
+
+        try:
+            weights = self.project.run_weights(run_id, which)
+            save_state(weights.state, path, weights.preprocessing)
+        except (OSError, RunFormatError) as exc:
+            self._say(f"The weights were not exported: {exc}", error=True)
+            return False
+        self._log(f"Exported the {which} weights of {info.title} to {path}")
+        return True
 
     # --- weights kept with the project -----------------------------------------------------------
     def weights_file(self) -> str | None:
-        """A safetensors file with the trained weights (for exports), or None if untrained."""
-        if self.trained_state is None:
+        """A safetensors file with the current weights fitted to the design (for exports):
+        layers whose name and shape still match keep their trained values, new or resized
+        ones their initial values (named in the log). None if untrained."""
+        weights = self.project.weights
+        if weights is None:
             return None
         from backend.export.weights import save_state
-
-        if self._tmp is None:
-            self._tmp = tempfile.mkdtemp(prefix="netcanvas-weights-")
-        path = Path(self._tmp) / "trained.safetensors"
-        save_state(self.trained_state, path, self.preprocessing)
-        return str(path)
-
-    @gui_only
-    def save_weights_beside(self, project: str | Path) -> Path | None:
-        """Write the trained weights beside the saved project (None when there are none)."""
-        if self.trained_state is None:
-            return None
-        from graph.project import write_atomic
-
-        target = weights_path_for(project)
-        source = self.weights_file()
-        write_atomic(target, Path(source).read_bytes())
-        self._log(f"Saved the trained weights to {target}")
-        return target
-
-    @gui_only
-    def load_weights_beside(self, project: str | Path) -> bool:
-        """Load ``<project>.weights.safetensors`` if present and matching the design."""
-        path = weights_path_for(project)
-        if not path.exists():
-            return False
-        from backend.export.weights import load_weights, read_preprocessing
-        from backend.model.compiler import compile_document
+        from backend.runs.project import fit
         from graph.errors import GraphError
 
         try:
-            module = compile_document(self.controller.doc).module
-            load_weights(module, path, strict=True)
-        except GraphError as exc:
-            self._log(f"The weights beside the project were not loaded: "
-                      f"{getattr(exc, 'message', exc)}")
-            return False
-        self.trained_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
-        self.preprocessing = read_preprocessing(path)
-        self._log(f"Loaded the trained weights from {path}")
-        self.weightsChanged.emit()
-        return True
+            state, report = fit(self.controller.doc, weights.state)
+        except GraphError:
+            state, report = weights.state, None
+        if report is not None and (report.missing or report.shape_mismatch):
+            fresh = sorted({n.rsplit(".", 1)[0] for n in report.missing +
+                            [name for name, *_ in report.shape_mismatch]})
+            self._log("These layers have no trained weights (new or resized since training) "
+                      "and are exported with their initial values: " + ", ".join(fresh))
+        if self._tmp is None:
+            self._tmp = tempfile.mkdtemp(prefix="netcanvas-weights-")
+        path = Path(self._tmp) / "trained.safetensors"
+        save_state(state, path, weights.preprocessing)
+        return str(path)
+
+    def _trainer_for_current_weights(self) -> Any:
+        """A Trainer on the design as it is, holding the current weights (Evaluate and Predict
+        when the weights came with the project or a restored run); None without weights."""
+        weights = self.project.weights
+        if weights is None or self.design_problems():
+            return None
+        from backend.export.weights import load_state_by_name
+        from backend.training.trainer import Trainer
+
+        doc = self.controller.doc.copy()
+        base = self._project_dir()
+        trainer = Trainer(doc, config=doc.section("training"), base_dir=base)
+        trainer.prepare()
+        load_state_by_name(trainer.module, weights.state)
+        self.trainer, self._trainer_keys, self._trainer_run = trainer, (design_key(doc),
+                                                                        data_key(doc)), ""
+        return trainer
 
     # --- exports of the plots ---------------------------------------------------------------
     def _ask_path(self, suggestion: str, title: str, file_filter: str) -> str | None:

@@ -93,7 +93,7 @@ class TrainingPlots(QWidget):
         self._mouse = [pg.SignalProxy(w.scene().sigMouseMoved, rateLimit=30,
                                       slot=self._mouse_moved) for w in self._widgets]
         self.run_list = QListWidget()
-        self.run_list.setToolTip("Runs of this session: check one to overlay its epoch curves.")
+        self.run_list.setToolTip("The project's runs: check one to overlay its epoch curves.")
         self.run_list.itemChanged.connect(self._run_checked)
         self.png_button = QPushButton("Export PNG…")
         self.csv_button = QPushButton("Export CSV…")
@@ -128,6 +128,8 @@ class TrainingPlots(QWidget):
         self._extent: tuple[int, int] | None = None  # (steps, epochs) of the current run
         self.redraws = 0  # how many times a plot was fed (tests, benchmark)
         self._metric_title = ""
+        #: Fills a stored run's curves (from its folder) before it is first overlaid.
+        self.load_run: Any = None
 
     def _plot(self, row: int, col: int, title: str, xlabel: str) -> pg.PlotItem:
         widget = pg.PlotWidget(title=title)
@@ -148,16 +150,7 @@ class TrainingPlots(QWidget):
     def begin_run(self, run: RunRecord, outputs: list[str]) -> None:
         """Show ``run`` live: clear the current curves and create one set per output."""
         self.current = run
-        if run not in self.runs:
-            self.runs.append(run)
-            item = QListWidgetItem(run.title)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            item.setData(Qt.ItemDataRole.UserRole, run.number)
-            item.setToolTip(run.settings_text())
-            self.run_list.blockSignals(True)
-            self.run_list.addItem(item)
-            self.run_list.blockSignals(False)
+        self.add_run(run)
         if list(self._curves) == list(outputs):  # the same outputs: clear and reuse
             for curves in self._curves.values():
                 for curve in curves.values():
@@ -171,6 +164,57 @@ class TrainingPlots(QWidget):
             plot.enableAutoRange(x=True)
         run.dirty = run.epoch_dirty = True
         self.timer.start()
+
+    @gui_only
+    def add_run(self, run: RunRecord) -> None:
+        """List ``run`` among the runs that can be overlaid (a new or a stored one)."""
+        if run in self.runs:
+            return
+        self.runs.append(run)
+        item = QListWidgetItem(f"{run.title} — {run.status}" if run.status != "starting"
+                               else run.title)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Unchecked)
+        item.setData(Qt.ItemDataRole.UserRole, run.number)
+        item.setToolTip(run.settings_text())
+        self.run_list.blockSignals(True)
+        self.run_list.addItem(item)
+        self.run_list.blockSignals(False)
+
+    @gui_only
+    def remove_run(self, number: int) -> None:
+        """Forget run ``number`` (deleted): its overlay, its list item, the current curves if
+        they are its."""
+        self.set_overlay(number, False)
+        self.runs = [r for r in self.runs if r.number != number]
+        for i in reversed(range(self.run_list.count())):
+            if self.run_list.item(i).data(Qt.ItemDataRole.UserRole) == number:
+                self.run_list.takeItem(i)
+        if self.current is not None and self.current.number == number:
+            self.clear_current()
+
+    @gui_only
+    def clear_runs(self) -> None:
+        """Forget every run (another project was opened)."""
+        for number in list(self._overlays):
+            self.set_overlay(number, False)
+        self.runs = []
+        self.run_list.clear()
+        self.clear_current()
+
+    @gui_only
+    def clear_current(self) -> None:
+        """Show no current run (its curves no longer belong to the design shown)."""
+        self.current = None
+        self.timer.stop()
+        self._pending.clear()
+        for curves in self._curves.values():
+            for curve in curves.values():
+                curve.setData([], [])
+        self.lr_curve.setData([], [])
+
+    def is_overlaid(self, number: int) -> bool:
+        return number in self._overlays
 
     @gui_only
     def set_extent(self, steps: int, epochs: int) -> None:
@@ -360,6 +404,8 @@ class TrainingPlots(QWidget):
         run = next((r for r in self.runs if r.number == number), None)
         if not on or run is None:
             return
+        if not run.loaded and self.load_run is not None:
+            self.load_run(run)  # a stored run: its curves are read now
         color = OVERLAY_COLORS[number % len(OVERLAY_COLORS)]
         curves = []
         for data in run.outputs.values():

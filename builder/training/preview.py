@@ -60,13 +60,23 @@ class DataPreview(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
         layout.addLayout(body, 1)
+        #: The data key (`backend.runs.design.data_key`) of the data shown ("" for none).
+        self.shown_key = ""
 
     @gui_only
     def show_error(self, message: str) -> None:
+        self.clear(message)
+
+    @gui_only
+    def clear(self, message: str = "Choose a data set to preview it.") -> None:
+        """Show no data (the data settings changed and the new data are not loaded yet)."""
         self.summary.setText(message)
         self.table.setRowCount(0)
+        self.table.setColumnCount(0)
         self.thumbs.clear()
         self.bars.setOpts(x=[], height=[])
+        self.balance.setTitle("Target balance")
+        self.shown_key = ""
 
     @gui_only
     def show_dataset(self, ds: Any) -> None:

@@ -103,12 +103,14 @@ class TrainingJob:
 
     def __init__(self, doc: Any, *, data: Any = None, config: dict | None = None,
                  base_dir: str | None = None, threads: int | None = None,
-                 initial_weights: dict | None = None) -> None:
+                 initial_weights: dict | None = None, record: dict | None = None) -> None:
         self.doc = doc
         self.data = data
         self.config = config
         self.base_dir = base_dir
         self.initial_weights = initial_weights
+        #: {"folder": run folder, "resume": bool}: record the run there (backend.runs.writer).
+        self.record = record
         self.threads = threads or default_threads()
         self._report: Any = None
         self._t0: float | None = None
@@ -154,7 +156,8 @@ class TrainingJob:
         try:
             handle = server.start_run(to_dict(self.doc), self.data, self.config,
                                       threads=self.threads, base_dir=self.base_dir,
-                                      initial_weights=self.initial_weights)
+                                      initial_weights=self.initial_weights,
+                                      record=self.record)
         except ServerUnavailable as exc:
             self._report(Warned(f"{exc} Training in the app's own process instead."))
             return None
@@ -191,11 +194,17 @@ class TrainingJob:
         try:
             trainer = Trainer(self.doc, data=self.data, config=self.config,
                               base_dir=self.base_dir, initial_weights=self.initial_weights)
-        except (ValueError, TypeError) as exc:
+            callback = self._callback
+            if self.record is not None:
+                from backend.runs.writer import recording
+
+                callback = recording(trainer, self.record["folder"], self._callback,
+                                     resume=bool(self.record.get("resume")))
+        except (ValueError, TypeError) as exc:  # RunFormatError is a ValueError
             outcome.result = Failed(str(exc), traceback.format_exc())
             return
         outcome.trainer = trainer
-        outcome.result = trainer.run(self._callback, control)
+        outcome.result = trainer.run(callback, control)
         if trainer.module is not None and type(outcome.result).__name__ == "Finished":
             outcome.state = {k: v.detach().to("cpu").clone()
                              for k, v in trainer.module.state_dict().items()}
@@ -225,14 +234,15 @@ class TrainingSession(BackgroundRunner):
     @gui_only
     def start(self, doc: Any, *, data: Any = None, config: dict | None = None,
               base_dir: str | None = None, threads: int | None = None,
-              initial_weights: dict | None = None) -> None:
-        """Train ``doc`` (a snapshot: the live document may change meanwhile) in a new thread."""
+              initial_weights: dict | None = None, record: dict | None = None) -> None:
+        """Train ``doc`` (a snapshot: the live document may change meanwhile) in a new thread;
+        ``record``: the run folder to record it in (see `TrainingJob`)."""
         if self.running():
             raise RuntimeError("A run is already in progress; stop it first.")
         from backend.training.process import RemoteControl  # Qt-free and torch-free
 
         job = TrainingJob(doc, data=data, config=config, base_dir=base_dir, threads=threads,
-                          initial_weights=initial_weights)
+                          initial_weights=initial_weights, record=record)
         training_server()  # on the GUI thread: hooks the process's shutdown to app quit
         self._switch_interval = sys.getswitchinterval()  # _train_here lowers it; _release
         #: Pause/resume/stop: steers the Trainer here, or the run in the training process.

@@ -98,10 +98,7 @@ class WorkflowActions(QObject):
     def set_trained_state(self, state: dict[str, Any] | None) -> None:
         """Make ``state`` the design's weights (exports use them; Save writes them beside the
         project)."""
-        panel = self.window.training
-        panel.trained_state = state
-        panel.preprocessing = None  # not from a run on this design's data
-        panel.weightsChanged.emit()
+        self.window.training.set_weights(state)  # not from a run on this design's data
 
     def open_as_new_design(self, doc: Document, title: str,
                            state: dict[str, Any] | None = None) -> bool:

@@ -22,6 +22,7 @@ class FakeDialogs:
         self.save_answer: str | None = None
         self.unsaved_answer = DISCARD
         self.restore_answer = True
+        self.confirm_answer = True
 
     def open_path(self, folder: str = "") -> str | None:
         self.asked.append(("open", folder))
@@ -31,9 +32,13 @@ class FakeDialogs:
         self.asked.append(("save", suggestion))
         return self.save_answer
 
-    def unsaved_changes(self, title: str) -> str:
-        self.asked.append(("unsaved", title))
+    def unsaved_changes(self, title: str, detail: str = "") -> str:
+        self.asked.append(("unsaved", f"{title}: {detail}" if detail else title))
         return self.unsaved_answer
+
+    def confirm(self, title: str, text: str, action: str = "OK") -> bool:
+        self.asked.append(("confirm", text))
+        return self.confirm_answer
 
     def error(self, title: str, text: str) -> None:
         self.asked.append(("error", text))
@@ -115,3 +120,16 @@ def gui_thread_checks():
     yield
     enable_thread_checks(False)
     assert not violations, f"handlers ran off the GUI thread: {violations}"
+
+
+@pytest.fixture(scope="module")
+def training_process():
+    """One training process serves the module's runs; none outlives it."""
+    from backend.training.process import shared_server, shutdown_shared_server
+
+    yield
+    server = shared_server()
+    pid = server.pid
+    shutdown_shared_server()
+    assert server.pid is None
+    assert pid is None or not os.path.exists(f"/proc/{pid}")

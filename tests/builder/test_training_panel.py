@@ -11,33 +11,11 @@ import time
 
 import pytest
 
-from builder.training import guard
 from builder.training.panel import weights_path_for
 from graph.edits import SetSection
+from tests.builder.training_helpers import DONE_MS, train_to_end
 
-DONE_MS = 60_000
-
-
-@pytest.fixture(autouse=True)
-def thread_checks():
-    guard.enable_thread_checks(True)
-    guard.violations.clear()
-    yield
-    assert guard.violations == [], f"handlers ran off the GUI thread: {guard.violations}"
-    guard.enable_thread_checks(False)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def training_process():
-    """One training process serves the module's runs; none outlives it."""
-    from backend.training.process import shared_server, shutdown_shared_server
-
-    yield
-    server = shared_server()
-    pid = server.pid
-    shutdown_shared_server()
-    assert server.pid is None
-    assert pid is None or not os.path.exists(f"/proc/{pid}")
+pytestmark = pytest.mark.usefixtures("gui_thread_checks", "training_process")
 
 
 @pytest.fixture
@@ -45,13 +23,7 @@ def trained(window):
     """The window and a helper that runs an example to the end (joined)."""
 
     def run(example: str, qtbot, **overrides):
-        assert window.open_example(example)
-        panel = window.training
-        panel.run_overrides = overrides
-        with qtbot.waitSignal(panel.session.runDone, timeout=DONE_MS):
-            assert window.run_training()
-        assert not panel.running()
-        return panel
+        return train_to_end(window, qtbot, example, **overrides)
 
     yield run
     window.training.shutdown()

@@ -50,3 +50,28 @@ def test_unreadable_autosave_raises_format_error(tmp_path):
     [entry] = store.orphans()
     with pytest.raises(ProjectFormatError):
         store.load(entry)
+
+
+def test_a_crashed_sessions_staged_runs_come_with_its_autosave(tmp_path):
+    dead = 2**22 + 4321
+    crashed = RecoveryStore(tmp_path, pid=dead).acquire()
+    crashed.write(load_example("xor_mlp"), None, {"runs": str(crashed.runs_path)})
+    (crashed.runs_path / "20250101-000000-abcd").mkdir(parents=True)
+    me = RecoveryStore(tmp_path).acquire()
+    [entry] = me.orphans()
+    assert entry.runs == crashed.runs_path and entry.trained == {"runs": str(crashed.runs_path)}
+    me.discard(entry, keep_runs=True)
+    assert crashed.runs_path.is_dir() and not entry.path.exists()
+    [alone] = me.orphans()  # runs without an autosave are offered on their own
+    assert alone.path == alone.runs == crashed.runs_path and alone.title == "Training runs"
+    me.discard(alone)
+    assert not crashed.runs_path.exists() and me.orphans() == []
+
+
+def test_an_empty_staging_folder_of_a_dead_session_is_removed(tmp_path):
+    (tmp_path / f"runs-{2**22 + 99}").mkdir()
+    me = RecoveryStore(tmp_path).acquire()
+    assert me.orphans() == [] and not (tmp_path / f"runs-{2**22 + 99}").exists()
+    me.runs_path.mkdir()
+    me.release()
+    assert list(tmp_path.iterdir()) == []
