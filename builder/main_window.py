@@ -313,7 +313,7 @@ class MainWindow(QMainWindow):
         self.files.pathChanged.connect(self.update_title)
         self.files.recentChanged.connect(self._fill_recent)
         self.scene.nodeSelectionChanged.connect(self.inspector.show_nodes)
-        self.palette.layerActivated.connect(self.add_at_center)
+        self.palette.layerActivated.connect(self.place_layer)
         self.analysis.finished.connect(self.apply_report)
         self.problems.nodesRequested.connect(self.reveal_nodes)
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
@@ -373,6 +373,15 @@ class MainWindow(QMainWindow):
 
     def add_at_center(self, type_name: str) -> str | None:
         return self.controller.add_layer(type_name, self.view.center_pos())
+
+    def place_layer(self, type_name: str) -> str | None:
+        """The palette's double-click / Enter: insert after the selection and wire it (or at
+        the centre of the view when nothing is selected); the new layer is shown."""
+        node_id = self.controller.place_layer(type_name, self.scene.selected_node_ids(),
+                                              self.view.center_pos())
+        if node_id is not None and node_id in self.scene.nodes:
+            self.view.ensureVisible(self.scene.nodes[node_id], 40, 40)
+        return node_id
 
     def delete_selection(self) -> bool:
         return self.controller.delete(self.scene.selected_node_ids(),
