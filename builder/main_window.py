@@ -22,10 +22,14 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMenu,
     QScrollArea,
+    QSizePolicy,
+    QStyle,
     QTabWidget,
+    QToolBar,
     QUndoView,
     QWidget,
 )
@@ -70,6 +74,9 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._build_workflows()
+        self._build_canvas_tools()
+        self._build_toolbar()
+        self._build_help()
         self._build_status()
         self._connect()
         self._restore_layout()
@@ -140,6 +147,7 @@ class MainWindow(QMainWindow):
                 lambda: self.files.path.parent if self.files.path else None, self)
             panel.attach_files(self.files)
             panel.runningChanged.connect(self._training_running)
+            panel.pause_button.toggled.connect(self._pause_shown)
             current = self.bottom_tabs.currentIndex() == self._training_index
             self.bottom_tabs.removeTab(self._training_index)
             self.bottom_tabs.insertTab(self._training_index, panel, "Training")
@@ -156,6 +164,9 @@ class MainWindow(QMainWindow):
     def _training_running(self, on: bool) -> None:
         self.act_run.setEnabled(not on)
         self.act_stop.setEnabled(on)
+        self.act_pause.setEnabled(on)
+        if not on:
+            self._pause_shown(False)
 
     def _build_workflows(self) -> None:
         from builder.workflows import WorkflowActions  # Tools menu, import, training script
@@ -197,7 +208,8 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         std = QKeySequence.StandardKey
         c, s = self.controller, self.scene
-        self.act_new = self._action("&New", self.files.new, std.New)
+        self.act_new = self._action("&New…", self.new_design, std.New,
+                                    tip="Start an empty design (its name is asked)")
         self.act_open = self._action("&Open…", lambda: self.files.open(), std.Open)
         self.act_gallery = self._action("&Examples…", self.show_gallery, "Ctrl+Shift+E")
         self.act_save = self._action("&Save", self.files.save, std.Save)
@@ -232,8 +244,12 @@ class MainWindow(QMainWindow):
         self.act_run = self._action("&Run Training", self.run_training, "Ctrl+R",
                                     tip="Train the design in the background")
         self.act_stop = self._action("&Stop Training", lambda: self.training.stop_run(),
-                                     "Ctrl+Shift+R")
+                                     "Ctrl+Shift+R", tip="Stop after this batch")
         self.act_stop.setEnabled(False)
+        self.act_pause = self._action("&Pause Training", self._pause_toggled, "Ctrl+Alt+R",
+                                      checkable=True, tip="Pause the run after this batch "
+                                      "(again: resume)")
+        self.act_pause.setEnabled(False)
         self.act_exports = {fmt: self._action(text, lambda _=False, f=fmt: self.files.export(
             f, weights_path=self.training.weights_file()))
                             for fmt, (text, _suffix, _filter) in EXPORTS.items()}
@@ -271,7 +287,8 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addActions([self.act_snap, self.act_params])
         train_menu = bar.addMenu("&Train")
-        train_menu.addActions([self.act_run, self.act_stop])
+        train_menu.addActions([self.act_run, self.act_pause, self.act_stop])
+        self.view_menu = view
         theme_menu = view.addMenu("&Theme")
         theme_menu.addActions(list(self.act_themes.values()))
         view.addSeparator()
@@ -326,6 +343,170 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+
+    # --- canvas tools: find, layout direction, diagram export, target sizes (issue 14) -------
+    def _build_canvas_tools(self) -> None:
+        from builder.canvas.find import LayerFinder
+        from builder.targets import TargetShapes
+
+        self.finder = LayerFinder(lambda: self.controller.doc, self)
+        self.finder.setMaximumWidth(240)
+        self.finder.found.connect(self.reveal_nodes_one)
+        self.finder.done.connect(self.view.setFocus)
+        self.act_find = self._action("&Find Layer…", self.find_layer, QKeySequence.StandardKey.Find,
+                                     tip="Find a layer by name (Enter: the next match)")
+        self.act_top_down = self._action("Lay Out &Top to Bottom", self.set_top_down,
+                                         checkable=True,
+                                         tip="Ranks from top to bottom (deep networks) instead "
+                                         "of left to right")
+        self.act_top_down.setChecked(self.settings.layout_direction == "TB")
+        self.controller.direction = self.settings.layout_direction
+        self.scene.set_direction(self.settings.layout_direction)
+        self.act_diagram = {
+            fmt: self._action(text, lambda _=False, f=fmt: self.export_diagram(f),
+                              tip="The diagram as an image file")
+            for fmt, text in (("png", "Diagram as &PNG…"), ("svg", "Diagram as S&VG…"))}
+        self.export_menu.addSeparator()
+        self.export_menu.addActions(list(self.act_diagram.values()))
+        self.view_menu.insertAction(self.act_snap, self.act_top_down)
+        edit = next(a.menu() for a in self.menuBar().actions() if a.text() == "&Edit")
+        edit.addAction(self.act_find)
+        self.target_shapes = TargetShapes(
+            self.controller, self.workflows.new_runner("targets"),
+            lambda: self.files.path.parent if self.files.path else None, self)
+        self.controller.targets = self.target_shapes.lookup
+
+    def find_layer(self) -> None:
+        self.finder.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.finder.selectAll()
+
+    def reveal_nodes_one(self, node_id: str) -> None:
+        self.reveal_nodes([node_id])
+
+    def set_top_down(self, on: bool) -> None:
+        """Lay the design out top to bottom (ports on top and bottom) or left to right; the
+        new layout is one undo step."""
+        direction = "TB" if on else "LR"
+        self.settings.layout_direction = direction
+        self.controller.direction = direction
+        self.scene.set_direction(direction)
+        if self.controller.auto_layout():
+            QTimer.singleShot(0, self.view.fit_all)
+
+    def export_diagram(self, fmt: str, path: str | None = None) -> bool:
+        """File ▸ Export ▸ Diagram as PNG / SVG."""
+        from builder.canvas.export import export_png, export_svg
+
+        if not self.scene.nodes:
+            self.show_message("Nothing to export: the design is empty.")
+            return False
+        if path is None:
+            base = (self.files.path.parent if self.files.path else
+                    Path(self.settings.last_folder() or Path.home()))
+            path = self.dialogs.save_path(str(base / f"{self.files.title()}.{fmt}"),
+                                          f"Export diagram as {fmt.upper()}",
+                                          f"{fmt.upper()} images (*.{fmt})")
+            if not path:
+                return False
+        try:
+            out = (export_png if fmt == "png" else export_svg)(self.scene, path)
+        except OSError as exc:
+            self.dialogs.error("Cannot export the diagram", str(exc))
+            return False
+        self.show_message(f"Exported the diagram to {out}")
+        return True
+
+    # --- the toolbar and the design's name (issue 14) ------------------------------------------
+    def _build_toolbar(self) -> None:
+        style = self.style()
+        px = QStyle.StandardPixmap
+        for action, pixmap in ((self.act_run, px.SP_MediaPlay), (self.act_pause, px.SP_MediaPause),
+                               (self.act_stop, px.SP_MediaStop), (self.act_undo, px.SP_ArrowBack),
+                               (self.act_redo, px.SP_ArrowForward)):
+            action.setIcon(style.standardIcon(pixmap))
+        bar = QToolBar("Main toolbar", self)
+        bar.setObjectName("mainToolBar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        label = QLabel(" Design ", bar)
+        label.setObjectName("muted")
+        self.name_edit = QLineEdit(bar)
+        self.name_edit.setObjectName("designName")
+        self.name_edit.setToolTip("The design's name: the class name of the exported PyTorch "
+                                  "module (renaming is undoable)")
+        self.name_edit.setMaximumWidth(220)
+        self.name_edit.editingFinished.connect(self._commit_design_name)
+        bar.addWidget(label)
+        bar.addWidget(self.name_edit)
+        bar.addSeparator()
+        self.act_undo.setIconText("Undo")
+        self.act_redo.setIconText("Redo")
+        self.act_fit.setIconText("Fit")
+        self.act_layout.setIconText("Layout")
+        bar.addActions([self.act_undo, self.act_redo])
+        bar.addSeparator()
+        bar.addActions([self.act_fit, self.act_layout])
+        bar.addSeparator()
+        self.act_run.setIconText("Run")
+        self.act_pause.setIconText("Pause")
+        self.act_stop.setIconText("Stop")
+        bar.addActions([self.act_run, self.act_pause, self.act_stop])
+        spacer = QWidget(bar)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addWidget(self.finder)
+        for action in bar.actions():
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys and action.toolTip() and keys not in action.toolTip():
+                action.setToolTip(f"{action.toolTip()} ({keys})")
+        self.toolbar = bar
+        self.controller.documentReplaced.connect(self._show_design_name)
+        self.controller.stack.indexChanged.connect(self._show_design_name)
+        self._show_design_name()
+
+    def _show_design_name(self, *_args) -> None:
+        if not self.name_edit.hasFocus() or not self.name_edit.isModified():
+            self.name_edit.setText(self.controller.doc.name)
+            self.name_edit.setModified(False)
+
+    def _commit_design_name(self) -> None:
+        text = self.name_edit.text().strip()
+        if text != self.controller.doc.name:
+            self.controller.rename_model(text)
+        self.name_edit.setModified(False)
+        self._show_design_name()
+
+    def new_design(self) -> bool:
+        """File ▸ New: ask to save the current design, then the new one's name."""
+        from graph.names import class_name
+
+        if not self.files.maybe_save():
+            return False
+        name = self.dialogs.design_name("Model")
+        if name is None:
+            return False
+        self.files.open_document(Document(class_name(name)), name)
+        return True
+
+    def _pause_toggled(self, on: bool) -> None:
+        if self._training is None or not self._training.running():
+            self._pause_shown(False)
+            return
+        if on:
+            self._training.pause()
+        else:
+            self._training.resume()
+
+    def _pause_shown(self, on: bool) -> None:
+        self.act_pause.blockSignals(True)
+        self.act_pause.setChecked(on)
+        self.act_pause.blockSignals(False)
+
+    def _build_help(self) -> None:
+        from builder.help.menu import HelpMenu
+
+        self.help = HelpMenu(self)
 
     # --- behaviour -------------------------------------------------------------------------
     def startup(self, path: str | None = None) -> None:
