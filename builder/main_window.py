@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QProgressBar,
     QScrollArea,
     QSizePolicy,
     QStyle,
@@ -160,6 +161,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _ensure_training(self) -> None:
         self.training  # noqa: B018 - the property builds the panel
+        self._warm_training_soon()
 
     def _training_running(self, on: bool) -> None:
         self.act_run.setEnabled(not on)
@@ -250,8 +252,7 @@ class MainWindow(QMainWindow):
                                       checkable=True, tip="Pause the run after this batch "
                                       "(again: resume)")
         self.act_pause.setEnabled(False)
-        self.act_exports = {fmt: self._action(text, lambda _=False, f=fmt: self.files.export(
-            f, weights_path=self.training.weights_file()))
+        self.act_exports = {fmt: self._action(text, lambda _=False, f=fmt: self.export_design(f))
                             for fmt, (text, _suffix, _filter) in EXPORTS.items()}
         self.theme_group = QActionGroup(self)
         self.act_themes = {}
@@ -314,6 +315,12 @@ class MainWindow(QMainWindow):
         self._fill_recent()
 
     def _build_status(self) -> None:
+        self.export_progress = QProgressBar(self)
+        self.export_progress.setRange(0, 0)  # busy: the exporter reports no steps
+        self.export_progress.setMaximumWidth(160)
+        self.export_progress.setTextVisible(False)
+        self.export_progress.hide()
+        self.statusBar().addPermanentWidget(self.export_progress)
         self.zoom_label = QLabel("100 %", self)
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.analysis_label = QLabel("", self)
@@ -503,6 +510,61 @@ class MainWindow(QMainWindow):
         self.act_pause.setChecked(on)
         self.act_pause.blockSignals(False)
 
+    # --- exports in the background (issue 14) ---------------------------------------------------
+    #: Formats that take seconds (tracing, the ONNX exporter): written by a background job.
+    BACKGROUND_EXPORTS = ("onnx", "torchscript")
+
+    def export_design(self, fmt: str, path: str | None = None) -> bool:
+        """File ▸ Export: the code and weights at once; ONNX and TorchScript by a child process
+        (`builder.export_process`) with a busy indicator: the window keeps working."""
+        weights = self.training.weights_file()
+        if fmt not in self.BACKGROUND_EXPORTS:
+            return self.files.export(fmt, path, weights_path=weights)
+        runner = self._export_runner()
+        if runner.running():
+            self.show_message("An export is still being written.")
+            return False
+        path = path or self.files.export_path(fmt)
+        if not path:
+            return False
+        doc = self.controller.doc.copy()
+        text = EXPORTS[fmt][0].rstrip("…")
+
+        def job(report, control):
+            from builder.export_process import export_in_child
+
+            return path, export_in_child(doc, fmt, path, weights, control)
+
+        if not runner.start(job):
+            return False
+        self.export_progress.setToolTip(f"Writing {text} to {path}")
+        self.export_progress.show()
+        self.statusBar().showMessage(f"Exporting {text}…")
+        return True
+
+    def _export_runner(self):
+        if getattr(self, "_exports_job", None) is None:
+            self._exports_job = self.workflows.new_runner("export")
+            self._exports_job.finished.connect(self._export_finished)
+            self._exports_job.failed.connect(self._export_failed)
+            self._exports_job.runningChanged.connect(self._export_running)
+        return self._exports_job
+
+    @Slot(bool)
+    def _export_running(self, on: bool) -> None:
+        self.export_progress.setVisible(on)
+        for fmt in self.BACKGROUND_EXPORTS:
+            self.act_exports[fmt].setEnabled(not on)
+
+    @Slot(object)
+    def _export_finished(self, result: object) -> None:
+        path, problem = result  # type: ignore[misc]
+        self.files.export_done(path, problem)
+
+    @Slot(str)
+    def _export_failed(self, message: str) -> None:
+        self.dialogs.error("Cannot export", message)
+
     def _build_help(self) -> None:
         from builder.help.menu import HelpMenu
 
@@ -518,8 +580,45 @@ class MainWindow(QMainWindow):
                 "NETCANVAS_NO_GALLERY"):
             self.show_gallery()
         self.settings.mark_launched()
-        self.analysis.start()
-        QTimer.singleShot(0, self._ensure_training)  # build the panel once the window is up
+        self._start_warm_up()
+
+    # --- launch without freezing (issue 14) ------------------------------------------------------
+    def _start_warm_up(self) -> None:
+        """Load torch, the backend and the plotting library in the background, with a first
+        analysis of this design and the examples (`builder.warmup`); the window's own analysis
+        and the training panel follow as their parts are ready, without stalling the GUI."""
+        from builder.warmup import warm_up
+
+        runner = self.workflows.new_runner("warm-up")
+        runner.progress.connect(self._warm_up_step)
+        runner.finished.connect(self._warmed_up)
+        runner.failed.connect(self._warm_up_failed)
+        self.analysis_label.setText("loading PyTorch…")
+        current = self.controller.doc.copy()
+        self._warm_runner = runner
+        if not runner.start(lambda report, control: warm_up([current], report, control)):
+            self._warmed_up()
+
+    @Slot(list)
+    def _warm_up_step(self, steps: list) -> None:
+        from builder.warmup import ANALYSIS_READY
+
+        if ANALYSIS_READY in steps and not self.analysis.enabled:
+            self.analysis.start()
+
+    @Slot(str)
+    def _warm_up_failed(self, message: str) -> None:
+        self.log_view.log(f"warm-up: {message}")
+        self._warmed_up()
+
+    @Slot(object)
+    def _warmed_up(self, _result: object = None) -> None:
+        """Everything is loaded and the background thread has ended: build the training panel
+        now, with no thread taking turns on the interpreter; its warm-up and the data's target
+        sizes follow (`_warm_training_soon`)."""
+        if not self.analysis.enabled:
+            self.analysis.start()
+        QTimer.singleShot(0, self._ensure_training)
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -548,9 +647,21 @@ class MainWindow(QMainWindow):
         n = len(report.problems)
         self.bottom_tabs.setTabText(2, f"Problems ({n})" if n else "Problems")
         self.analysis_label.setText(f"{n} problem(s)" if n else "design OK")
-        if not self._training_warm:  # torch is loaded now: prepare the first run while idle
+        self._warm_training_soon()
+
+    def _warm_training_soon(self) -> None:
+        """Once the panel is built and the first analysis is in: prepare the first run while
+        the app is idle (never builds the panel itself: that waits for its modules)."""
+        if not self._training_warm and self._training is not None and \
+                self.analysis.last is not None:
             self._training_warm = True
-            QTimer.singleShot(300, self.training.warm_up)
+            QTimer.singleShot(300, self._warm_training)
+
+    @Slot()
+    def _warm_training(self) -> None:
+        self.training.warm_up()
+        # then the data's target sizes (a background load that would compete for the CPU)
+        QTimer.singleShot(300, self.target_shapes.start)
 
     def add_at_center(self, type_name: str) -> str | None:
         return self.controller.add_layer(type_name, self.view.center_pos())

@@ -137,13 +137,15 @@ class TrainingPanel(QWidget):
         self.plots = TrainingPlots()
         self.plots.png_button.clicked.connect(self._export_png)
         self.plots.csv_button.clicked.connect(self._export_csv)
-        self.evaluation = EvaluationView()
-        self.preview = DataPreview()
+        self._evaluation: EvaluationView | None = None
+        self._preview: DataPreview | None = None
         self.views = QTabWidget()
         self.views.setDocumentMode(True)
         self.views.addTab(self.plots, "Curves")
-        self.views.addTab(self.evaluation, "Evaluation")
-        self.views.addTab(self.preview, "Data")
+        # Evaluation and Data are built when first shown or needed (`evaluation`, `preview`):
+        # their three plots made the panel's construction at launch a 120-180 ms stall.
+        self.views.addTab(QWidget(), "Evaluation")
+        self.views.addTab(QWidget(), "Data")
         self.views.currentChanged.connect(self._view_changed)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(scroll)
@@ -165,6 +167,29 @@ class TrainingPanel(QWidget):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         self._set_running(False)
+
+    @property
+    def evaluation(self) -> EvaluationView:
+        if self._evaluation is None:
+            self._evaluation = self._fill_tab(1, EvaluationView(), "Evaluation")
+        return self._evaluation
+
+    @property
+    def preview(self) -> DataPreview:
+        if self._preview is None:
+            self._preview = self._fill_tab(2, DataPreview(), "Data")
+        return self._preview
+
+    def _fill_tab(self, index: int, widget: Any, title: str) -> Any:
+        current = self.views.currentIndex()
+        self.views.blockSignals(True)
+        placeholder = self.views.widget(index)
+        self.views.removeTab(index)
+        self.views.insertTab(index, widget, title)
+        self.views.setCurrentIndex(current)
+        self.views.blockSignals(False)
+        placeholder.deleteLater()
+        return widget
 
     # --- state ---------------------------------------------------------------------------------
     def running(self) -> bool:
@@ -227,7 +252,8 @@ class TrainingPanel(QWidget):
         self.trained_state = None
         self.preprocessing = None
         self.trainer = None
-        self.evaluation.set_trainer(None)
+        if self._evaluation is not None:
+            self._evaluation.set_trainer(None)
         self.form.refresh()
         self._schedule_preview()
         self.weightsChanged.emit()
@@ -267,12 +293,16 @@ class TrainingPanel(QWidget):
         self.progress.grab()
 
     def _schedule_preview(self) -> None:
-        if self._backend_ready and self.views.currentWidget() is self.preview:
+        if self._backend_ready and self.views.currentIndex() == 2:
             self._preview_timer.start()
 
     @Slot(int)
     @gui_only
-    def _view_changed(self, _index: int) -> None:
+    def _view_changed(self, index: int) -> None:
+        if index == 1:
+            self.evaluation  # noqa: B018 - the property builds the tab
+        elif index == 2:
+            self.preview  # noqa: B018
         self._schedule_preview()
 
     @Slot()

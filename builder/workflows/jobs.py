@@ -93,6 +93,9 @@ class _Worker(QObject):
         start = time.perf_counter()
         try:
             if self.threads:
+                from builder.warmup import preload_torch  # its big library without the GIL
+
+                preload_torch()
                 import torch
 
                 torch.set_num_threads(self.threads)
