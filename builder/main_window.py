@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QScrollArea,
     QSizePolicy,
-    QStyle,
     QTabWidget,
     QToolBar,
     QUndoView,
@@ -151,7 +150,14 @@ class MainWindow(QMainWindow):
             panel.pause_button.toggled.connect(self._pause_shown)
             current = self.bottom_tabs.currentIndex() == self._training_index
             self.bottom_tabs.removeTab(self._training_index)
-            self.bottom_tabs.insertTab(self._training_index, panel, "Training")
+            # In a scroll area: the panel's minimum size (~890 × 250 at 200 %) must not make
+            # the window wider than the screen or take the canvas's height.
+            holder = QScrollArea(self)
+            holder.setObjectName("trainingHolder")
+            holder.setWidgetResizable(True)
+            holder.setFrameShape(QScrollArea.Shape.NoFrame)
+            holder.setWidget(panel)
+            self.bottom_tabs.insertTab(self._training_index, holder, "Training")
             self._training_placeholder.deleteLater()
             if current:
                 self.bottom_tabs.setCurrentIndex(self._training_index)
@@ -178,7 +184,8 @@ class MainWindow(QMainWindow):
     def show_training(self) -> None:
         """Raise the training tab (and the bottom dock)."""
         self.bottom_dock.show()
-        self.bottom_tabs.setCurrentWidget(self.training)
+        self.training  # noqa: B018 - built (in its tab) if it was not yet
+        self.bottom_tabs.setCurrentIndex(self._training_index)
         if self.bottom_dock.height() < self.height() * 0.45:  # the dashboards need room
             self.training.plots.paint_in_turn()  # the whole window repaints: spread it out
             self.resizeDocks([self.bottom_dock], [int(self.height() * 0.55)],
@@ -350,6 +357,43 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        self._sized_docks = state is not None  # else: sized to the window when first shown
+
+    # --- window chrome that fits the window (issue 14) ---------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._sized_docks:
+            self._sized_docks = True
+            QTimer.singleShot(0, self.fit_docks)  # once the window has its size
+
+    def fit_docks(self) -> None:
+        """Dock sizes in proportion to the window, so the canvas keeps most of it in a small
+        window (at 200 % a 1600 × 1000 screen is 800 × 500: fixed sizes left the canvas a
+        third of the width and a quarter of the height)."""
+        w, h = max(self.width(), 1), max(self.height(), 1)
+
+        def clamp(value: float, lo: int, hi: int) -> int:
+            return int(min(hi, max(lo, value)))
+
+        self.resizeDocks([self.palette_dock, self.inspector_dock],
+                         [clamp(0.14 * w, 140, 220), clamp(0.2 * w, 190, 300)],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.bottom_dock], [clamp(0.28 * h, 130, 260)],
+                         Qt.Orientation.Vertical)
+        self._fit_toolbar()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if hasattr(self, "toolbar"):
+            self._fit_toolbar()
+
+    def _fit_toolbar(self) -> None:
+        """Icons with their names when there is room, icons alone when the window is narrow
+        (the actions without an icon keep their short names)."""
+        style = (Qt.ToolButtonStyle.ToolButtonTextBesideIcon if self.width() >= 1100 else
+                 Qt.ToolButtonStyle.ToolButtonIconOnly)
+        if self.toolbar.toolButtonStyle() != style:
+            self.toolbar.setToolButtonStyle(style)
 
     # --- canvas tools: find, layout direction, diagram export, target sizes (issue 14) -------
     def _build_canvas_tools(self) -> None:
@@ -425,12 +469,7 @@ class MainWindow(QMainWindow):
 
     # --- the toolbar and the design's name (issue 14) ------------------------------------------
     def _build_toolbar(self) -> None:
-        style = self.style()
-        px = QStyle.StandardPixmap
-        for action, pixmap in ((self.act_run, px.SP_MediaPlay), (self.act_pause, px.SP_MediaPause),
-                               (self.act_stop, px.SP_MediaStop), (self.act_undo, px.SP_ArrowBack),
-                               (self.act_redo, px.SP_ArrowForward)):
-            action.setIcon(style.standardIcon(pixmap))
+        self._set_glyphs()
         bar = QToolBar("Main toolbar", self)
         bar.setObjectName("mainToolBar")
         bar.setMovable(False)
@@ -471,6 +510,14 @@ class MainWindow(QMainWindow):
         self.controller.documentReplaced.connect(self._show_design_name)
         self.controller.stack.indexChanged.connect(self._show_design_name)
         self._show_design_name()
+
+    def _set_glyphs(self) -> None:
+        from builder.theme import glyph
+
+        for action, name in ((self.act_run, "run"), (self.act_pause, "pause"),
+                             (self.act_stop, "stop"), (self.act_undo, "undo"),
+                             (self.act_redo, "redo")):
+            action.setIcon(glyph(name, self.kind))
 
     def _show_design_name(self, *_args) -> None:
         if not self.name_edit.hasFocus() or not self.name_edit.isModified():
@@ -705,6 +752,7 @@ class MainWindow(QMainWindow):
             self.kind = resolve(theme)
         self.scene.colors = canvas_colors(self.kind)
         self.code_view.highlighter.set_kind(self.kind)
+        self._set_glyphs()
         for item in self.scene.items():
             item.update()
         self.scene.update()

@@ -218,6 +218,40 @@ def canvas_colors(kind: str) -> CanvasColors:
     return DARK if kind == "dark" else LIGHT
 
 
+#: Toolbar glyphs (24-unit SVG paths) and their colour: a role of the look's palette or a
+#: fixed colour that reads on both looks.
+GLYPHS = {
+    "run": ('<path d="M7 4.5v15l12.5-7.5z"/>', "#2e9e5b"),
+    "pause": ('<rect x="6" y="5" width="4" height="14" rx="1"/>'
+              '<rect x="14" y="5" width="4" height="14" rx="1"/>', "text"),
+    "stop": ('<rect x="6" y="6" width="12" height="12" rx="1.5"/>', "#d64545"),
+    "undo": ('<path d="M9 5 3.5 10 9 15v-3.2c4.5 0 7.6 1.3 9.8 4.7-.6-5-3.6-8.4-9.8-8.9z"/>',
+             "text"),
+    "redo": ('<path d="M15 5l5.5 5-5.5 5v-3.2c-4.5 0-7.6 1.3-9.8 4.7.6-5 3.6-8.4 9.8-8.9z"/>',
+             "text"),
+}
+
+
+def glyph(name: str, kind: str) -> QIcon:
+    """A toolbar icon drawn for the look (the platform's media icons are black, which
+    vanished on the dark toolbar)."""
+    shape, colour = GLYPHS[name]
+    if colour == "text":
+        colour = palette(kind).color(QPalette.ColorRole.WindowText).name()
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" '
+           f'viewBox="0 0 24 24" fill="{colour}">{shape}</svg>')
+    pixmap = QPixmap()
+    pixmap.loadFromData(svg.encode(), "SVG")
+    result = QIcon(pixmap)
+    disabled = QColor(colour)
+    disabled.setAlpha(90)
+    faded = QPixmap()
+    faded.loadFromData(svg.replace(f'fill="{colour}"', f'fill="{disabled.name()}" '
+                                   f'fill-opacity="0.35"').encode(), "SVG")
+    result.addPixmap(faded, QIcon.Mode.Disabled)
+    return result
+
+
 _ICON_CACHE: dict[str, QIcon] = {}
 
 

@@ -213,9 +213,11 @@ class NodeItem(QGraphicsItem):
         size = min(NAME_PIXELS / lod, 2 * TAG_SLACK_Y + self.height)
         font.setPixelSize(max(1, int(size)))
         metrics = QFontMetricsF(font)
-        inside = rect.height() >= metrics.height() * 0.95
+        inside = rect.height() >= metrics.height() * 0.95 and \
+            metrics.horizontalAdvance(self.title) <= NODE_WIDTH - 12
         width = (NODE_WIDTH - 12) if inside else (NODE_WIDTH + 2 * TAG_SLACK_X - 6)
-        text = metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, width)
+        # in the middle: conv1 / conv2 stay apart ("co…1", "co…2")
+        text = metrics.elidedText(self.title, Qt.TextElideMode.ElideMiddle, width)
         if not inside:
             w = max(metrics.horizontalAdvance(text) + 6, NODE_WIDTH)
             h = metrics.height()
