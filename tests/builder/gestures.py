@@ -42,7 +42,9 @@ class Gestures:
     def palette_enter(self, type_name: str | None = None) -> None:
         """Enter on the palette's current item (``type_name``: click it first, one more)."""
         tree = self.window.palette.tree
-        if type_name is not None:
+        if type_name is None and not tree.hasFocus():
+            type_name = tree.currentItem().data(0, Qt.ItemDataRole.UserRole + 1)
+        if type_name is not None:  # click it first (it also gives the palette the focus)
             item = self.window.palette.item_for(type_name)
             tree.scrollToItem(item)
             QTest.mouseClick(tree.viewport(), LEFT, NONE, tree.visualItemRect(item).center())
@@ -104,6 +106,34 @@ class Gestures:
         self.count += 1 + len(path)
         self.log.append(f"right-click, {' ▸ '.join(path)}")
         return bool(chosen)
+
+    def click_tab(self, tabs, title: str) -> None:
+        bar = tabs.tabBar()
+        index = next(i for i in range(bar.count()) if bar.tabText(i).startswith(title))
+        QTest.mouseClick(bar, LEFT, NONE, bar.tabRect(index).center())
+        self._note(f"click the {title} tab")
+
+    def choose(self, combo, text: str) -> None:
+        """Pick an entry of a combo box: click it, type the entry's first letters (two
+        gestures; the list's own popup ignores clicks for a moment after it opens)."""
+        assert combo.findText(text) >= 0, [combo.itemText(i) for i in range(combo.count())]
+        QTest.mouseClick(combo, LEFT, NONE, combo.rect().center())
+        popup = combo.view()
+        if popup.isVisible():
+            combo.hidePopup()
+        combo.setFocus()
+        QTest.keyClicks(combo, text[:4])
+        assert combo.currentText() == text
+        self.count += 2
+        self.log.append(f"choose {text}")
+
+    def shortcut(self, sequence: str) -> None:
+        """A keyboard shortcut on the window (one gesture)."""
+        from PySide6.QtGui import QKeySequence
+
+        combo = QKeySequence(sequence)[0]
+        QTest.keyClick(self.window, combo.key(), combo.keyboardModifiers())
+        self._note(sequence)
 
     # --- fields ----------------------------------------------------------------------------
     def type_into(self, line_edit, text: str) -> None:
