@@ -660,6 +660,12 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _warmed_up(self, _result: object = None) -> None:
+        from builder.warmup import early_done
+
+        early_done()
+        self._after_warm_up()
+
+    def _after_warm_up(self) -> None:
         """Everything is loaded and the background thread has ended: build the training panel
         now, with no thread taking turns on the interpreter; its warm-up and the data's target
         sizes follow (`_warm_training_soon`)."""

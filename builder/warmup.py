@@ -24,11 +24,13 @@ garbage that exists at that moment is never collected (a few kilobytes at start-
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import importlib.util
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -72,6 +74,8 @@ def preload_torch() -> bool:
 #: youngest generation holds more than this many (a young collection of 5,000 objects takes
 #: the GUI thread a millisecond or two; of the 300,000 that ``import torch`` makes, ~100 ms).
 FREEZE_AT = 5_000
+#: The youngest generation's threshold while the warm-up runs (see `_no_young_collections`).
+YOUNG_THRESHOLD_DURING_WARM_UP = 10_000_000
 
 
 class _FreezingFinder:
@@ -82,7 +86,80 @@ class _FreezingFinder:
     def find_spec(name: str, path: Any = None, target: Any = None) -> None:
         if gc.get_count()[0] > FREEZE_AT:
             gc.freeze()
+        if not _core.is_set() and "torch._C" in sys.modules:
+            _core.set()  # an extension is in sys.modules once its initialisation has run
         return None
+
+
+#: The thread that starts loading torch as the process starts (`start_loading_torch`).
+_early: threading.Thread | None = None
+_go = threading.Event()  # the window is built: import torch now
+_core = threading.Event()  # torch's extension module is initialised
+
+
+def start_loading_torch() -> bool:
+    """Begin loading torch as the app starts (the launcher calls this, before Qt).
+
+    ``import torch`` holds the GIL for one long call however it is done: the initialisation
+    of its extension module ``torch._C`` (60–120 ms measured). Done after the window is shown,
+    that call froze the window for as long. So: this thread loads torch's big library first,
+    without the GIL, while the main thread imports the app; when the window is built,
+    `let_torch_load` lets it import torch and waits (not holding the GIL) until ``torch._C``
+    is initialised — ~0.15 s before the window is shown, instead of a freeze after. The rest
+    of the import is Python code, which takes turns with the GUI thread.
+
+    Automatic garbage collection is off until the warm-up has joined the thread (`gc_policy`:
+    no collection may run in a background thread once Qt objects exist)."""
+    global _early
+    if _early is not None or "torch" in sys.modules:
+        return False
+    from builder import gc_policy
+
+    gc_policy.hold()
+    _early = threading.Thread(target=_load_early, name="netcanvas-load-torch", daemon=True)
+    _early.start()
+    return True
+
+
+def _load_early() -> None:
+    finder = _FreezingFinder()
+    sys.meta_path.insert(0, finder)
+    try:
+        preload_torch()  # while the main thread imports the app (no GIL needed)
+        _go.wait()
+        _imports(ANALYSIS_MODULES)
+    except Exception:  # noqa: BLE001 - the warm-up job imports again and reports the error
+        pass
+    finally:
+        _core.set()
+        sys.meta_path.remove(finder)
+
+
+def let_torch_load(timeout: float = 5.0) -> None:
+    """The window is built, not yet shown: let the early thread import torch, and wait until
+    its extension module is initialised (see `start_loading_torch`)."""
+    if _early is not None:
+        _go.set()
+        _core.wait(timeout)
+
+
+def join_early() -> bool:
+    """Wait for `start_loading_torch`'s thread (from the warm-up job); True if there was one."""
+    if _early is None:
+        return False
+    _go.set()
+    _early.join()
+    return True
+
+
+def early_done() -> None:
+    """On the GUI thread once the warm-up has joined the early thread: collection resumes."""
+    global _early
+    if _early is not None and not _early.is_alive():
+        from builder import gc_policy
+
+        _early = None
+        gc_policy.release()
 
 
 def _imports(names: Iterable[str]) -> None:
@@ -104,13 +181,30 @@ def warm_up(documents: Iterable[Any] = (), report: Callable[[Any], None] | None 
     finder = _FreezingFinder()  # first analyses import lazily too (the meta kernels' modules)
     sys.meta_path.insert(0, finder)
     try:
-        return _warm_up(documents, say, control, examples)
+        with _no_young_collections():
+            return _warm_up(documents, say, control, examples)
     finally:
         sys.meta_path.remove(finder)
 
 
+@contextlib.contextmanager
+def _no_young_collections():
+    """While the warm-up allocates, the GUI thread's collections (`gc_policy` collects when
+    the youngest generation passes its threshold) wait: what is allocated is the libraries'
+    objects, frozen as it goes, and a collection of them right after torch's extension had held
+    the GIL for ~65 ms made one ~100 ms stall of the two. The threshold comes back after."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD_DURING_WARM_UP, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.set_threshold(*thresholds)
+
+
 def _warm_up(documents: Iterable[Any], say: Callable[[Any], None], control: Any,
              examples: bool) -> int:
+    join_early()
     preload_torch()
     _imports(ANALYSIS_MODULES)
     from builder.analysis import analyse_document

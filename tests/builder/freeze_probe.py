@@ -7,8 +7,9 @@ goes through each phase; prints one JSON line per phase.
 A phase starts from the event loop and ends when its work is done and the app has gone idle
 (`SETTLE_MS` without pending work). What is *not* measured, and why: the interpreter's start
 and the imports before the window exists, and the window's first paint (the window is not on
-screen before it; `bench/bench_canvas.py` measures the time until it is shown). Everything
-after — the launch's deferred work, opening an example, an ONNX export — is.
+screen before it; `bench/bench_canvas.py` measures the time until it is shown, torch loading
+meanwhile as the launcher starts it). Everything after — the launch's deferred work, opening an
+example, an ONNX export — is.
 
 To add a phase (the first Evaluation open, say), write ``def phase_x(app, window) -> done`` where
 ``done()`` says when its work has finished, and list it in `PHASES`.
@@ -157,6 +158,9 @@ _FOLDER = [""]
 
 
 def main(names: list[str]) -> int:
+    from builder.warmup import let_torch_load, start_loading_torch
+
+    start_loading_torch()  # as the launcher does, before the app and its window are built
     app = QApplication.instance() or QApplication([])
     from builder.main_window import MainWindow
     from builder.settings import AppSettings
@@ -169,6 +173,7 @@ def main(names: list[str]) -> int:
         window = MainWindow(settings=settings, dialogs=Answers(),
                             recovery_dir=Path(folder) / "recovery")
         window.resize(1400, 900)
+        let_torch_load()  # as run_app does
         window.show()
         QTest.qWaitForWindowExposed(window)
         app.processEvents()  # the first paint: the window is on screen from here on
