@@ -239,10 +239,15 @@ class NodeItem(QGraphicsItem):
         border = colors.selected if selected else (colors.error if self.error else
                                                    colors.node_border)
         if lod < TEXT_LOD:  # far out: a coloured block with its name kept readable
-            fill = self.accent if not selected else colors.selected
-            painter.setPen(QPen(border, 2 if selected else 1))
+            fill = self.accent
+            painter.setPen(QPen(colors.error if self.error else border, 1))
             painter.setBrush(QBrush(fill))
             painter.drawRect(rect)
+            if selected:  # a ring apart from the block (a blue Dense is the selection's blue)
+                gap = min(4.0 / lod, 14.0)  # inside the bounding rect's slack
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.setPen(QPen(colors.selected, min(2.5 / lod, 12.0)))
+                painter.drawRoundedRect(rect.adjusted(-gap, -gap, gap, gap), gap, gap)
             if self.frozen:
                 painter.setBrush(QBrush(QColor(255, 255, 255, 110), Qt.BrushStyle.BDiagPattern))
                 painter.drawRect(rect)
