@@ -357,23 +357,17 @@ class CanvasScene(QGraphicsScene):
         return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
 
     def select_nodes(self, node_ids: list[str]) -> None:
-        self.blockSignals(True)
-        try:
-            self.clearSelection()
-            for node_id in node_ids:
-                item = self.nodes.get(node_id)
-                if item is not None:
-                    item.setSelected(True)
-        finally:
-            self.blockSignals(False)
-        self._emit_selection()
+        self._select([self.nodes.get(n) for n in node_ids])
 
     def select_edges(self, edges: list[Edge]) -> None:
+        self._select([self.edges.get(e) for e in edges])
+
+    def _select(self, items: list) -> None:
+        """Select exactly ``items`` (None entries skipped), with one selection signal."""
         self.blockSignals(True)
         try:
             self.clearSelection()
-            for edge in edges:
-                item = self.edges.get(edge)
+            for item in items:
                 if item is not None:
                     item.setSelected(True)
         finally:

@@ -144,3 +144,22 @@ def test_help_menu_docs_shortcuts_and_about(window):
     assert "Python" in text and "Qt" in text and "torch" in text
     box.close()
     QApplication.processEvents()
+
+
+def test_toolbar_run_pause_stop_drive_the_training(window, qtbot):
+    window.open_example("mlp_digits")
+    panel = window.training
+    panel.run_overrides = {"epochs": 50, "batch_size": 1}
+    with qtbot.waitSignal(panel.session.batchesArrived, timeout=120_000):
+        QTest.mouseClick(_button(window, window.act_run), Qt.MouseButton.LeftButton)
+    assert window.act_pause.isEnabled() and window.act_stop.isEnabled()
+    assert not window.act_run.isEnabled()
+    QTest.mouseClick(_button(window, window.act_pause), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.run.status == "paused", timeout=10_000)
+    assert window.act_pause.isChecked() and panel.pause_button.isChecked()
+    panel.resume()  # from the panel's own button: the toolbar follows
+    assert not window.act_pause.isChecked()
+    with qtbot.waitSignal(panel.session.runDone, timeout=10_000):
+        QTest.mouseClick(_button(window, window.act_stop), Qt.MouseButton.LeftButton)
+    assert panel.run.status == "stopped"
+    assert window.act_run.isEnabled() and not window.act_pause.isEnabled()
