@@ -37,6 +37,7 @@ class Gestures:
         # sends only the second half)
         QTest.mouseClick(tree.viewport(), LEFT, NONE, point)
         QTest.mouseDClick(tree.viewport(), LEFT, NONE, point)
+        QTest.mouseRelease(tree.viewport(), LEFT, NONE, point)  # the button is up again
         self._note(f"double-click {type_name} in the palette")
 
     def palette_enter(self, type_name: str | None = None) -> None:

@@ -3,7 +3,7 @@ wires it; right-click menus on the canvas, a layer, a connection and a port."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPoint, QPointF, QRectF
 
 from graph.events import Edge
 from tests.builder.gestures import Gestures
@@ -131,3 +131,67 @@ def test_the_menu_offers_only_types_that_fit_and_providers_add_entries(window):
     assert texts[0] == "Quick fixes" and texts[1] == "Make it better"
     menu.actions()[1].trigger()
     assert fixed == [x]
+
+
+def _card(item):
+    r = item.mapRectToScene(item.card_rect())
+    return (r.left() + 1, r.top() + 1, r.right() - 1, r.bottom() - 1)
+
+
+def test_edges_go_around_layers_and_labels_never_overlap(window):
+    from builder.canvas.routing import crosses
+    from graph.examples import list_examples
+
+    scene = window.scene
+    for info in list_examples():
+        window.open_example(info.name)
+        window.analysis.start()
+        window.analysis.run_now()
+        scene.flush_routes()
+        cards = {n: _card(item) for n, item in scene.nodes.items()}
+        for edge, item in scene.edges.items():
+            for node_id, box in cards.items():
+                if node_id not in (edge.src, edge.dst):
+                    assert not crosses(item.points, box), (info.name, edge, node_id)
+        shown = [(e, i.label_rect()) for e, i in scene.edges.items() if i.label_visible()]
+        assert shown, info.name
+        for k, (edge, rect) in enumerate(shown):
+            for other, rect2 in shown[k + 1:]:
+                assert not rect.intersects(rect2), (info.name, edge, other)
+            for box in cards.values():
+                assert not rect.intersects(QRectF(box[0], box[1], box[2] - box[0],
+                                                  box[3] - box[1])), (info.name, edge)
+
+
+def test_a_label_without_room_shows_on_hover(window):
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    window.open_example("wide_and_deep")
+    window.analysis.start()
+    window.analysis.run_now()
+    window.scene.flush_routes()
+    hidden = [i for i in window.scene.edges.values() if i.label and not i.label_visible()]
+    assert hidden  # hidden2 → concat's second input: no straight piece long enough
+    item = hidden[0]
+    view = window.view
+    QApplication.processEvents()  # the open's fit to view, queued
+    view.centerOn(item)
+    path = item.path()
+    point = next(p for p in (view.mapFromScene(path.pointAtPercent(t / 40)) for t in range(40))
+                 if view.itemAt(p) is item)
+    QTest.mouseMove(view.viewport(), QPoint(2, 2))
+    QTest.mouseMove(view.viewport(), point)
+    assert view.itemAt(point) is item and item.label_visible()
+    QTest.mouseMove(view.viewport(), QPoint(2, 2))
+    assert not item.label_visible()
+
+
+def test_merge_inputs_are_numbered_in_port_order(window):
+    window.open_example("wide_and_deep")
+    doc = window.controller.doc
+    concat = window.scene.nodes[doc.find("concat")]
+    assert [p.number for p in concat.inputs] == ["1", "2", "3"]  # the third: the free one
+    dense = window.scene.nodes[doc.find("hidden1")]
+    assert [p.number for p in dense.inputs] == [""]
+    assert "Input 1 of concat" in concat.inputs[0].toolTip()
