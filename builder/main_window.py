@@ -364,7 +364,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._sized_docks:
             self._sized_docks = True
-            QTimer.singleShot(0, self.fit_docks)  # once the window has its size
+            QTimer.singleShot(0, self, self.fit_docks)  # once the window has its size
 
     def fit_docks(self) -> None:
         """Dock sizes in proportion to the window, so the canvas keeps most of it in a small
@@ -442,7 +442,7 @@ class MainWindow(QMainWindow):
         self.controller.direction = direction
         self.scene.set_direction(direction)
         if self.controller.auto_layout():
-            QTimer.singleShot(0, self.view.fit_all)
+            QTimer.singleShot(0, self, self.view.fit_all)
 
     def export_diagram(self, fmt: str, path: str | None = None) -> bool:
         """File ▸ Export ▸ Diagram as PNG / SVG."""
@@ -671,7 +671,7 @@ class MainWindow(QMainWindow):
         sizes follow (`_warm_training_soon`)."""
         if not self.analysis.enabled:
             self.analysis.start()
-        QTimer.singleShot(0, self._ensure_training)
+        QTimer.singleShot(0, self, self._ensure_training)
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -708,13 +708,13 @@ class MainWindow(QMainWindow):
         if not self._training_warm and self._training is not None and \
                 self.analysis.last is not None:
             self._training_warm = True
-            QTimer.singleShot(300, self._warm_training)
+            QTimer.singleShot(300, self, self._warm_training)
 
     @Slot()
     def _warm_training(self) -> None:
         self.training.warm_up()
         # then the data's target sizes (a background load that would compete for the CPU)
-        QTimer.singleShot(300, self.target_shapes.start)
+        QTimer.singleShot(300, self, self.target_shapes.start)
 
     def add_at_center(self, type_name: str) -> str | None:
         return self.controller.add_layer(type_name, self.view.center_pos())
