@@ -44,14 +44,20 @@ class Watchdog:
         self.clock = QElapsedTimer()
         self.clock.start()
         self.ticks: list[float] = []
+        self.cpu: list[float] = []  # this process's CPU time (all its threads), ms
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(TICK_MS)
-        self.timer.timeout.connect(lambda: self.ticks.append(self.clock.nsecsElapsed() / 1e6))
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        self.ticks.append(self.clock.nsecsElapsed() / 1e6)
+        self.cpu.append(time.process_time() * 1000)
 
     def run(self, start: Callable[[], Callable[[], bool]]) -> dict:
         """Start the phase from the event loop, wait until it is done and settled."""
         self.ticks = []
+        self.cpu = []
         loop = QEventLoop()
         state: dict = {}
 
@@ -76,7 +82,14 @@ class Watchdog:
         gaps = sorted(((b - a, b - self.ticks[0]) for a, b in zip(self.ticks, self.ticks[1:])),
                       reverse=True)
         values = sorted(g for g, _ in gaps)
+        # The part of each gap this process was on a CPU (any of its threads): a gap that the
+        # app's own work caused (its GUI thread busy, or a thread of it holding the GIL) is on
+        # the CPU throughout; the rest is the machine's other processes taking the cores.
+        own = sorted(min(b - a, cb - ca) for a, b, ca, cb in
+                     zip(self.ticks, self.ticks[1:], self.cpu, self.cpu[1:]))
         return {"max_ms": round(values[-1], 1) if values else None,
+                "max_own_ms": round(own[-1], 1) if own else None,
+                "load": round(os.getloadavg()[0], 2),
                 "p99_ms": round(values[int(0.99 * (len(values) - 1))], 1) if values else None,
                 "ticks": len(self.ticks), "seconds": round(time.perf_counter() - state["t0"], 2),
                 "worst": [(round(g, 1), round(at)) for g, at in gaps[:5]],
