@@ -1,4 +1,5 @@
-"""Start the desktop app: the window is shown first; torch loads after the event loop starts."""
+"""Start the desktop app: torch loads in the background from the start (`builder.warmup`); the
+window does not wait for it, only for the one call of its import that would freeze it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from builder.controller import release_clipboard
 from builder.main_window import MainWindow
 from builder.settings import AppSettings
 from builder.theme import apply_theme, icon
+from builder.warmup import let_torch_load
 
 
 def run_app(path: str | None = None) -> int:
@@ -22,6 +24,7 @@ def run_app(path: str | None = None) -> int:
     settings = AppSettings()
     apply_theme(app, settings.theme)
     window = MainWindow(settings=settings)
+    let_torch_load()  # torch's one long call now, before the window is on screen (see there)
     window.show()
     QTimer.singleShot(0, lambda: window.startup(path))
     app.aboutToQuit.connect(release_clipboard)

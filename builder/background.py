@@ -111,6 +111,9 @@ class _Worker(QObject):
         start = time.perf_counter()
         try:
             if self.threads:
+                from builder.warmup import preload_torch  # its big library without the GIL
+
+                preload_torch()
                 import torch
 
                 torch.set_num_threads(self.threads)
@@ -146,6 +149,9 @@ class BackgroundRunner(QObject):
         self._worker: _Worker | None = None
         self._thread: QThread | None = None
         self._job_id = 0
+        #: Closed with its window or dialog: it starts nothing more (a timer firing after the
+        #: close would otherwise start a thread nobody joins).
+        self.closed = False
 
     def running(self) -> bool:
         return self._worker is not None
@@ -159,7 +165,7 @@ class BackgroundRunner(QObject):
     def start(self, fn: JobFunction, control: Any = None) -> bool:
         """Run ``fn(report, control)`` in a new thread; False if one is already running.
         ``control``: a `Control` (default: a new one)."""
-        if self._worker is not None:
+        if self._worker is not None or self.closed:
             return False
         if control is None:
             from backend.training.control import Control  # Qt-free, torch-free
@@ -194,6 +200,12 @@ class BackgroundRunner(QObject):
         if joined:
             self._release()
         return joined
+
+    @gui_only
+    def close(self, timeout_ms: int = 30000) -> bool:
+        """`shutdown`, and refuse every later `start` (the owner is going away)."""
+        self.closed = True
+        return self.shutdown(timeout_ms)
 
     def _release(self) -> None:
         self._worker = None

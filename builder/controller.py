@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from builder import insertion
 from builder.commands import push_edit
 from graph.clipboard import MIME_TYPE as FRAGMENT_MIME
 from graph.document import Document
@@ -39,6 +40,10 @@ class EditorController(QObject):
         self.stack = QUndoStack(self)
         self._fragment: dict[str, Any] | None = None
         self._paste_count = 0
+        #: Which way the flow runs on the canvas ("LR" or "TB"): where inserted layers go.
+        self.direction = "LR"
+        #: What the data say each Output predicts (`insertion.TargetLookup`): sizes new heads.
+        self.targets: insertion.TargetLookup = lambda _name: None
 
     # --- document lifetime -------------------------------------------------------------------
     def set_document(self, doc: Document) -> None:
@@ -70,6 +75,93 @@ class EditorController(QObject):
             return None
         self.selectRequested.emit([edit.node.id])
         return edit.node.id
+
+    # --- one-gesture inserts (each one undo step) ------------------------------------------------
+    def _push_insertion(self, build) -> str | None:
+        try:
+            result: insertion.Insertion = build()
+        except GraphError as exc:
+            self.message.emit(exc.message)
+            return None
+        if not self.push(result.edit):
+            return None
+        self.selectRequested.emit([result.node_id])
+        return result.node_id
+
+    def insert_after(self, type_name: str, sources: Iterable[tuple[str, int]]) -> str | None:
+        """Add ``type_name`` fed by these (node, output port)s, wired, in one undo step."""
+        sources = [(n, int(p)) for n, p in sources if n in self.doc]
+        return self._push_insertion(lambda: insertion.insert_after(
+            self.doc, type_name, sources, direction=self.direction, targets=self.targets))
+
+    def insert_before(self, type_name: str, node_id: str, port: int | None = None
+                      ) -> str | None:
+        """Add ``type_name`` feeding ``node_id`` (its first free input, or ``port``)."""
+        return self._push_insertion(lambda: insertion.insert_before(
+            self.doc, type_name, node_id, port, direction=self.direction, targets=self.targets))
+
+    def insert_on_edge(self, type_name: str, edge: Edge) -> str | None:
+        """Put ``type_name`` into a connection (src → new → dst)."""
+        return self._push_insertion(lambda: insertion.insert_on_edge(
+            self.doc, type_name, Edge(*edge), direction=self.direction, targets=self.targets))
+
+    def place_layer(self, type_name: str, selected: Iterable[str],
+                    pos: tuple[float, float]) -> str | None:
+        """The palette's double-click / Enter: put ``type_name`` where the selection says.
+
+        Nothing selected: at ``pos``. A merge layer after several selected layers takes them
+        all, in the order they are drawn. An Input goes before the selected layer, into its
+        first free input. Otherwise the new layer comes after the selected one (an Output
+        selected: just before it). Wired in the same undo step.
+        """
+        from graph.catalogue import get_spec
+
+        try:
+            spec = get_spec(type_name)
+        except GraphError as exc:
+            self.message.emit(exc.message)
+            return None
+        chosen = insertion.flow_order(self.doc, [n for n in selected if n in self.doc],
+                                      self.direction)
+        if not chosen:
+            return self.add_layer(type_name, pos)
+        feeders = [n for n in chosen if self.doc.spec(n).outputs > 0]
+        if insertion.is_source(spec):
+            target = next((n for n in chosen if self.doc.free_input_port(n) is not None), None)
+            if target is None:
+                self.message.emit(f"Every input of '{self.doc.label(chosen[0])}' is connected; "
+                                  f"the {spec.type} was added unconnected.")
+                return self.add_layer(type_name, insertion.free_spot(
+                    self.doc, pos, self.direction))
+            return self.insert_before(type_name, target)
+        if spec.variadic and len(feeders) >= 2:
+            return self.insert_after(type_name, [(n, 0) for n in feeders])
+        first = chosen[0]
+        if self.doc.spec(first).outputs > 0:
+            return self.insert_after(type_name, [(first, 0)])
+        return self.insert_before(type_name, first, 0 if self.doc.in_edges(first) else None)
+
+    def replace_type(self, node_id: str, type_name: str) -> bool:
+        """Give a layer another type, keeping its place, name and the connections that fit."""
+        if node_id not in self.doc:
+            return False
+        try:
+            edit = insertion.replace_type(self.doc, node_id, type_name)
+        except GraphError as exc:
+            self.message.emit(exc.message)
+            return False
+        return self.push(edit)
+
+    def disconnect(self, edges: Iterable[Edge], text: str = "") -> bool:
+        """Remove these connections in one undo step."""
+        edges = [Edge(*e) for e in edges]
+        if not edges:
+            return False
+        label = text or (f"disconnect {len(edges)} connections" if len(edges) > 1 else "")
+        edit = insertion.disconnect_edges(self.doc, edges, label)
+        if len(edit.edits) == 1 and not text:
+            return self.push(edit.edits[0])
+        return self.push(edit)
 
     def connect_ports(self, edge: Edge) -> bool:
         """Connect an output port to an input port (refused with the reason)."""
@@ -106,12 +198,21 @@ class EditorController(QObject):
         return self.push(SetTrainable(node_id, bool(trainable)))
 
     def auto_layout(self) -> bool:
-        """Arrange the design by layers (one undo step)."""
+        """Arrange the design by layers along `direction` (one undo step)."""
         from graph.layout import apply_layout
 
         if len(self.doc) == 0:
             return False
-        return self.push(apply_layout(self.doc), "auto-layout")
+        return self.push(apply_layout(self.doc, self.direction), "auto-layout")
+
+    def rename_model(self, name: str) -> bool:
+        """Name the design (its exported class name): one undo step; refused when empty."""
+        from graph.edits import SetModelName
+
+        if not name.strip():
+            self.message.emit("The design needs a name: it becomes the exported class name.")
+            return False
+        return self.push(SetModelName(name.strip()))
 
     # --- clipboard ---------------------------------------------------------------------------
     def copy(self, node_ids: Iterable[str]) -> QMimeData | None:

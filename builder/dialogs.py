@@ -5,7 +5,7 @@ The main window only talks to a `Dialogs`; tests pass a fake so nothing blocks.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from graph.project import SUFFIX
 
@@ -70,3 +70,11 @@ class Dialogs:
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.Yes)
         return answer == QMessageBox.StandardButton.Yes
+
+    def design_name(self, suggestion: str = "Model") -> str | None:
+        """The name of a new design (its exported class name); None when cancelled."""
+        text, ok = QInputDialog.getText(
+            self.parent, "New design",
+            "Name of the design (the class name of the exported PyTorch module):",
+            QLineEdit.EchoMode.Normal, suggestion)
+        return (text.strip() or suggestion) if ok else None

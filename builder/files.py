@@ -218,27 +218,42 @@ class ProjectFiles(QObject):
                weights_path: str | None = None) -> bool:
         """Export the design through the backend (code, weights, ONNX, TorchScript); with
         ``weights_path`` (the trained weights) the model is exported with them."""
-        text, suffix, file_filter = EXPORTS[fmt]
         if path is None:
-            base = (self.path.parent if self.path else Path(self.settings.last_folder()
-                                                             or Path.home()))
-            chosen = self.dialogs.save_path(str(base / f"{self.title()}{suffix}"),
-                                            f"Export {text.rstrip('…')}", file_filter)
-            if not chosen:
+            path = self.export_path(fmt)
+            if not path:
                 return False
-            path = chosen
-        try:
-            from backend.export.formats import export
-        except ImportError as exc:
-            self.dialogs.error("Export unavailable", f"The exporter cannot be loaded: {exc}")
-            return False
-        try:
-            export(self.controller.doc, fmt, str(path), weights_path=weights_path)
-        except GraphError as exc:
-            self.dialogs.error("Cannot export", f"Fix the design first: {exc.message}")
-            return False
-        except (OSError, ValueError, RuntimeError, ImportError) as exc:
-            self.dialogs.error("Cannot export", f"{path} was not written: {exc}")
+        problem = write_export(self.controller.doc, fmt, path, weights_path)
+        return self.export_done(path, problem)
+
+    def export_path(self, fmt: str) -> str | None:
+        """Ask where an export goes (None: cancelled)."""
+        text, suffix, file_filter = EXPORTS[fmt]
+        base = (self.path.parent if self.path else Path(self.settings.last_folder()
+                                                         or Path.home()))
+        return self.dialogs.save_path(str(base / f"{self.title()}{suffix}"),
+                                      f"Export {text.rstrip('…')}", file_filter) or None
+
+    def export_done(self, path: str | Path, problem: tuple[str, str] | None) -> bool:
+        """Say how an export ended (``problem``: the (title, text) `write_export` returned)."""
+        if problem is not None:
+            self.dialogs.error(*problem)
             return False
         self.message.emit(f"Exported {path}")
         return True
+
+
+def write_export(doc: Document, fmt: str, path: str | Path, weights_path: str | None = None
+                 ) -> tuple[str, str] | None:
+    """Write one export; returns None, or (title, text) of the error to show. Qt-free, so a
+    background job can run it (ONNX takes seconds)."""
+    try:
+        from backend.export.formats import export
+    except ImportError as exc:
+        return "Export unavailable", f"The exporter cannot be loaded: {exc}"
+    try:
+        export(doc, fmt, str(path), weights_path=weights_path)
+    except GraphError as exc:
+        return "Cannot export", f"Fix the design first: {exc.message}"
+    except (OSError, ValueError, RuntimeError, ImportError) as exc:
+        return "Cannot export", f"{path} was not written: {exc}"
+    return None

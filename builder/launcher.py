@@ -31,7 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from backend.cli.main import main as cli_main
 
         return cli_main(argv)
-    from builder.app import run_app  # Qt is imported only here, when the app is wanted
+    from builder.warmup import start_loading_torch  # Qt is imported only when the app is wanted
+
+    start_loading_torch()  # while the window is built (see there)
+    from builder.app import run_app
 
     return run_app(target)
 

@@ -22,10 +22,14 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMenu,
+    QProgressBar,
     QScrollArea,
+    QSizePolicy,
     QTabWidget,
+    QToolBar,
     QUndoView,
     QWidget,
 )
@@ -76,6 +80,9 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._build_workflows()
+        self._build_canvas_tools()
+        self._build_toolbar()
+        self._build_help()
         self._build_status()
         self._connect()
         self._restore_layout()
@@ -146,9 +153,17 @@ class MainWindow(QMainWindow):
                 lambda: self.files.path.parent if self.files.path else None, self)
             panel.attach_files(self.files)
             panel.runningChanged.connect(self._training_running)
+            panel.pause_button.toggled.connect(self._pause_shown)
             current = self.bottom_tabs.currentIndex() == self._training_index
             self.bottom_tabs.removeTab(self._training_index)
-            self.bottom_tabs.insertTab(self._training_index, panel, "Training")
+            # In a scroll area: the panel's minimum size (~890 × 250 at 200 %) must not make
+            # the window wider than the screen or take the canvas's height.
+            holder = QScrollArea(self)
+            holder.setObjectName("trainingHolder")
+            holder.setWidgetResizable(True)
+            holder.setFrameShape(QScrollArea.Shape.NoFrame)
+            holder.setWidget(panel)
+            self.bottom_tabs.insertTab(self._training_index, holder, "Training")
             self._training_placeholder.deleteLater()
             if current:
                 self.bottom_tabs.setCurrentIndex(self._training_index)
@@ -158,10 +173,14 @@ class MainWindow(QMainWindow):
     @Slot()
     def _ensure_training(self) -> None:
         self.training  # noqa: B018 - the property builds the panel
+        self._warm_training_soon()
 
     def _training_running(self, on: bool) -> None:
         self.act_run.setEnabled(not on)
         self.act_stop.setEnabled(on)
+        self.act_pause.setEnabled(on)
+        if not on:
+            self._pause_shown(False)
         self._update_resume()
 
     def _update_resume(self, _what: str = "") -> None:
@@ -191,7 +210,8 @@ class MainWindow(QMainWindow):
     def show_training(self) -> None:
         """Raise the training tab (and the bottom dock)."""
         self.bottom_dock.show()
-        self.bottom_tabs.setCurrentWidget(self.training)
+        self.training  # noqa: B018 - built (in its tab) if it was not yet
+        self.bottom_tabs.setCurrentIndex(self._training_index)
         if self.bottom_dock.height() < self.height() * 0.45:  # the dashboards need room
             self.training.plots.paint_in_turn()  # the whole window repaints: spread it out
             self.resizeDocks([self.bottom_dock], [int(self.height() * 0.55)],
@@ -223,7 +243,8 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         std = QKeySequence.StandardKey
         c, s = self.controller, self.scene
-        self.act_new = self._action("&New", self.files.new, std.New)
+        self.act_new = self._action("&New…", self.new_design, std.New,
+                                    tip="Start an empty design (its name is asked)")
         self.act_open = self._action("&Open…", lambda: self.files.open(), std.Open)
         self.act_gallery = self._action("&Examples…", self.show_gallery, "Ctrl+Shift+E")
         self.act_save = self._action("&Save", self.files.save, std.Save)
@@ -258,16 +279,19 @@ class MainWindow(QMainWindow):
         self.act_run = self._action("&Run Training", self.run_training, "Ctrl+R",
                                     tip="Train the design in the background")
         self.act_stop = self._action("&Stop Training", lambda: self.training.stop_run(),
-                                     "Ctrl+Shift+R")
+                                     "Ctrl+Shift+R", tip="Stop after this batch")
         self.act_stop.setEnabled(False)
+        self.act_pause = self._action("&Pause Training", self._pause_toggled, "Ctrl+Alt+R",
+                                      checkable=True, tip="Pause the run after this batch "
+                                      "(again: resume)")
+        self.act_pause.setEnabled(False)
         self.act_resume = self._action("Resu&me Interrupted Run", self.resume_training,
                                        tip="Continue the latest interrupted or stopped run "
                                            "from its last checkpoint")
         self.act_resume.setEnabled(False)
         self.act_runs = self._action("Show R&uns", self.show_runs, "Ctrl+Shift+U",
                                      tip="The project's runs: compare, restore, resume, export")
-        self.act_exports = {fmt: self._action(text, lambda _=False, f=fmt: self.files.export(
-            f, weights_path=self.training.weights_file()))
+        self.act_exports = {fmt: self._action(text, lambda _=False, f=fmt: self.export_design(f))
                             for fmt, (text, _suffix, _filter) in EXPORTS.items()}
         self.theme_group = QActionGroup(self)
         self.act_themes = {}
@@ -303,9 +327,10 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addActions([self.act_snap, self.act_params])
         train_menu = bar.addMenu("&Train")
-        train_menu.addActions([self.act_run, self.act_stop, self.act_resume])
+        train_menu.addActions([self.act_run, self.act_pause, self.act_stop, self.act_resume])
         train_menu.addSeparator()
         train_menu.addAction(self.act_runs)
+        self.view_menu = view
         theme_menu = view.addMenu("&Theme")
         theme_menu.addActions(list(self.act_themes.values()))
         view.addSeparator()
@@ -331,6 +356,12 @@ class MainWindow(QMainWindow):
         self._fill_recent()
 
     def _build_status(self) -> None:
+        self.export_progress = QProgressBar(self)
+        self.export_progress.setRange(0, 0)  # busy: the exporter reports no steps
+        self.export_progress.setMaximumWidth(160)
+        self.export_progress.setTextVisible(False)
+        self.export_progress.hide()
+        self.statusBar().addPermanentWidget(self.export_progress)
         self.zoom_label = QLabel("100 %", self)
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.analysis_label = QLabel("", self)
@@ -348,7 +379,7 @@ class MainWindow(QMainWindow):
         self.files.trainedChanged.connect(self._trained_changed)
         self.files.recentChanged.connect(self._fill_recent)
         self.scene.nodeSelectionChanged.connect(self.inspector.show_nodes)
-        self.palette.layerActivated.connect(self.add_at_center)
+        self.palette.layerActivated.connect(self.place_layer)
         self.analysis.finished.connect(self.apply_report)
         self.problems.nodesRequested.connect(self.reveal_nodes)
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
@@ -361,6 +392,265 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        self._sized_docks = state is not None  # else: sized to the window when first shown
+
+    # --- window chrome that fits the window (issue 14) ---------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._sized_docks:
+            self._sized_docks = True
+            QTimer.singleShot(0, self, self.fit_docks)  # once the window has its size
+
+    def fit_docks(self) -> None:
+        """Dock sizes in proportion to the window, so the canvas keeps most of it in a small
+        window (at 200 % a 1600 × 1000 screen is 800 × 500: fixed sizes left the canvas a
+        third of the width and a quarter of the height)."""
+        w, h = max(self.width(), 1), max(self.height(), 1)
+
+        def clamp(value: float, lo: int, hi: int) -> int:
+            return int(min(hi, max(lo, value)))
+
+        self.resizeDocks([self.palette_dock, self.inspector_dock],
+                         [clamp(0.14 * w, 140, 220), clamp(0.2 * w, 190, 300)],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.bottom_dock], [clamp(0.28 * h, 130, 260)],
+                         Qt.Orientation.Vertical)
+        self._fit_toolbar()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if hasattr(self, "toolbar"):
+            self._fit_toolbar()
+
+    def _fit_toolbar(self) -> None:
+        """Icons with their names when there is room, icons alone when the window is narrow
+        (the actions without an icon keep their short names)."""
+        style = (Qt.ToolButtonStyle.ToolButtonTextBesideIcon if self.width() >= 1100 else
+                 Qt.ToolButtonStyle.ToolButtonIconOnly)
+        if self.toolbar.toolButtonStyle() != style:
+            self.toolbar.setToolButtonStyle(style)
+
+    # --- canvas tools: find, layout direction, diagram export, target sizes (issue 14) -------
+    def _build_canvas_tools(self) -> None:
+        from builder.canvas.find import LayerFinder
+        from builder.targets import TargetShapes
+
+        self.finder = LayerFinder(lambda: self.controller.doc, self)
+        self.finder.setMaximumWidth(240)
+        self.finder.found.connect(self.reveal_nodes_one)
+        self.finder.done.connect(self.view.setFocus)
+        self.act_find = self._action("&Find Layer…", self.find_layer, QKeySequence.StandardKey.Find,
+                                     tip="Find a layer by name (Enter: the next match)")
+        self.act_top_down = self._action("Lay Out &Top to Bottom", self.set_top_down,
+                                         checkable=True,
+                                         tip="Ranks from top to bottom (deep networks) instead "
+                                         "of left to right")
+        self.act_top_down.setChecked(self.settings.layout_direction == "TB")
+        self.controller.direction = self.settings.layout_direction
+        self.scene.set_direction(self.settings.layout_direction)
+        self.act_diagram = {
+            fmt: self._action(text, lambda _=False, f=fmt: self.export_diagram(f),
+                              tip="The diagram as an image file")
+            for fmt, text in (("png", "Diagram as &PNG…"), ("svg", "Diagram as S&VG…"))}
+        self.export_menu.addSeparator()
+        self.export_menu.addActions(list(self.act_diagram.values()))
+        self.view_menu.insertAction(self.act_snap, self.act_top_down)
+        edit = next(a.menu() for a in self.menuBar().actions() if a.text() == "&Edit")
+        edit.addAction(self.act_find)
+        self.target_shapes = TargetShapes(
+            self.controller, self.workflows.new_runner("targets"),
+            lambda: self.files.path.parent if self.files.path else None, self)
+        self.controller.targets = self.target_shapes.lookup
+
+    def find_layer(self) -> None:
+        self.finder.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.finder.selectAll()
+
+    def reveal_nodes_one(self, node_id: str) -> None:
+        self.reveal_nodes([node_id])
+
+    def set_top_down(self, on: bool) -> None:
+        """Lay the design out top to bottom (ports on top and bottom) or left to right; the
+        new layout is one undo step."""
+        direction = "TB" if on else "LR"
+        self.settings.layout_direction = direction
+        self.controller.direction = direction
+        self.scene.set_direction(direction)
+        if self.controller.auto_layout():
+            QTimer.singleShot(0, self, self.view.fit_all)
+
+    def export_diagram(self, fmt: str, path: str | None = None) -> bool:
+        """File ▸ Export ▸ Diagram as PNG / SVG."""
+        from builder.canvas.export import export_png, export_svg
+
+        if not self.scene.nodes:
+            self.show_message("Nothing to export: the design is empty.")
+            return False
+        if path is None:
+            base = (self.files.path.parent if self.files.path else
+                    Path(self.settings.last_folder() or Path.home()))
+            path = self.dialogs.save_path(str(base / f"{self.files.title()}.{fmt}"),
+                                          f"Export diagram as {fmt.upper()}",
+                                          f"{fmt.upper()} images (*.{fmt})")
+            if not path:
+                return False
+        try:
+            out = (export_png if fmt == "png" else export_svg)(self.scene, path)
+        except OSError as exc:
+            self.dialogs.error("Cannot export the diagram", str(exc))
+            return False
+        self.show_message(f"Exported the diagram to {out}")
+        return True
+
+    # --- the toolbar and the design's name (issue 14) ------------------------------------------
+    def _build_toolbar(self) -> None:
+        self._set_glyphs()
+        bar = QToolBar("Main toolbar", self)
+        bar.setObjectName("mainToolBar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        label = QLabel(" Design ", bar)
+        label.setObjectName("muted")
+        self.name_edit = QLineEdit(bar)
+        self.name_edit.setObjectName("designName")
+        self.name_edit.setToolTip("The design's name: the class name of the exported PyTorch "
+                                  "module (renaming is undoable)")
+        self.name_edit.setMaximumWidth(220)
+        self.name_edit.editingFinished.connect(self._commit_design_name)
+        bar.addWidget(label)
+        bar.addWidget(self.name_edit)
+        bar.addSeparator()
+        self.act_undo.setIconText("Undo")
+        self.act_redo.setIconText("Redo")
+        self.act_fit.setIconText("Fit")
+        self.act_layout.setIconText("Layout")
+        bar.addActions([self.act_undo, self.act_redo])
+        bar.addSeparator()
+        bar.addActions([self.act_fit, self.act_layout])
+        bar.addSeparator()
+        self.act_run.setIconText("Run")
+        self.act_pause.setIconText("Pause")
+        self.act_stop.setIconText("Stop")
+        bar.addActions([self.act_run, self.act_pause, self.act_stop])
+        spacer = QWidget(bar)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addWidget(self.finder)
+        for action in bar.actions():
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys and action.toolTip() and keys not in action.toolTip():
+                action.setToolTip(f"{action.toolTip()} ({keys})")
+        self.toolbar = bar
+        self.controller.documentReplaced.connect(self._show_design_name)
+        self.controller.stack.indexChanged.connect(self._show_design_name)
+        self._show_design_name()
+
+    def _set_glyphs(self) -> None:
+        from builder.theme import glyph
+
+        for action, name in ((self.act_run, "run"), (self.act_pause, "pause"),
+                             (self.act_stop, "stop"), (self.act_undo, "undo"),
+                             (self.act_redo, "redo")):
+            action.setIcon(glyph(name, self.kind))
+
+    def _show_design_name(self, *_args) -> None:
+        if not self.name_edit.hasFocus() or not self.name_edit.isModified():
+            self.name_edit.setText(self.controller.doc.name)
+            self.name_edit.setModified(False)
+
+    def _commit_design_name(self) -> None:
+        text = self.name_edit.text().strip()
+        if text != self.controller.doc.name:
+            self.controller.rename_model(text)
+        self.name_edit.setModified(False)
+        self._show_design_name()
+
+    def new_design(self) -> bool:
+        """File ▸ New: ask to save the current design, then the new one's name."""
+        from graph.names import class_name
+
+        if not self.files.maybe_save():
+            return False
+        name = self.dialogs.design_name("Model")
+        if name is None:
+            return False
+        self.files.open_document(Document(class_name(name)), name)
+        return True
+
+    def _pause_toggled(self, on: bool) -> None:
+        if self._training is None or not self._training.running():
+            self._pause_shown(False)
+            return
+        if on:
+            self._training.pause()
+        else:
+            self._training.resume()
+
+    def _pause_shown(self, on: bool) -> None:
+        self.act_pause.blockSignals(True)
+        self.act_pause.setChecked(on)
+        self.act_pause.blockSignals(False)
+
+    # --- exports in the background (issue 14) ---------------------------------------------------
+    #: Formats that take seconds (tracing, the ONNX exporter): written by a background job.
+    BACKGROUND_EXPORTS = ("onnx", "torchscript")
+
+    def export_design(self, fmt: str, path: str | None = None) -> bool:
+        """File ▸ Export: the code and weights at once; ONNX and TorchScript by a child process
+        (`builder.export_process`) with a busy indicator: the window keeps working."""
+        weights = self.training.weights_file()
+        if fmt not in self.BACKGROUND_EXPORTS:
+            return self.files.export(fmt, path, weights_path=weights)
+        runner = self._export_runner()
+        if runner.running():
+            self.show_message("An export is still being written.")
+            return False
+        path = path or self.files.export_path(fmt)
+        if not path:
+            return False
+        doc = self.controller.doc.copy()
+        text = EXPORTS[fmt][0].rstrip("…")
+
+        def job(report, control):
+            from builder.export_process import export_in_child
+
+            return path, export_in_child(doc, fmt, path, weights, control)
+
+        if not runner.start(job):
+            return False
+        self.export_progress.setToolTip(f"Writing {text} to {path}")
+        self.export_progress.show()
+        self.statusBar().showMessage(f"Exporting {text}…")
+        return True
+
+    def _export_runner(self):
+        if getattr(self, "_exports_job", None) is None:
+            self._exports_job = self.workflows.new_runner("export")
+            self._exports_job.finished.connect(self._export_finished)
+            self._exports_job.failed.connect(self._export_failed)
+            self._exports_job.runningChanged.connect(self._export_running)
+        return self._exports_job
+
+    @Slot(bool)
+    def _export_running(self, on: bool) -> None:
+        self.export_progress.setVisible(on)
+        for fmt in self.BACKGROUND_EXPORTS:
+            self.act_exports[fmt].setEnabled(not on)
+
+    @Slot(object)
+    def _export_finished(self, result: object) -> None:
+        path, problem = result  # type: ignore[misc]
+        self.files.export_done(path, problem)
+
+    @Slot(str)
+    def _export_failed(self, message: str) -> None:
+        self.dialogs.error("Cannot export", message)
+
+    def _build_help(self) -> None:
+        from builder.help.menu import HelpMenu
+
+        self.help = HelpMenu(self)
 
     # --- behaviour -------------------------------------------------------------------------
     def startup(self, path: str | None = None) -> None:
@@ -374,8 +664,51 @@ class MainWindow(QMainWindow):
                 "NETCANVAS_NO_GALLERY"):
             self.show_gallery()
         self.settings.mark_launched()
-        self.analysis.start()
-        QTimer.singleShot(0, self._ensure_training)  # build the panel once the window is up
+        self._start_warm_up()
+
+    # --- launch without freezing (issue 14) ------------------------------------------------------
+    def _start_warm_up(self) -> None:
+        """Load torch, the backend and the plotting library in the background, with a first
+        analysis of this design and the examples (`builder.warmup`); the window's own analysis
+        and the training panel follow as their parts are ready, without stalling the GUI."""
+        from builder.warmup import warm_up
+
+        runner = self.workflows.new_runner("warm-up")
+        runner.progress.connect(self._warm_up_step)
+        runner.finished.connect(self._warmed_up)
+        runner.failed.connect(self._warm_up_failed)
+        self.analysis_label.setText("loading PyTorch…")
+        current = self.controller.doc.copy()
+        self._warm_runner = runner
+        if not runner.start(lambda report, control: warm_up([current], report, control)):
+            self._warmed_up()
+
+    @Slot(list)
+    def _warm_up_step(self, steps: list) -> None:
+        from builder.warmup import ANALYSIS_READY
+
+        if ANALYSIS_READY in steps and not self.analysis.enabled:
+            self.analysis.start()
+
+    @Slot(str)
+    def _warm_up_failed(self, message: str) -> None:
+        self.log_view.log(f"warm-up: {message}")
+        self._warmed_up()
+
+    @Slot(object)
+    def _warmed_up(self, _result: object = None) -> None:
+        from builder.warmup import early_done
+
+        early_done()
+        self._after_warm_up()
+
+    def _after_warm_up(self) -> None:
+        """Everything is loaded and the background thread has ended: build the training panel
+        now, with no thread taking turns on the interpreter; its warm-up and the data's target
+        sizes follow (`_warm_training_soon`)."""
+        if not self.analysis.enabled:
+            self.analysis.start()
+        QTimer.singleShot(0, self, self._ensure_training)
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -408,12 +741,33 @@ class MainWindow(QMainWindow):
         n = len(report.problems)
         self.bottom_tabs.setTabText(2, f"Problems ({n})" if n else "Problems")
         self.analysis_label.setText(f"{n} problem(s)" if n else "design OK")
-        if not self._training_warm:  # torch is loaded now: prepare the first run while idle
+        self._warm_training_soon()
+
+    def _warm_training_soon(self) -> None:
+        """Once the panel is built and the first analysis is in: prepare the first run while
+        the app is idle (never builds the panel itself: that waits for its modules)."""
+        if not self._training_warm and self._training is not None and \
+                self.analysis.last is not None:
             self._training_warm = True
-            QTimer.singleShot(300, self.training.warm_up)
+            QTimer.singleShot(300, self, self._warm_training)
+
+    @Slot()
+    def _warm_training(self) -> None:
+        self.training.warm_up()
+        # then the data's target sizes (a background load that would compete for the CPU)
+        QTimer.singleShot(300, self, self.target_shapes.start)
 
     def add_at_center(self, type_name: str) -> str | None:
         return self.controller.add_layer(type_name, self.view.center_pos())
+
+    def place_layer(self, type_name: str) -> str | None:
+        """The palette's double-click / Enter: insert after the selection and wire it (or at
+        the centre of the view when nothing is selected); the new layer is shown."""
+        node_id = self.controller.place_layer(type_name, self.scene.selected_node_ids(),
+                                              self.view.center_pos())
+        if node_id is not None and node_id in self.scene.nodes:
+            self.view.ensureVisible(self.scene.nodes[node_id], 40, 40)
+        return node_id
 
     def delete_selection(self) -> bool:
         return self.controller.delete(self.scene.selected_node_ids(),
@@ -445,6 +799,7 @@ class MainWindow(QMainWindow):
             self.kind = resolve(theme)
         self.scene.colors = canvas_colors(self.kind)
         self.code_view.highlighter.set_kind(self.kind)
+        self._set_glyphs()
         for item in self.scene.items():
             item.update()
         self.scene.update()
@@ -511,6 +866,7 @@ class MainWindow(QMainWindow):
             return
         if self._training is not None:
             self._training.shutdown()  # joins the training thread
+        self.target_shapes.close()  # its timer starts no job once the runners are joined
         self.workflows.shutdown()  # joins the workflow jobs' threads
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()

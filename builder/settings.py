@@ -54,6 +54,16 @@ class AppSettings:
     def snap_to_grid(self, value: bool) -> None:
         self.qs.setValue("snap_to_grid", "true" if value else "false")
 
+    @property
+    def layout_direction(self) -> str:
+        """How the canvas lays a design out: "LR" (left to right) or "TB" (top to bottom)."""
+        value = str(self._get("layout_direction", "LR"))
+        return value if value in ("LR", "TB") else "LR"
+
+    @layout_direction.setter
+    def layout_direction(self, value: str) -> None:
+        self.qs.setValue("layout_direction", value)
+
     def recent_files(self) -> list[str]:
         value = self._get("recent_files", [])
         if isinstance(value, str):

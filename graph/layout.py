@@ -1,9 +1,10 @@
-"""Auto-layout: left-to-right columns from `networkx.topological_generations`, crossings reduced.
+"""Auto-layout: ranks from `networkx.topological_generations`, crossings reduced.
 
-Columns are the topological generations; each node is then pulled towards the longest path so that
-a chain stays on one row. Rows within a column are ordered by repeated barycentre sweeps (the
+Ranks are the topological generations; each node is then pulled towards the longest path so that
+a chain stays on one line. The order within a rank comes from repeated barycentre sweeps (the
 classic Sugiyama heuristic), starting from a deterministic order, so an unchanged graph always gets
-the same layout.
+the same layout. Ranks run left to right (``"LR"``, the default: columns) or top to bottom
+(``"TB"``: rows, for deep networks that are taller than wide).
 """
 
 from __future__ import annotations
@@ -13,9 +14,30 @@ import networkx as nx
 from graph.document import Document, id_key
 from graph.edits import MoveNodes
 
-COLUMN_GAP = 220.0
+#: Room for a layer (172 wide) and, between two, an edge with its shape label.
+COLUMN_GAP = 240.0
 ROW_GAP = 110.0
+#: The distance between ranks when they run top to bottom (a node is ~50 high: room for labels).
+TB_RANK_GAP = 120.0
 SWEEPS = 8
+DIRECTIONS = ("LR", "TB")
+
+
+def gaps(direction: str = "LR") -> tuple[float, float]:
+    """(distance between ranks along the flow, distance between neighbours across it)."""
+    if direction == "TB":
+        return TB_RANK_GAP, COLUMN_GAP
+    return COLUMN_GAP, ROW_GAP
+
+
+def point(direction: str, along: float, across: float) -> tuple[float, float]:
+    """Scene coordinates of a place ``along`` the flow and ``across`` it."""
+    return (along, across) if direction != "TB" else (across, along)
+
+
+def coordinates(direction: str, pos: tuple[float, float]) -> tuple[float, float]:
+    """(along, across) of a scene position: the inverse of `point`."""
+    return (pos[0], pos[1]) if direction != "TB" else (pos[1], pos[0])
 
 
 def _columns(g: nx.MultiDiGraph, rank: dict[str, int]) -> list[list[str]]:
@@ -68,8 +90,11 @@ def _sweep(columns: list[list[str]], g: nx.DiGraph, downward: bool) -> None:
         columns[c].sort(key=key)
 
 
-def layout_positions(doc: Document) -> dict[str, tuple[float, float]]:
-    """Positions for every node: columns left to right, rows ordered to reduce crossings."""
+def layout_positions(doc: Document, direction: str = "LR") -> dict[str, tuple[float, float]]:
+    """Positions for every node: ranks along the flow (columns left to right, or rows top to
+    bottom with ``direction="TB"``), each ordered to reduce crossings."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"layout direction {direction!r}: use one of {', '.join(DIRECTIONS)}")
     g = doc.graph
     if g.number_of_nodes() == 0:
         return {}
@@ -86,23 +111,26 @@ def layout_positions(doc: Document) -> dict[str, tuple[float, float]]:
         if score < best_score:
             best, best_score = [list(c) for c in columns], score
     height = max(len(c) for c in best)
+    along_gap, across_gap = gaps(direction)
     positions = {}
     for ci, column in enumerate(best):
-        offset = (height - len(column)) * ROW_GAP / 2
+        offset = (height - len(column)) * across_gap / 2
         for ri, node in enumerate(column):
-            positions[node] = (ci * COLUMN_GAP, offset + ri * ROW_GAP)
+            positions[node] = point(direction, ci * along_gap, offset + ri * across_gap)
     return positions
 
 
-def apply_layout(doc: Document) -> MoveNodes:
+def apply_layout(doc: Document, direction: str = "LR") -> MoveNodes:
     """The move edit that lays the whole design out (a no-op if it already is)."""
-    return MoveNodes(layout_positions(doc))
+    return MoveNodes(layout_positions(doc, direction))
 
 
-def crossing_count(doc: Document, positions: dict[str, tuple[float, float]] | None = None) -> int:
-    """Edge crossings between adjacent columns of a layout (for tests and benchmarks)."""
+def crossing_count(doc: Document, positions: dict[str, tuple[float, float]] | None = None,
+                   direction: str = "LR") -> int:
+    """Edge crossings between adjacent ranks of a layout (for tests and benchmarks)."""
     positions = positions or {n: doc.attr(n, "pos") for n in doc.graph.nodes}
-    xs = sorted({p[0] for p in positions.values()})
-    columns = [sorted((n for n, p in positions.items() if p[0] == x),
-                      key=lambda n: positions[n][1]) for x in xs]
+    flow = {n: coordinates(direction, p) for n, p in positions.items()}
+    ranks = sorted({p[0] for p in flow.values()})
+    columns = [sorted((n for n, p in flow.items() if p[0] == r), key=lambda n: flow[n][1])
+               for r in ranks]
     return _crossings(columns, nx.DiGraph(doc.graph))

@@ -111,7 +111,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ModelImportError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        hint = (f" Pass --input-shape once per forward argument ({', '.join(exc.inputs)}), "
+                "e.g. --input-shape 1,28,28." if exc.inputs else "")
+        print(f"error: {exc.message}{hint}", file=sys.stderr)
         return 1
     output = Path(args.output)
     stem = output.name.removesuffix(".json").removesuffix(".ncproj")

@@ -45,11 +45,17 @@ VERIFY_RTOL, VERIFY_ATOL = 1e-4, 1e-5
 
 
 class ModelImportError(GraphError):
-    """The module cannot be imported (as a whole); the message says what and how to fix it."""
+    """The module cannot be imported (as a whole); the message says what and how to fix it.
 
-    def __init__(self, message: str, unsupported: list[str] | None = None) -> None:
+    ``inputs`` names the forward arguments whose shapes are needed (empty when the problem is
+    something else): the command line says to pass ``--input-shape``, the app points at its
+    input-shape field, so the message itself names neither."""
+
+    def __init__(self, message: str, unsupported: list[str] | None = None,
+                 inputs: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.unsupported = list(unsupported or [])
+        self.inputs = tuple(inputs)
 
 
 @dataclass
@@ -119,11 +125,11 @@ def _run_shapes(gm: fx.GraphModule, module: nn.Module, specs: list[tuple[tuple[i
             recorder.run(*inputs)
     except Exception as exc:  # the user's module failed on the shapes we were given
         shapes = ", ".join(str(s) for s, _ in specs)
+        names = tuple(str(n.target) for n in gm.graph.nodes if n.op == "placeholder")
         raise ModelImportError(
             f"{type(module).__name__} failed on inputs of shape {shapes} (batch {batch}): "
             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. Give each "
-            "input's shape without the batch dimension (--input-shape).") \
-            from None
+            "input's shape without the batch dimension.", inputs=names) from None
     finally:
         for m, mode in modes:
             m.training = mode
@@ -139,10 +145,11 @@ def _input_specs(gm: fx.GraphModule, input_shapes: list[tuple] | None, hints: So
         raise ModelImportError(f"{type(gm).__name__}.forward takes no inputs: there is nothing "
                                "to design around.")
     if input_shapes is not None and len(input_shapes) != len(placeholders):
+        names = tuple(str(p.target) for p in placeholders)
         raise ModelImportError(
-            f"forward takes {len(placeholders)} input(s) "
-            f"({', '.join(str(p.target) for p in placeholders)}) but {len(input_shapes)} "
-            "input shape(s) were given: give one --input-shape per input, in order.")
+            f"forward takes {len(placeholders)} input(s) ({', '.join(names)}) but "
+            f"{len(input_shapes)} input shape(s) were given: give one per input, in order.",
+            inputs=names)
     specs, missing = [], []
     for i, p in enumerate(placeholders):
         int64 = p.target in hints.int64_inputs or any(
@@ -164,8 +171,8 @@ def _input_specs(gm: fx.GraphModule, input_shapes: list[tuple] | None, hints: So
     if missing:
         raise ModelImportError(
             f"Cannot tell the shape of input(s) {', '.join(missing)} (without the batch "
-            "dimension): pass it, e.g. `--input-shape 1,28,28` on the command line or "
-            "input_shapes=[(1, 28, 28)] in Python, one per forward argument.")
+            "dimension): give it, e.g. 1,28,28 (input_shapes=[(1, 28, 28)] in Python), one "
+            "per forward argument.", inputs=tuple(str(p.target) for p in placeholders))
     return specs
 
 

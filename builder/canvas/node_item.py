@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from builder.canvas.port_item import PortItem
@@ -18,7 +18,12 @@ LINE = 18.0
 PORT_GAP = 16.0
 TEXT_LOD = 0.45
 #: Below this scale nodes are plain blocks (the level-of-detail cutoff: no text at all).
-NAME_LOD = 0.2
+NAME_LOD = 0.05
+#: Far out, a name is drawn at least this many pixels high on screen, in a tag that may be
+#: wider than its block (up to the layout's column distance, so neighbours never overlap).
+NAME_PIXELS = 10.0
+TAG_SLACK_X = 24.0
+TAG_SLACK_Y = 34.0
 GRID = 20.0
 
 
@@ -89,6 +94,8 @@ class NodeItem(QGraphicsItem):
         self.frozen = False
         self.inputs: list[PortItem] = []
         self.outputs: list[PortItem] = []
+        self.numbered = False  # merge layers: input order matters, ports carry numbers
+        self.direction = "LR"  # inputs left, outputs right; "TB": inputs on top
         self.height = HEADER + LINE + 8
         self.badge = BadgeItem(self)
         flags = QGraphicsItem.GraphicsItemFlag
@@ -105,8 +112,14 @@ class NodeItem(QGraphicsItem):
         self.subtitle = key_params_text(spec, params)
         self.accent = QColor(CATEGORY_COLORS.get(spec.category, "#6b7a8f"))
         self.frozen = spec.trainable and not trainable
+        self.numbered = spec.variadic
         self._set_ports(spec.input_ports(connected_inputs), spec.output_count(params))
         self._relayout()
+
+    def set_direction(self, direction: str) -> None:
+        if direction != self.direction:
+            self.direction = direction
+            self._relayout()
 
     def set_error(self, message: str) -> None:
         if message == self.error:
@@ -139,14 +152,21 @@ class NodeItem(QGraphicsItem):
         lines = 2 if self.show_params and self.params_text else 1
         body = HEADER + LINE * lines + 8
         ports = max(len(self.inputs), len(self.outputs), 1)
-        height = max(body, PORT_GAP * (ports + 1))
+        height = body if self.direction == "TB" else max(body, PORT_GAP * (ports + 1))
         if height != self.height:
             self.prepareGeometryChange()
             self.height = height
-        for ports_, x in ((self.inputs, 0.0), (self.outputs, NODE_WIDTH)):
+        for ports_, edge in ((self.inputs, 0.0), (self.outputs, 1.0)):
             n = len(ports_)
             for i, port in enumerate(ports_):
-                port.setPos(x, self.height * (i + 1) / (n + 1))
+                number = str(i + 1) if self.numbered and ports_ is self.inputs else ""
+                side = ("top" if edge == 0 else "bottom") if self.direction == "TB" else (
+                    "left" if edge == 0 else "right")
+                port.set_place(number, side, port.tooltip_text(self.title))
+                if self.direction == "TB":
+                    port.setPos(NODE_WIDTH * (i + 1) / (n + 1), self.height * edge)
+                else:
+                    port.setPos(NODE_WIDTH * edge, self.height * (i + 1) / (n + 1))
         self.badge.setPos(NODE_WIDTH - 4, 4)
         self.update()
 
@@ -156,11 +176,24 @@ class NodeItem(QGraphicsItem):
         ports = self.inputs if kind == "in" else self.outputs
         if 0 <= index < len(ports):
             return self.mapToScene(ports[index].pos())
-        x = 0.0 if kind == "in" else NODE_WIDTH
-        return self.mapToScene(QPointF(x, self.height / 2))
+        edge = 0.0 if kind == "in" else 1.0
+        if self.direction == "TB":
+            return self.mapToScene(QPointF(NODE_WIDTH / 2, self.height * edge))
+        return self.mapToScene(QPointF(NODE_WIDTH * edge, self.height / 2))
+
+    def card_rect(self) -> QRectF:
+        """The card in item coordinates (what edges route around and clicks hit)."""
+        return QRectF(0, 0, NODE_WIDTH, self.height)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
-        return QRectF(-2, -2, NODE_WIDTH + 4, self.height + 4)
+        # room for the name tag drawn far out (see `paint`)
+        return QRectF(-TAG_SLACK_X, -TAG_SLACK_Y, NODE_WIDTH + 2 * TAG_SLACK_X,
+                      self.height + 2 * TAG_SLACK_Y)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRect(QRectF(-2, -2, NODE_WIDTH + 4, self.height + 4))
+        return path
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:  # noqa: N802
         scene = self.scene()
@@ -172,6 +205,31 @@ class NodeItem(QGraphicsItem):
         return super().itemChange(change, value)
 
     # drawing ----------------------------------------------------------------------------------
+    def _paint_name_tag(self, painter: QPainter, lod: float, fill: QColor, rect: QRectF) -> None:
+        """The name at `NAME_PIXELS` on screen: inside the block while it fits, else in a tag
+        of the block's colour as wide as the layout's column distance allows (elided)."""
+        font = QFont()
+        font.setBold(True)
+        size = min(NAME_PIXELS / lod, 2 * TAG_SLACK_Y + self.height)
+        font.setPixelSize(max(1, int(size)))
+        metrics = QFontMetricsF(font)
+        inside = rect.height() >= metrics.height() * 0.95 and \
+            metrics.horizontalAdvance(self.title) <= NODE_WIDTH - 12
+        width = (NODE_WIDTH - 12) if inside else (NODE_WIDTH + 2 * TAG_SLACK_X - 6)
+        # in the middle: conv1 / conv2 stay apart ("co…1", "co…2")
+        text = metrics.elidedText(self.title, Qt.TextElideMode.ElideMiddle, width)
+        if not inside:
+            w = max(metrics.horizontalAdvance(text) + 6, NODE_WIDTH)
+            h = metrics.height()
+            tag = QRectF(NODE_WIDTH / 2 - w / 2, self.height / 2 - h / 2, w, h)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QBrush(fill))
+            painter.drawRoundedRect(tag, h * 0.2, h * 0.2)
+            rect = tag
+        painter.setFont(font)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
         colors = self.scene().colors  # type: ignore[union-attr]
@@ -180,22 +238,21 @@ class NodeItem(QGraphicsItem):
         selected = self.isSelected()
         border = colors.selected if selected else (colors.error if self.error else
                                                    colors.node_border)
-        if lod < TEXT_LOD:  # far out: a coloured block, with only its name while legible
-            painter.setPen(QPen(border, 2 if selected else 1))
-            painter.setBrush(QBrush(self.accent if not selected else colors.selected))
+        if lod < TEXT_LOD:  # far out: a coloured block with its name kept readable
+            fill = self.accent
+            painter.setPen(QPen(colors.error if self.error else border, 1))
+            painter.setBrush(QBrush(fill))
             painter.drawRect(rect)
+            if selected:  # a ring apart from the block (a blue Dense is the selection's blue)
+                gap = min(4.0 / lod, 14.0)  # inside the bounding rect's slack
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.setPen(QPen(colors.selected, min(2.5 / lod, 12.0)))
+                painter.drawRoundedRect(rect.adjusted(-gap, -gap, gap, gap), gap, gap)
             if self.frozen:
                 painter.setBrush(QBrush(QColor(255, 255, 255, 110), Qt.BrushStyle.BDiagPattern))
                 painter.drawRect(rect)
             if lod >= NAME_LOD:
-                font = QFont()
-                font.setBold(True)
-                font.setPixelSize(max(1, int(min(11 / lod, (HEADER + LINE + 8) * 0.4))))
-                painter.setFont(font)
-                painter.setPen(QColor("#ffffff"))
-                text = QFontMetricsF(font).elidedText(self.title, Qt.TextElideMode.ElideRight,
-                                                      NODE_WIDTH - 12)
-                painter.drawText(rect.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignCenter, text)
+                self._paint_name_tag(painter, lod, fill, rect)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(border, 2.2 if selected else 1.2))
@@ -212,7 +269,7 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(QBrush(QColor("#9e9e9e") if self.frozen else self.accent))
         painter.drawRoundedRect(QRectF(1, 1, 5, self.height - 2), 3, 3)
         # texts
-        pad = 14.0
+        pad = 14.0 + (8.0 if self.numbered and self.direction == "LR" else 0.0)
         width = NODE_WIDTH - pad - 12
         title_font = QFont()
         title_font.setBold(True)

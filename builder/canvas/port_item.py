@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QPainter, QPen
+from PySide6.QtGui import QBrush, QFont, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 PORT_RADIUS = 5.5
@@ -20,6 +20,9 @@ class PortItem(QGraphicsItem):
         self.index = index
         self.state = NEUTRAL
         self.connected = False
+        #: Shown beside a merge layer's input ("1", "2"…): the order of its inputs.
+        self.number = ""
+        self.side = "left" if kind == "in" else "right"  # which edge of the card it sits on
         self._hover = False
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
@@ -27,7 +30,30 @@ class PortItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
         r = PORT_RADIUS + 3
-        return QRectF(-r, -r, 2 * r, 2 * r)
+        rect = QRectF(-r, -r, 2 * r, 2 * r)
+        if self.number:
+            rect = rect.united(self._number_rect())
+        return rect
+
+    def set_place(self, number: str, side: str, tooltip: str) -> None:
+        """Its number (merge inputs), which side of the card it is on, and its tooltip."""
+        if (number, side) != (self.number, self.side):
+            self.prepareGeometryChange()
+            self.number, self.side = number, side
+        if tooltip != self.toolTip():
+            self.setToolTip(tooltip)
+
+    def _number_rect(self) -> QRectF:
+        """Inside the card, next to the port."""
+        if self.side == "top":
+            return QRectF(-8, PORT_RADIUS + 1, 16, 12)
+        return QRectF(PORT_RADIUS + 1, -7, 12, 14)
+
+    def tooltip_text(self, layer: str) -> str:
+        if self.kind == "out":
+            return f"Output {self.index} of {layer}: drag to an input to connect"
+        order = f" (joined in place {self.number})" if self.number else ""
+        return f"Input {self.index + 1} of {layer}{order}"
 
     def set_state(self, state: int) -> None:
         if state != self.state:
@@ -57,3 +83,10 @@ class PortItem(QGraphicsItem):
         painter.setBrush(QBrush(colour) if self.connected or self.state == VALID
                          else QBrush(colors.node))
         painter.drawEllipse(QRectF(-r, -r, 2 * r, 2 * r))
+        if self.number and lod >= 0.45:
+            font = QFont()
+            font.setPixelSize(10)
+            font.setBold(True)
+            painter.setFont(font)
+            painter.setPen(colors.subtext)
+            painter.drawText(self._number_rect(), Qt.AlignmentFlag.AlignCenter, self.number)

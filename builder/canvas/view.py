@@ -73,7 +73,7 @@ class CanvasView(QGraphicsView):
         """Show the whole design (not enlarged beyond 100 %)."""
         rect = QRectF()
         for item in self.canvas.nodes.values():
-            rect = rect.united(item.sceneBoundingRect())
+            rect = rect.united(item.mapRectToScene(item.card_rect()))
         if rect.isEmpty():
             self.reset_zoom()
             self.centerOn(0, 0)

@@ -148,15 +148,16 @@ class TrainingPanel(QWidget):
         self.runs_view.deleteRequested.connect(self.delete_runs)
         self.runs_view.exportCsvRequested.connect(self.export_run_csv)
         self.runs_view.exportWeightsRequested.connect(self.export_run_weights)
-        self.evaluation = EvaluationView()
-        self.evaluation.trainer_source = self._trainer_for_current_weights
-        self.preview = DataPreview()
+        self._evaluation: EvaluationView | None = None
+        self._preview: DataPreview | None = None
         self.views = QTabWidget()
         self.views.setDocumentMode(True)
         self.views.addTab(self.plots, "Curves")
         self.views.addTab(self.runs_view, "Runs")
-        self.views.addTab(self.evaluation, "Evaluation")
-        self.views.addTab(self.preview, "Data")
+        # Evaluation and Data are built when first shown or needed (`evaluation`, `preview`):
+        # their three plots made the panel's construction at launch a 120-180 ms stall.
+        self.views.addTab(QWidget(), "Evaluation")
+        self.views.addTab(QWidget(), "Data")
         self.views.currentChanged.connect(self._view_changed)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(scroll)
@@ -184,6 +185,37 @@ class TrainingPanel(QWidget):
         self.runs_view.set_project(self.project)
         self._set_running(False)
         self._follow_design()
+
+    _EVALUATION_TAB, _DATA_TAB = 2, 3
+
+    @property
+    def evaluation(self) -> EvaluationView:
+        if self._evaluation is None:
+            view = EvaluationView()
+            view.trainer_source = self._trainer_for_current_weights
+            self._evaluation = self._fill_tab(self._EVALUATION_TAB, view, "Evaluation")
+            if self._shown_keys is not None and not self.running():
+                self._sync_evaluation(self._shown_keys, self._latest_run(self._shown_keys))
+            else:
+                view.set_buildable(self.trained_state is not None)
+        return self._evaluation
+
+    @property
+    def preview(self) -> DataPreview:
+        if self._preview is None:
+            self._preview = self._fill_tab(self._DATA_TAB, DataPreview(), "Data")
+        return self._preview
+
+    def _fill_tab(self, index: int, widget: Any, title: str) -> Any:
+        current = self.views.currentIndex()
+        self.views.blockSignals(True)
+        placeholder = self.views.widget(index)
+        self.views.removeTab(index)
+        self.views.insertTab(index, widget, title)
+        self.views.setCurrentIndex(current)
+        self.views.blockSignals(False)
+        placeholder.deleteLater()
+        return widget
 
     # --- state ---------------------------------------------------------------------------------
     def running(self) -> bool:
@@ -288,7 +320,8 @@ class TrainingPanel(QWidget):
     @gui_only
     def _weights_changed(self) -> None:
         self.continue_box.setEnabled(self.trained_state is not None and not self.running())
-        self.evaluation.set_buildable(self.trained_state is not None)
+        if self._evaluation is not None:
+            self._evaluation.set_buildable(self.trained_state is not None)
 
     @Slot(int)
     @gui_only
@@ -308,8 +341,10 @@ class TrainingPanel(QWidget):
         self.run = None
         self.records = {}
         self.plots.clear_runs()
-        self.evaluation.clear()
-        self.preview.clear()
+        if self._evaluation is not None:
+            self._evaluation.clear()
+        if self._preview is not None:
+            self._preview.clear()
         self._shown_keys = None
         self._sync_records()
         self.runs_view.reload()
@@ -333,11 +368,12 @@ class TrainingPanel(QWidget):
         data_changed = self._shown_keys is None or keys[1] != self._shown_keys[1]
         self._shown_keys = keys
         self.runs_view.model.set_current_design(keys[0])
-        if data_changed and self.preview.shown_key != keys[1]:
-            if self.views.currentWidget() is self.preview:
+        preview = self._preview  # built when first shown: until then it has nothing to clear
+        if data_changed and preview is not None and preview.shown_key != keys[1]:
+            if self.views.currentWidget() is preview:
                 self._schedule_preview()
             else:
-                self.preview.clear("The data settings changed: open this tab to see the data.")
+                preview.clear("The data settings changed: open this tab to see the data.")
         if self.running():
             return  # the live run trains a snapshot; it stays on screen until it ends
         record = self._latest_run(keys)
@@ -345,6 +381,13 @@ class TrainingPanel(QWidget):
             self._show_curves(record)
         else:
             self.plots.clear_current()
+        self._sync_evaluation(keys, record)
+
+    def _sync_evaluation(self, keys: tuple[str, str], record: RunRecord | None) -> None:
+        """The evaluation tab shows this design's trained model or latest run, or nothing;
+        not built yet, it is brought up to date when it is (`evaluation`)."""
+        if self._evaluation is None:
+            return
         if self.trainer is not None and self._trainer_keys == keys:
             self.evaluation.set_trainer(self.trainer)
             last = self.records.get(self._trainer_run)
@@ -458,17 +501,22 @@ class TrainingPanel(QWidget):
 
         doc = self.controller.doc
         self.plots.prepare_outputs([doc.attr(n, "name") for n in doc.outputs()])  # ~25 ms
-        self.plots.grab()
-        self.progress.grab()
+        # one plot per event-loop turn: the four in one grab were a 70 ms stall at launch
+        for i, widget in enumerate([*self.plots._widgets, self.progress]):
+            QTimer.singleShot(25 * i, self, widget.grab)
 
     def _schedule_preview(self) -> None:
-        if self._backend_ready and self.views.currentWidget() is self.preview:
+        if self._backend_ready and self.views.currentIndex() == 2:
             self._preview_timer.start()
 
     @Slot(int)
     @gui_only
-    def _view_changed(self, _index: int) -> None:
-        if self.preview.shown_key != data_key(self.controller.doc):
+    def _view_changed(self, index: int) -> None:
+        if index == self._EVALUATION_TAB:
+            self.evaluation  # noqa: B018 - the property builds the tab
+        elif index == self._DATA_TAB:
+            self.preview  # noqa: B018
+        if self._preview is None or self._preview.shown_key != data_key(self.controller.doc):
             self._schedule_preview()
 
     @Slot()

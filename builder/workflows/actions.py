@@ -31,6 +31,7 @@ class WorkflowActions(QObject):
         self.controller = window.controller
         self.ask = ask or Ask(window)
         self.runners: list[JobRunner] = []
+        self.closed = False  # set by shutdown: no job starts afterwards
         self.lr_finder = None
         self.search = None
         self.transfer = None
@@ -75,6 +76,7 @@ class WorkflowActions(QObject):
     def new_runner(self, name: str) -> JobRunner:
         """A background runner that `shutdown` will join."""
         runner = JobRunner(name, self)
+        runner.closed = self.closed
         self.runners.append(runner)
         return runner
 
@@ -184,8 +186,10 @@ class WorkflowActions(QObject):
     @Slot()
     @gui_only
     def shutdown(self) -> None:
-        """Stop every background job and join its thread (window close, app quit)."""
+        """Stop every background job and join its thread (window close, app quit); no job
+        starts afterwards."""
+        self.closed = True
         for runner in self.runners:
-            runner.shutdown()
+            runner.close()
         if self.profiling is not None:
             self.profiling.shutdown()  # its temporary trace

@@ -185,6 +185,9 @@ class ImportDialog(JobView, QDialog):
     @Slot(object)
     @gui_only
     def _on_finished(self, outcome: Any) -> None:
+        if isinstance(outcome, Exception) and getattr(outcome, "inputs", ()):
+            self._ask_shapes(outcome)
+            return
         if isinstance(outcome, Exception):  # ModelImportError
             self.unsupported = list(getattr(outcome, "unsupported", []))
             self.problems.setPlainText("\n".join(self.unsupported) or outcome.message)
@@ -210,6 +213,21 @@ class ImportDialog(JobView, QDialog):
                    if outcome.unsupported else "")
         self._say(f"Opened {doc.name}: {len(doc)} layers with their weights.{check}{missing}",
                   bool(outcome.unsupported))
+
+    def _ask_shapes(self, error: Any) -> None:
+        """The import needs the inputs' shapes: say so in this dialog's terms and put the
+        cursor in the Input shapes field, whose hint names the forward arguments."""
+        names = list(error.inputs)
+        self.problems.setPlainText(error.message)
+        example = "; ".join("1,28,28" if i == 0 else "10" for i in range(len(names)))
+        self.shapes.setPlaceholderText(
+            f"{', '.join(names)}: e.g. {example}" if len(names) > 1 else f"e.g. {example}")
+        which = (f"the shape of {names[0]}" if len(names) == 1 else
+                 f"the shapes of {', '.join(names)} in that order, separated by “;”")
+        self._say(f"Type {which} without the batch dimension in “Input shapes” (e.g. "
+                  f"{example}), then press Import again.", True)
+        self.shapes.setFocus()
+        self.shapes.selectAll()
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         self.runner.shutdown()

@@ -25,9 +25,49 @@ def pen(color: str, width: float = 1.5, alpha: int = 255, dashed: bool = False) 
     return p
 
 
+class PlainAxis(pg.AxisItem):
+    """An axis that shows values in their own unit. pyqtgraph rescales small or large values
+    by an SI prefix and writes it beside the label: "validation accuracy" from 0.1 to 0.9
+    became "validation accuracy (x0.001)" from 100 to 900, a time in ms "ms (x0.001)".
+    (``enableAutoSIPrefix(False)`` is not enough in pyqtgraph 0.14: it still computes a
+    prefix, and every ``setLabel`` brings the prefix ranges back.)"""
+
+    def __init__(self, orientation: str, **kwargs: Any) -> None:
+        super().__init__(orientation, **kwargs)
+        self.autoSIPrefix = False
+
+    def updateAutoSIPrefix(self) -> None:  # noqa: N802 - pyqtgraph override
+        self.autoSIPrefixScale = 1.0
+        self.labelUnitPrefix = ""
+        self._updateLabel()
+
+
+SIDES = ("left", "bottom", "right", "top")
+
+
+def plain_axes(plot: Any) -> Any:
+    """Give a PlotItem (or PlotWidget) axes in real units (`PlainAxis`), keeping their labels.
+    Every plot made by `plot_widget` has them; other plots can call this once."""
+    item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
+    axes = {}
+    for side in SIDES:
+        old = item.getAxis(side)
+        if isinstance(old, PlainAxis):
+            continue
+        axis = PlainAxis(side)
+        axes[side] = (axis, old.labelText, old.labelUnits, old.isVisible())
+    if axes:
+        item.setAxisItems({side: a for side, (a, *_rest) in axes.items()})
+        for side, (axis, text, units, visible) in axes.items():
+            if text or units:
+                axis.setLabel(text, units=units or None)
+            item.showAxis(side, visible)
+    return plot
+
+
 def plot_widget(title: str, xlabel: str, ylabel: str) -> pg.PlotWidget:
-    """A plot on the window's background, with a grid and a legend."""
-    widget = pg.PlotWidget(title=title)
+    """A plot on the window's background, with a grid, a legend and axes in real units."""
+    widget = pg.PlotWidget(title=title, axisItems={side: PlainAxis(side) for side in SIDES})
     widget.setBackground(None)
     plot = widget.getPlotItem()
     plot.setLabel("bottom", xlabel)

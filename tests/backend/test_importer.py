@@ -200,8 +200,9 @@ def test_input_shape_is_inferred_from_a_first_linear_or_asked_for():
     (shape,) = [params["shape"] for t, params, _ in nodes.values() if t == "Input"]
     assert shape == (5,)
     assert nodes["output_1"][1]["loss"] == "nll"  # log-probabilities pair with NLL
-    with pytest.raises(ModelImportError, match="--input-shape"):
+    with pytest.raises(ModelImportError, match="shape of input") as info:
         import_module(nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten()))
+    assert info.value.inputs == ("input",) and "--input-shape" not in info.value.message
 
 
 def _weird(x):

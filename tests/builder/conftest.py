@@ -23,6 +23,7 @@ class FakeDialogs:
         self.unsaved_answer = DISCARD
         self.restore_answer = True
         self.confirm_answer = True
+        self.name_answer: str | None = "Model"
 
     def open_path(self, folder: str = "") -> str | None:
         self.asked.append(("open", folder))
@@ -49,6 +50,10 @@ class FakeDialogs:
     def restore_recovery(self, description: str) -> bool:
         self.asked.append(("restore", description))
         return self.restore_answer
+
+    def design_name(self, suggestion: str = "Model") -> str | None:
+        self.asked.append(("name", suggestion))
+        return self.name_answer
 
     def kinds(self) -> list[str]:
         return [kind for kind, _ in self.asked]

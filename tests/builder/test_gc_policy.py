@@ -111,3 +111,30 @@ def test_ticks_collect_young_generations_and_rarely_the_whole_heap(qtbot, monkey
     monkeypatch.undo()
     gc_policy.release()
     assert gc.isenabled()
+
+
+def test_overlapping_warm_ups_give_the_threshold_back():
+    """Two windows warm up at once: the young-generation threshold comes back after the last,
+    not stuck at the raised value the second one saw when it began."""
+    from builder import warmup
+
+    before = gc.get_threshold()
+    first = warmup._no_young_collections()
+    second = warmup._no_young_collections()
+    first.__enter__()
+    second.__enter__()
+    assert gc.get_threshold()[0] == warmup.YOUNG_THRESHOLD_DURING_WARM_UP
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[0] == warmup.YOUNG_THRESHOLD_DURING_WARM_UP  # one still runs
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+
+
+def test_a_closed_runner_starts_nothing(qtbot):
+    """A timer that fires after its window closed must not start a thread nobody joins."""
+    from builder.background import BackgroundRunner
+
+    runner = BackgroundRunner("closed")
+    assert runner.close()
+    assert not runner.start(lambda report, control: None)
+    assert gc_policy.holders() == 0

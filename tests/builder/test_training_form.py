@@ -229,7 +229,7 @@ def test_find_opens_the_learning_rate_finder(window, form, qtbot):
 def test_output_columns_fit_the_form(window, form, qtbot):
     """At the panel's narrowest settings column nothing scrolls sideways and the weight field
     shows its value (it was clipped in the docs screenshot)."""
-    window.bottom_tabs.setCurrentWidget(window.training)
+    window.show_training()
     scroll = form.parentWidget().parentWidget()  # the panel's scroll area
     narrowest = (scroll.minimumWidth() - scroll.verticalScrollBar().sizeHint().width()
                  - 2 * scroll.frameWidth())

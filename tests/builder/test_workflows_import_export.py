@@ -25,6 +25,15 @@ class Net(nn.Module):
         return self.fc2(torch.relu(self.fc1(x)))
 
 
+class Conv(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3)
+
+    def forward(self, image):
+        return self.conv(image).flatten(1)
+
+
 class Odd(nn.Module):
     def __init__(self):
         super().__init__()
@@ -65,7 +74,7 @@ class FakeAsk:
 
 
 def test_helpers_read_classes_and_shapes(model_file):
-    assert module_classes(model_file) == ["Net", "Odd"]
+    assert module_classes(model_file) == ["Net", "Conv", "Odd"]
     assert parse_shapes("1,28,28; 10") == [(1, 28, 28), (10,)]
     assert parse_shapes("  ") is None
     with pytest.raises(ValueError, match="whole numbers"):
@@ -77,7 +86,7 @@ def test_import_opens_a_new_design_with_its_weights(window, qtbot, model_file):
     dialog = window.workflows.show_import()
     assert dialog.browse()
     assert [dialog.class_box.itemText(i) for i in range(dialog.class_box.count())] == \
-        ["Net", "Odd"]
+        ["Net", "Conv", "Odd"]
     dialog.class_box.setCurrentText("Net")
     with qtbot.waitSignal(dialog.runner.finished, timeout=60000):
         assert dialog.start()
@@ -166,3 +175,21 @@ def test_menus_hold_the_workflow_actions(window):
     file_texts = [a.text().replace("&", "") for a in window.file_menu.actions()]
     assert file_texts.index("Import PyTorch Model…") < file_texts.index("Export")
     assert window.workflows.act_script in window.export_menu.actions()
+
+
+def test_a_missing_input_shape_is_asked_for_in_the_dialog_not_the_command_line(window, qtbot,
+                                                                             model_file):
+    dialog = window.workflows.show_import()
+    dialog.path.setText(str(model_file))
+    dialog.class_box.setEditText("Conv")
+    with qtbot.waitSignal(dialog.runner.finished, timeout=60000):
+        dialog.start()
+    text = dialog.status.text()
+    assert "--input-shape" not in text + dialog.problems.toPlainText()
+    assert "Input shapes" in text and "image" in text
+    assert dialog.shapes.hasFocus() or dialog.focusWidget() is dialog.shapes
+    dialog.shapes.setText("1,8,8")
+    with qtbot.waitSignal(dialog.runner.finished, timeout=60000):
+        dialog.start()
+    assert window.controller.doc.name == "Conv"
+    dialog.close()

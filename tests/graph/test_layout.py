@@ -60,3 +60,19 @@ def test_random_dags_lay_out_left_to_right():
         for e in doc.edges():
             assert pos[e.src][0] < pos[e.dst][0]
         assert len(set(pos.values())) == len(pos)  # no two nodes on one spot
+
+
+def test_top_to_bottom_layout_puts_ranks_in_rows_and_is_deterministic():
+    for info in list_examples():
+        doc = load_example(info.name)
+        pos = layout_positions(doc, "TB")
+        assert pos == layout_positions(doc, "TB")
+        for edge in doc.edges():
+            assert pos[edge.src][1] < pos[edge.dst][1], info.name
+        assert len(set(pos.values())) == len(pos)
+        lr = layout_positions(doc)
+        # the same ranks and order, turned a quarter: crossings are the same
+        assert crossing_count(doc, pos, "TB") == crossing_count(doc, lr)
+        history = History(doc)
+        history.push(apply_layout(doc, "TB"))
+        assert not history.push(apply_layout(doc, "TB")), info.name
