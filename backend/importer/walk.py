@@ -178,9 +178,10 @@ class SiteTracer(fx.Tracer):
         super().__init__()
         # fx wraps a function when its id is listed and it is found in a patched namespace.
         ids = getattr(self, "_autowrap_function_ids", None)
-        if isinstance(ids, set) and isinstance(getattr(self, "_autowrap_modules", None), list):
+        search = getattr(self, "_autowrap_search", None)
+        if isinstance(ids, set) and isinstance(search, list):
             ids.update(id(f) for f in FACTORIES)
-            self._autowrap_modules.append(torch)
+            search.append(torch)
 
     def create_node(self, *args: Any, **kwargs: Any) -> fx.Node:
         node = super().create_node(*args, **kwargs)
@@ -559,6 +560,12 @@ class Walk:
             return self.val(x)
         if cls is nn.Embedding and isinstance(self.val(x), Positions):
             return self._positions(node, module)
+        if cls is nn.PReLU:
+            params = {"per_channel": module.num_parameters > 1, "init": float(module.init)}
+            out = self.single("PReLU", params, self.plain(x, name), node, name,
+                              module=str(node.target), state=module.state_dict())
+            self._frozen(out, module)
+            return out
         if cls is nn.Unflatten:
             return _ops._reshape_to(self, node, self.plain(x, name), name)
         shape = self.shape(x)
@@ -705,6 +712,12 @@ class Walk:
                                   arg(node, 6, "average_attn_weights", True)):
             raise Unsupported(f"{name}'s attention weights with need_weights=False or "
                               "average_attn_weights=False")
+        if not reads_weights and arg(node, 4, "need_weights", True):
+            self.notes.append(
+                f"{self.where(node)}: self.{node.target} computes attention weights nothing "
+                "reads (need_weights=True, the default); the design asks for none "
+                "(need_weights=False), so PyTorch takes its fused kernel, which rounds "
+                "differently (by about 1e-7)")
         params = {"num_heads": module.num_heads, "dropout": float(module.dropout),
                   "use_bias": module.in_proj_bias is not None, "causal": causal}
         shapes = self.shapes[node]
@@ -977,6 +990,7 @@ class Walk:
                 and self.dshape(a) == self.dshape(b)):
             left.inputs[len(left.inputs)] = b.ref  # a + b + c is one variadic layer
             left.node = node
+            self.layers[left.key] = self.layers.pop(left.key)  # after its new input
             return a
         shape = self.shape(node)
         key = self.add(type_, {}, {0: a.ref, 1: b.ref}, node,
