@@ -309,15 +309,19 @@ def _names(walk: Walk, outputs: list, hints: SourceHints) -> dict[str, str]:
     def claim(key: str, candidate: str | None, prefix: str) -> None:
         name = sanitize(candidate, prefix) if candidate else None
         if name is None or name in taken or name_problem(name):
-            name = unique_name(name or prefix, taken)
+            name = unique_name(name if name and not name_problem(name) else prefix, taken)
         taken.add(name)
         names[key] = name
+
+    def site(layer: Any) -> Any:
+        at = layer.node.meta.get("nc_site") if layer.node is not None else None
+        return (at, layer.scope) if at else None
 
     layers = list(walk.layers.values())
     last_on_site: dict[Any, str] = {}
     for layer in layers:
-        if layer.node is not None and layer.node.meta.get("nc_site"):
-            last_on_site[layer.node.meta["nc_site"]] = layer.key
+        if site(layer):
+            last_on_site[site(layer)] = layer.key
     for layer in layers:
         if layer.type == "Input":
             claim(layer.key, str(layer.node.target), "input")
@@ -334,16 +338,15 @@ def _names(walk: Walk, outputs: list, hints: SourceHints) -> dict[str, str]:
     for layer in layers:
         if layer.key in names:
             continue
-        site = layer.node.meta.get("nc_site") if layer.node is not None else None
         var = layer.name
-        if var is None and site and last_on_site.get(site) == layer.key:
-            var = assigned_name(site)
+        if var is None and site(layer) and last_on_site.get(site(layer)) == layer.key:
+            var = assigned_name(site(layer)[0])
         scope = layer.scope.replace(".", "_")
         if var and scope and layer.name is None:
             var = f"{scope}_{var}"  # a submodule's `out` is `layer1_0_out`
         elif not var and scope:
             var = f"{scope}_{_prefix(layer.type)}"
-        claim(layer.key, var if var and var not in taken else None, _prefix(layer.type))
+        claim(layer.key, var, _prefix(layer.type))
     for i, (_, _, name, var) in enumerate(outputs):
         if not name:
             claim(f"#out{i}", f"{var}_output" if var else None, "output")
@@ -362,6 +365,8 @@ def _build(walk: Walk, outputs: list, names: dict[str, str], model_name: str,
             params = dict(layer.params)
             if layer.type in ACTIVATED_TYPES and layer.module in hints.initializers:
                 params.update(hints.initializers[layer.module])
+            if layer.type == "Parameter" and names[layer.key] in hints.initializers:
+                params.update(hints.initializers[names[layer.key]])
             edit = add_node(doc, layer.type, name=names[layer.key], params=params,
                             trainable=layer.trainable)
             doc.apply(edit)
@@ -427,10 +432,12 @@ def _outputs_of(module: nn.Module, inputs: list[torch.Tensor], train: bool,
         torch.manual_seed(seed)
         with torch.no_grad():
             result = module(*inputs)
+            result = [t.clone() for t in (result if isinstance(result, (tuple, list))
+                                          else [result])]
     finally:
         _restore(modes)
         _put_back(module, state)
-    return list(result) if isinstance(result, (tuple, list)) else [result]
+    return result
 
 
 def _verify(module: nn.Module, doc: Document, state: dict[str, torch.Tensor],

@@ -578,6 +578,48 @@ def greater(w: Any, node: fx.Node) -> Any:
     return wk.StepPending(t)
 
 
+def expand(w: Any, node: fx.Node) -> Any:
+    """``self.token.expand(x.shape[0], -1, -1)``: a Parameter layer repeated over x's batch."""
+    wk = _walk_types()
+    p = w.val(node.args[0])
+    sizes = node.args[1:]
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    like = _batch_source(w, sizes[0]) if sizes else None
+    if not isinstance(p, wk.Param) or p.index or like is None or \
+            p.tensor.dim() != len(sizes) or p.tensor.shape[0] != 1:
+        raise Unsupported("Tensor.expand() (only of a parameter with a leading 1 to the batch "
+                          "size, as in self.token.expand(x.shape[0], -1, -1))")
+    for d, size in zip(p.tensor.shape[1:], sizes[1:]):
+        if w.const(size, "expand") not in (-1, d):
+            raise Unsupported("Tensor.expand() of a parameter beyond the batch dimension")
+    return w.parameter_layer(node, p, tuple(p.tensor.shape[1:]), like)
+
+
+def _batch_source(w: Any, size: Any) -> Any:
+    """The design tensor whose batch size ``size`` is (``x.shape[0]``, ``x.size(0)``)."""
+    wk = _walk_types()
+    v = w.val(size)
+    if not (isinstance(size, fx.Node) and isinstance(v, wk.Plumb) and v.batch_dependent):
+        return None
+    node = size
+    if node.op == "call_method" and node.target == "size":
+        src = node.args[0]
+    elif node.op == "call_function" and node.target is operator.getitem and \
+            isinstance(node.args[0], fx.Node) and node.args[1] == 0:
+        inner = node.args[0]
+        if inner.op == "call_function" and inner.target is getattr:
+            src = inner.args[0]
+        elif inner.op == "call_method" and inner.target == "size":
+            src = inner.args[0]
+        else:
+            return None
+    else:
+        return None
+    t = w.values.get(src)
+    return t if isinstance(t, wk.T) and not t.swapped else None
+
+
 def register(functions: dict[Any, Any], methods: dict[str, Any]) -> None:
     for target in tb.CAT:
         functions[target] = cat
@@ -629,3 +671,4 @@ def register(functions: dict[Any, Any], methods: dict[str, Any]) -> None:
     functions[torch.randn_like] = randn_like
     functions[torch.randn] = randn
     functions[operator.gt] = greater
+    methods["expand"] = expand

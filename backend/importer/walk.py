@@ -167,26 +167,41 @@ def _user_site() -> tuple[str, int] | None:
     return None
 
 
-_TRACE_CODE = fx.Tracer.trace.__code__
-
-
 class SiteTracer(fx.Tracer):
     """A tracer that remembers which source line created each node, and traces the tensor
-    factories (`FACTORIES`) called with symbolic sizes."""
+    factories (`FACTORIES`) called with symbolic sizes (fx alone fails on them)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        # fx wraps a function when its id is listed and it is found in a patched namespace.
-        ids = getattr(self, "_autowrap_function_ids", None)
-        search = getattr(self, "_autowrap_search", None)
-        if isinstance(ids, set) and isinstance(search, list):
-            ids.update(id(f) for f in FACTORIES)
-            search.append(torch)
+    def trace(self, root: Any, concrete_args: Any = None) -> fx.Graph:
+        saved = {f.__name__: f for f in FACTORIES}
+        try:
+            for name, factory in saved.items():
+                setattr(torch, name, _traced_factory(factory))
+            return super().trace(root, concrete_args)
+        finally:
+            for name, factory in saved.items():
+                setattr(torch, name, factory)
 
     def create_node(self, *args: Any, **kwargs: Any) -> fx.Node:
         node = super().create_node(*args, **kwargs)
         node.meta["nc_site"] = _user_site()
         return node
+
+
+def _traced_factory(factory: Any) -> Any:
+    """``factory`` recorded as a call when a size is symbolic, else called as it is."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        proxies: list[fx.Proxy] = []
+        fx.node.map_aggregate((args, kwargs), lambda a: proxies.append(a)
+                              if isinstance(a, fx.Proxy) else None)
+        if proxies:
+            return proxies[0].tracer.create_proxy("call_function", factory, args, kwargs)
+        return factory(*args, **kwargs)
+
+    call.__name__ = factory.__name__
+    return call
+
+
+_TRACE_CODE = fx.Tracer.trace.__code__
 
 
 def site_text(site: tuple[str, int] | None) -> str:
@@ -609,7 +624,7 @@ class Walk:
         type_, params = act.as_layer()
         state = module.state_dict() if module is not None else None
         return self.single(type_, params, x, node, what, state=state,
-                           module=str(node.target) if module is not None and state else None)
+                           module=str(node.target) if module is not None else None)
 
     def _same_statement(self, a: fx.Node, b: fx.Node) -> bool:
         sa, sb = a.meta.get("nc_site"), b.meta.get("nc_site")
@@ -986,8 +1001,7 @@ class Walk:
         left = self.layers[a.ref[0]]
         if (type_ in ("Add", "Multiply") and left.type == type_ and a.ref[1] == 0
                 and left.node is a_arg and len(a_arg.users) == 1
-                and a_arg.meta.get("nc_site") == node.meta.get("nc_site")
-                and self.dshape(a) == self.dshape(b)):
+                and a_arg.meta.get("nc_site") == node.meta.get("nc_site")):
             left.inputs[len(left.inputs)] = b.ref  # a + b + c is one variadic layer
             left.node = node
             self.layers[left.key] = self.layers.pop(left.key)  # after its new input
@@ -1036,8 +1050,15 @@ class Walk:
             raise Unsupported(f"the parameter self.{p.name} of shape {tuple(tensor.shape)} in "
                               f"arithmetic with {('N', *self.dshape(like)[1:])} (its first "
                               "dimension would meet the batch)")
-        if not shape:
-            shape = (1,)
+        value = self.parameter_layer(node, p, shape or (1,), like)
+        if items:
+            value = self._index(node, value, items)
+        return value
+
+    def parameter_layer(self, node: fx.Node, p: Param, shape: tuple[int, ...], like: T) -> T:
+        """The Parameter layer holding ``p`` as ``(1, *shape)``, repeated over ``like``'s
+        batch (one per parameter and shape: uses share it)."""
+        tensor = p.tensor
         cached = self._params.get((p.name, shape))
         if cached is None:
             value = tensor.detach().reshape(1, *shape)
@@ -1050,10 +1071,7 @@ class Walk:
             self.layers[key].trainable = bool(getattr(tensor, "requires_grad", False))
             self._params[(p.name, shape)] = key
             cached = key
-        value = T((cached, 0))
-        if items:
-            value = self._index(node, value, items)
-        return value
+        return T((cached, 0))
 
     def _positional(self, node: fx.Node, x: T, emb: PosEmb) -> T:
         module = self.gm.get_submodule(emb.module)
