@@ -98,6 +98,8 @@ def _trace(module: nn.Module) -> tuple[fx.GraphModule, fx.Graph]:
     """The module traced in training mode (what training does: dropout, sampling) and in eval
     mode (what differs outside training); the module's modes are left as they were."""
     cls = type(module).__name__
+    if getattr(module, "nc_onnx", False):  # already a graph (from ONNX): nothing to trace
+        return module, module.graph
     modes = _modes(module)
     graphs = []
     try:
@@ -167,6 +169,12 @@ def _run(gm: fx.GraphModule, module: nn.Module, specs: list[tuple[tuple[int, ...
             recorder.run(*inputs)
     except Exception as exc:  # the user's module failed on the shapes we were given
         shapes = ", ".join(str(s) for s, _ in specs)
+        if getattr(module, "nc_onnx", False):
+            raise ModelImportError(
+                f"The ONNX graph, as onnx2fx converted it, fails to run on inputs of shape "
+                f"{shapes}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
+                "Export the model to ONNX again (another opset), or import its PyTorch code."
+            ) from None
         frame = user_frame(exc)
         where = f" at {place(frame.filename, frame.lineno)}" if frame else ""
         raise ModelImportError(

@@ -470,6 +470,8 @@ def check_attention(mha: nn.MultiheadAttention) -> None:
 
 def op_name(node: fx.Node, root: nn.Module | None = None) -> str:
     """A person's name for what ``node`` calls: ``torch.fft.fft``, ``Tensor.sum()``, ``nn.Conv3d``."""
+    if node.meta.get("nc_onnx_op"):
+        return f"ONNX {node.meta['nc_onnx_op']}"
     if node.op == "call_method":
         return f"Tensor.{node.target}()"
     if node.op == "call_module":

@@ -9,15 +9,15 @@ exception raised by the user's ``__init__``, ``train()`` or ``eval()``.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import inspect
 import linecache
 import os
 import textwrap
 import traceback
 
-import torch
-
-_TORCH_DIR = os.path.dirname(torch.__file__)
+_TORCH = importlib.util.find_spec("torch")
+_TORCH_DIR = os.path.dirname(_TORCH.origin) if _TORCH and _TORCH.origin else "\0"
 _OURS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # backend/
 
 

@@ -1185,8 +1185,13 @@ class Walk:
         raise Unsupported(f"{what} whose weights are not parameters of the model")
 
     def owner(self, p: Param) -> str | None:
-        """``fc`` for ``fc.weight``; None for a parameter of the model itself."""
-        return p.name.rpartition(".")[0] or None
+        """``fc`` for ``fc.weight`` (ONNX: ``fc_weight``); None for the model's own."""
+        owner = p.name.rpartition(".")[0]
+        if not owner and self.inference:
+            for suffix in ("_weight", "_bias", "_scale"):
+                if p.name.endswith(suffix) and len(p.name) > len(suffix):
+                    return p.name[:-len(suffix)]
+        return owner or None
 
     def functional(self, node: fx.Node, type_: str, params: dict[str, Any], x: T,
                    state: dict[str, Param | None], what: str) -> T:

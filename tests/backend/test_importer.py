@@ -355,7 +355,7 @@ GOLDEN = Path(__file__).parent / "golden"
 @pytest.mark.parametrize("path", _examples(sorted(GOLDEN.glob("*.py")), lambda p: p.stem),
                          ids=lambda p: p.stem)
 def test_golden_exported_files_import_back(path):
-    from backend.cli.import_model import load_target
+    from backend.importer.files import load_target
 
     doc = load_example(path.stem)
     module = load_target(f"{path}:{generate(doc).class_name}")
