@@ -254,9 +254,13 @@ def _obvious_shape(gm: fx.GraphModule, placeholder: fx.Node) -> tuple[int, ...] 
     """``(in_features,)`` when the input goes straight and only into Linear layers."""
     sizes = set()
     for user in placeholder.users:
-        if user.op != "call_module" or not isinstance(gm.get_submodule(user.target), nn.Linear):
+        if user.op == "call_module" and isinstance(gm.get_submodule(user.target), nn.Linear):
+            sizes.add(gm.get_submodule(user.target).in_features)
+        elif user.op == "call_function" and user.target is F.linear and \
+                isinstance(user.args[1], fx.Node) and user.args[1].op == "get_attr":
+            sizes.add(int(gm.get_parameter(str(user.args[1].target)).shape[1]))  # nn.Linear
+        else:
             return None
-        sizes.add(gm.get_submodule(user.target).in_features)
     return (sizes.pop(),) if len(sizes) == 1 else None
 
 

@@ -265,8 +265,9 @@ def dropout(w: Any, node: fx.Node) -> Any:
     training = w.const(training, type_)
     if w.inference or not training:
         return x
-    for other in w.eval_nodes.get(node.meta.get("nc_site"), ()):
-        if other.target is node.target and arg(other, 2, "training", True) is True:
+    other = w.in_eval(node)
+    if other is not None:
+        if arg(other, 2, "train" if node.target is torch.dropout else "training", True) is True:
             raise Unsupported(f"F.{type_.lower()}(…) without training=self.training, which "
                               "drops values in eval mode too (pass training=self.training, or "
                               "use nn.Dropout)")

@@ -253,6 +253,12 @@ class Walk:
         self._params: dict[tuple[str, tuple[int, ...]], str] = {}
         self._samplers: dict[tuple[Ref, Ref], str] = {}
         self._order = {n: i for i, n in enumerate(gm.graph.nodes)}
+        self._nth: dict[fx.Node, int] = {}
+        seen: dict[tuple[Any, Any], int] = {}
+        for n in gm.graph.nodes:
+            slot = (n.meta.get("nc_site"), n.target if tb.hashable(n.target) else None)
+            self._nth[n] = seen.get(slot, 0)
+            seen[slot] = self._nth[n] + 1
         self._kept: set[str] = set()
 
     # --- helpers ---------------------------------------------------------------------------------
@@ -685,6 +691,10 @@ class Walk:
         if v is None:
             return False
         if isinstance(v, Mask) and v.kind == "causal" and v.length == steps:
+            self.notes.append(f"{self.where(value)}: the causal mask became the layer's "
+                              "causal option (the same mask, passed with is_causal=True), so "
+                              "PyTorch may pick another attention kernel, which rounds "
+                              "differently (by about 1e-7)")
             return True
         raise Unsupported(f"{what} that is not the causal mask of the sequence "
                           "(nn.Transformer.generate_square_subsequent_mask(T), or "
@@ -1151,8 +1161,15 @@ class Walk:
 
     def _random_in_eval(self, noise: fx.Node) -> bool:
         """Whether ``forward`` draws this noise in eval mode too (the eval trace has it)."""
-        site = noise.meta.get("nc_site")
-        return any(n.target == noise.target for n in self.eval_nodes.get(site, ()))
+        return self.in_eval(noise) is not None
+
+    def in_eval(self, node: fx.Node) -> fx.Node | None:
+        """The call of the eval-mode trace that is ``node`` (same line, same function, the
+        same occurrence on that line), or None when eval mode does not make it."""
+        same = [n for n in self.eval_nodes.get(node.meta.get("nc_site"), ())
+                if n.target is node.target or n.target == node.target]
+        k = self._nth.get(node, 0)
+        return same[k] if k < len(same) else None
 
     def _kl(self, node: fx.Node, a: Any, b: Any) -> T | None:
         """``-0.5 * torch.sum(1 + lv - mu * mu - torch.exp(lv), dim=…, keepdim=True)``, the

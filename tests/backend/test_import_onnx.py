@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from backend.cli.main import main as cli_main
-from backend.export.formats import export, example_inputs
+from backend.export.formats import example_inputs, export
 from backend.importer.convert import ModelImportError
 from backend.importer.files import import_file
 from backend.model.compiler import compile_document

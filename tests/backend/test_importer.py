@@ -3,6 +3,7 @@ modules map to the catalogue; unsupported operations are listed by name; the CLI
 
 from __future__ import annotations
 
+import math
 import re
 import textwrap
 from pathlib import Path
@@ -383,3 +384,186 @@ def test_every_layer_case_imports_back_to_the_code_it_came_from():
         assert result.max_difference is not None and result.max_difference <= 1e-6, \
             case_id(case)
     assert failures == []
+
+
+FAILING = '''
+import torch
+from torch import nn
+
+
+class BadInit(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        raise ValueError("no config file")
+
+
+class FrozenNorm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def train(self, mode=True):
+        raise RuntimeError("call freeze() first")
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv1d(2, 3, 3, padding=1)
+        self.b = nn.Linear(5, 3)
+
+    def forward(self, signal, extra):
+        return self.a(signal).mean(dim=2) + self.b(extra)
+'''
+
+
+def test_errors_of_the_users_own_code_are_messages_with_file_and_line(tmp_path, capsys):
+    source = tmp_path / "failing.py"
+    source.write_text(FAILING)
+    out = str(tmp_path / "d.json")
+    assert cli_main(["import", f"{source}:BadInit", "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert "BadInit() raised ValueError: no config file" in err
+    assert "failing.py:10" in err and "Traceback" not in err
+    assert cli_main(["import", f"{source}:FrozenNorm", "-o", out, "--input-shape", "4"]) == 1
+    err = capsys.readouterr().err
+    assert "FrozenNorm.train() raised RuntimeError: call freeze() first" in err
+    assert "failing.py:19" in err and "Traceback" not in err
+
+
+def test_a_model_with_two_inputs_imports_and_one_shape_too_few_is_a_message(tmp_path, capsys):
+    source = tmp_path / "two.py"
+    source.write_text(FAILING)
+    out = str(tmp_path / "d.json")
+    assert cli_main(["import", f"{source}:TwoInputs", "-o", out, "--input-shape", "2,7",
+                     "--input-shape", "5"]) == 0
+    assert "largest difference 0" in capsys.readouterr().out
+    assert cli_main(["import", f"{source}:TwoInputs", "-o", out, "--input-shape", "2,7"]) == 1
+    err = capsys.readouterr().err
+    assert "forward takes 2 input(s) (signal, extra)" in err and "Traceback" not in err
+
+
+# --- ways people write the same things ------------------------------------------------------
+
+class Indexing(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        h = self.fc(x)
+        return h[:, -1, :], h[..., 0], h[:, 1:5:2], h[:, None], h[:, :, -2:].sum(-1, keepdim=True)
+
+
+class ZeroStateLSTM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.num_layers, self.hidden = 2, 5
+        self.lstm = nn.LSTM(3, 5, 2, batch_first=True)
+        self.fc = nn.Linear(5, 1)
+
+    def forward(self, x):
+        h0 = torch.zeros(self.num_layers, x.size(0), self.hidden).to(x.device)
+        c0 = torch.zeros(self.num_layers, x.size(0), self.hidden).to(x.device)
+        out, _ = self.lstm(x, (h0, c0))
+        return self.fc(out[:, -1, :])
+
+
+class SeqFirstPermute(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(3, 4, bidirectional=True)
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        out, _ = self.rnn(x.permute(1, 0, 2))
+        return self.fc(out.permute(1, 0, 2)), self.fc(out[-1])
+
+
+class CausalStack(nn.Module):
+    def __init__(self):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(8),
+                                             enable_nested_tensor=False)
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def forward(self, x):
+        t = x.size(1)
+        mask = nn.Transformer.generate_square_subsequent_mask(t)
+        h = self.encoder(x, mask=mask, is_causal=True)
+        causal = torch.triu(torch.ones(t, t), diagonal=1).bool()
+        out, w = self.attn(h, h, h, attn_mask=causal)
+        return out, w
+
+
+class ViTHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.patch = nn.Conv2d(1, 8, 4, stride=4)
+        self.cls = nn.Parameter(torch.randn(1, 1, 8))
+        self.pos = nn.Parameter(torch.randn(1, 5, 8))
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        cls = self.cls.expand(x.shape[0], -1, -1)
+        x = torch.cat([cls, x], dim=1) + self.pos
+        return self.head(x[:, 0])
+
+
+class MatmulParameter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.W = nn.Parameter(torch.randn(4, 3))
+        self.gain = nn.Parameter(torch.ones(3))
+
+    def forward(self, x):
+        return torch.mm(x, self.W) * self.gain / math.sqrt(3) - 1.0
+
+
+class OldVAE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mu, self.lv = nn.Linear(6, 2), nn.Linear(6, 2)
+
+    def forward(self, x):
+        mu, logvar = self.mu(x), self.lv(x)
+        if self.training:
+            std = logvar.mul(0.5).exp()
+            eps = torch.randn(std.size())
+            return eps.mul(std).add(mu)
+        return mu
+
+
+VARIANTS = [(Indexing, [(6, 4)]), (ZeroStateLSTM, [(7, 3)]), (SeqFirstPermute, [(5, 3)]),
+            (CausalStack, [(6, 8)]), (ViTHead, [(1, 8, 8)]), (MatmulParameter, [(4,)]),
+            (OldVAE, [(6,)]), (lambda: nn.Linear(4, 2), None)]
+
+
+@pytest.mark.parametrize("factory, shapes", VARIANTS,
+                         ids=lambda v: getattr(v, "__name__", "leaf") if callable(v) else "")
+def test_common_spellings_import_exactly(factory, shapes):
+    module = factory()
+    result = import_module(module, shapes)
+    assert result.unsupported == [] and result.max_difference <= 1e-6
+    if result.max_difference:  # what rounds differently is said
+        assert any("rounds differently" in n for n in result.notes)
+
+
+def test_dropout_that_stays_on_in_eval_mode_is_refused():
+    class AlwaysDrops(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return F.dropout(self.fc(x), 0.2) + F.dropout(x, 0.1, self.training)
+
+    with pytest.raises(ModelImportError, match="without training=self.training") as info:
+        import_module(AlwaysDrops(), [(3,)])
+    assert len(info.value.unsupported) == 1  # the one with training=self.training imports
