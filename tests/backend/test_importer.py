@@ -334,6 +334,10 @@ def test_cli_imports_a_file_and_writes_design_and_weights(tmp_path, capsys):
     assert cli_main(["import", f"{source}:Odd", "-o", str(tmp_path / "odd.json"),
                      "--input-shape", "3"]) == 1
     assert "torch.fft.fft" in capsys.readouterr().err
+    assert cli_main(["import", f"{source}:Odd", "-o", str(tmp_path / "odd.json"),
+                     "--input-shape", "3", "--allow-partial"]) == 1
+    assert "reaches an output" in capsys.readouterr().err
+    assert not (tmp_path / "odd.json").exists()
     assert cli_main(["import", f"{source}:Missing", "-o", str(out)]) == 2
     assert "Net" in capsys.readouterr().err  # names what the file does define
     assert cli_main(["import", f"{source}:Net", "-o", str(out), "--input-shape", "1,x"]) == 2
@@ -567,3 +571,21 @@ def test_dropout_that_stays_on_in_eval_mode_is_refused():
     with pytest.raises(ModelImportError, match="without training=self.training") as info:
         import_module(AlwaysDrops(), [(3,)])
     assert len(info.value.unsupported) == 1  # the one with training=self.training imports
+
+
+@pytest.mark.filterwarnings("ignore:dropout2d")  # the model itself is wrong: that is the point
+def test_messages_name_modules_as_people_write_them():
+    class Flat(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+            self.drop = nn.Dropout2d(0.2)
+
+        def forward(self, x):
+            return self.drop(self.fc(x))
+
+    with pytest.raises(ModelImportError) as info:
+        import_module(Flat(), [(4,)])
+    (problem,) = info.value.unsupported
+    assert problem.startswith("nn.Dropout2d as a Dropout2d layer, which receives (N, 4)")
+    assert "Use Dropout" in problem or "use Dropout" in problem
