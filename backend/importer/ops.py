@@ -234,8 +234,8 @@ def reduce(w: Any, node: fx.Node) -> Any:
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     shape = w.dshape(x)
     rank = len(shape)
-    design = tuple(_design_dim(d, rank, x.swapped, name) if x.swapped else
-                   (_design_dim(d, rank, False, name) and d) for d in dims)
+    # The design's dims: as written (negative ones kept) unless the batch is second.
+    design = tuple(_design_dim(d, rank, x.swapped, name) for d in dims)
     returns_pair = node.target in (torch.max, "max")
     if kind == "Mean" and not x.swapped and not keepdim and not isinstance(dim, int) and \
             rank >= 3 and sorted(d % rank for d in design) == list(range(2, rank)):

@@ -43,6 +43,8 @@ def _line(frame: traceback.FrameSummary) -> str:
     return (frame.line or linecache.getline(frame.filename, frame.lineno or 0)).strip()
 
 
+_LOOP_FIX = ("loop over a fixed number (range(6)), or use a layer that loops itself (nn.LSTM over "
+             "the whole sequence instead of nn.LSTMCell step by step)")
 _ADVICE = {
     "assert": ("an assert on a tensor's size, which tracing cannot evaluate: remove it, or "
                "write it as torch._assert(condition, message), which tracing keeps"),
@@ -52,8 +54,7 @@ _ADVICE = {
                "compute one branch only: rewrite it without the branch (e.g. with torch.where), "
                "or import the sub-module that one branch calls"),
     "loop": ("a loop over a size (its length comes from a tensor), which tracing cannot "
-             "unroll: loop over a fixed number (range(6)), or use a layer that loops itself "
-             "(nn.LSTM over the whole sequence instead of nn.LSTMCell step by step)"),
+             f"unroll: {_LOOP_FIX}"),
     "value": ("a tensor's value used as a Python number (.item(), .tolist(), int(x)), which "
               "tracing cannot know: compute it from sizes instead, or leave it out of forward"),
 }
@@ -127,8 +128,7 @@ def explain_trace(exc: BaseException, cls: type) -> str:
     more = [n for n in _loops_over_sizes(frame) if kind != "loop"]
     if more:
         text += " The same forward also has " + "; ".join(
-            f"a loop over a size at line {n} `{c}`" for n, c in more) + " (" + \
-            _ADVICE["loop"].split(", which ")[1].split(": ", 1)[1] + ")."
+            f"a loop over a size at line {n} `{c}`" for n, c in more) + f" ({_LOOP_FIX})."
     return text
 
 

@@ -529,15 +529,14 @@ class Walk:
         """Size / shape / dtype arithmetic: its value is known from running the model."""
         if node not in self.concrete:
             return None
-        if node.op == "call_function" and node.target is getattr and \
-                node.args[1] in tb.PLUMBING_ATTRS:
-            pass
-        elif node.op == "call_method" and node.target in tb.PLUMBING_METHODS:
-            pass
-        elif node.op in ("call_function", "call_method") and node.all_input_nodes and all(
-                isinstance(self.values.get(n), Plumb) for n in node.all_input_nodes):
-            pass
-        else:
+        size_query = (
+            (node.op == "call_function" and node.target is getattr
+             and node.args[1] in tb.PLUMBING_ATTRS)
+            or (node.op == "call_method" and node.target in tb.PLUMBING_METHODS))
+        on_sizes = node.op in ("call_function", "call_method") and bool(
+            node.all_input_nodes) and all(isinstance(self.values.get(n), Plumb)
+                                          for n in node.all_input_nodes)
+        if not (size_query or on_sizes):
             return None
         return Plumb(self.concrete[node], self.concrete3.get(node))
 
