@@ -500,6 +500,8 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("Sampling", "Core",
               "The VAE's reparameterisation: z = mean + exp(log_var / 2) · ε while training "
               "(the mean in eval mode), and each sample's KL divergence to N(0, I).",
+              (_bool("sample_in_eval", False, "Draw z in eval mode too (off: eval mode gives "
+                     "the mean)."),),
               inputs=(Port("mean"), Port("log_var")), output_names=("z", "kl")),
     # Regularization
     LayerSpec("Dropout", "Regularization",
@@ -535,6 +537,7 @@ LAYERS: tuple[LayerSpec, ...] = (
               key_params=("num_groups",), trainable=True, name_prefix="group_norm"),
     # Activations
     _act("ReLU", "max(0, x).", prefix="relu"),
+    _act("ReLU6", "min(max(0, x), 6) (MobileNet).", prefix="relu6"),
     _act("LeakyReLU", "x if x > 0 else slope·x.",
          _float("negative_slope", 0.01, "Slope for x < 0.", 0.0, 10.0), prefix="leaky_relu"),
     _act("ELU", "x if x > 0 else alpha·(exp(x) − 1).", _float("alpha", 1.0, "", 0.0, 100.0),

@@ -7,21 +7,24 @@ is the user's own model), and the help says so.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
 
+from backend.importer.files import TargetError, import_file
+
 EPILOG = ("Importing runs module.py's code (as `python module.py` would) and instantiates the "
           "class with no arguments: import only files you trust. The design is traced with "
-          "torch.fx; operations no NetCanvas layer expresses are listed by name.")
+          "torch.fx; operations no NetCanvas layer expresses are listed by name. An ONNX file "
+          "is converted with onnx2fx (pip install 'netcanvas[onnx-import]') and imported the "
+          "same way; its input shapes come from the file.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
-    parser.add_argument("target", metavar="FILE.py:NAME",
+    parser.add_argument("target", metavar="FILE.py:NAME|FILE.onnx",
                         help="the Python file and the nn.Module class (or a function returning "
-                             "a module) in it, e.g. model.py:Net")
+                             "a module) in it, e.g. model.py:Net; or an ONNX file")
     parser.add_argument("-o", "--output", required=True, help="design file to write (.json)")
     parser.add_argument("--input-shape", action="append", default=None, metavar="D1,D2,…",
                         help="shape of one forward argument without the batch, e.g. 1,28,28; "
@@ -36,78 +39,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                      "class name)")
 
 
-class _UsageError(Exception):
-    pass
-
-
 def _parse_shape(text: str) -> tuple[int, ...]:
     try:
         dims = tuple(int(d) for d in text.split(",") if d.strip())
     except ValueError:
-        raise _UsageError(f"--input-shape {text!r} is not a list of whole numbers: write it "
+        raise TargetError(f"--input-shape {text!r} is not a list of whole numbers: write it "
                           "like 1,28,28") from None
     if not dims or any(d < 1 for d in dims):
-        raise _UsageError(f"--input-shape {text!r} needs positive sizes, like 1,28,28")
+        raise TargetError(f"--input-shape {text!r} needs positive sizes, like 1,28,28")
     return dims
-
-
-def load_target(target: str) -> Any:
-    """Execute ``FILE.py`` and return an instance of the ``nn.Module`` named after the colon."""
-    from torch import nn
-
-    path_text, sep, attr = target.rpartition(":")
-    if not sep or not path_text or not attr:
-        raise _UsageError(f"{target!r} should be FILE.py:ClassName, e.g. model.py:Net")
-    path = Path(path_text)
-    if not path.is_file():
-        raise _UsageError(f"There is no file {str(path)!r}.")
-    module_name = f"netcanvas_import_{abs(hash(str(path.resolve())))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise _UsageError(f"{str(path)!r} cannot be loaded as Python: name it *.py.")
-    py_module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = py_module  # dataclasses and pickling look modules up here
-    sys.path.insert(0, str(path.resolve().parent))  # so the file can import its neighbours
-    try:
-        spec.loader.exec_module(py_module)
-    except Exception as exc:  # the user's file failed: say where, not a traceback
-        raise _UsageError(f"Running {str(path)!r} failed: {type(exc).__name__}: {exc}") \
-            from None
-    finally:
-        sys.path.remove(str(path.resolve().parent))
-    obj = getattr(py_module, attr, None)
-    if obj is None:
-        found = [n for n, v in vars(py_module).items()
-                 if isinstance(v, type) and issubclass(v, nn.Module) and v.__module__ ==
-                 module_name]
-        raise _UsageError(f"{str(path)!r} defines no {attr!r}" +
-                          (f"; its modules are: {', '.join(found)}" if found else ""))
-    if isinstance(obj, nn.Module):
-        return obj
-    if not callable(obj):
-        raise _UsageError(f"{attr!r} in {str(path)!r} is not an nn.Module class.")
-    try:
-        instance = obj()
-    except TypeError as exc:
-        raise _UsageError(f"{attr}() cannot be called without arguments ({exc}): give its "
-                          "arguments defaults, or add a function that builds the module and "
-                          "import that (FILE.py:make_model).") from None
-    if not isinstance(instance, nn.Module):
-        raise _UsageError(f"{attr}() returned a {type(instance).__name__}, not an nn.Module.")
-    return instance
 
 
 def run(args: argparse.Namespace) -> int:
     from backend.export.weights import save_state
-    from backend.importer.convert import ModelImportError, import_module
+    from backend.importer.convert import ModelImportError
     from graph.errors import GraphError
     from graph.project import save
 
     try:
         shapes = [_parse_shape(s) for s in args.input_shape] if args.input_shape else None
-        module = load_target(args.target)
-        result = import_module(module, shapes, args.name, allow_partial=args.allow_partial)
-    except _UsageError as exc:
+        result = import_file(args.target, shapes, args.name, allow_partial=args.allow_partial)
+    except TargetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ModelImportError as exc:

@@ -28,10 +28,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import fx, nn
 
 from backend.importer.hints import SourceHints, read_hints
-from backend.importer.walk import ACTIVATED, SiteTracer, Walk, assigned_name
+from backend.importer.untraceable import explain_call, explain_trace, place, user_frame
+from backend.importer.walk import SiteTracer, T, Walk, assigned_name
+from backend.model.layers import ACTIVATED_TYPES
 from graph.catalogue import get_spec
 from graph.document import Document
 from graph.errors import GraphError
@@ -76,32 +79,77 @@ class ImportResult:
 
 # --- tracing -------------------------------------------------------------------------------------
 
-def _trace(module: nn.Module) -> fx.GraphModule:
-    cls = type(module).__name__
+def _modes(module: nn.Module) -> list[tuple[nn.Module, bool]]:
+    return [(m, m.training) for m in module.modules()]
+
+
+def _restore(modes: list[tuple[nn.Module, bool]]) -> None:
+    for m, mode in modes:
+        m.training = mode
+
+
+def _switch(module: nn.Module, train: bool) -> None:
+    """``module.train()`` / ``.eval()``: the model's own, which it may override."""
     try:
-        graph = SiteTracer().trace(module)
-    except Exception as exc:  # fx raises many types; all mean "this forward cannot be traced"
-        raise ModelImportError(
-            f"torch.fx could not trace {cls}.forward: {exc}. Import needs a forward whose "
-            "operations do not depend on tensor values (no `if`/`for` on tensors, no .item()); "
-            "rewrite that part or import the sub-module that has none.") from None
-    gm = fx.GraphModule(module, graph, class_name=cls)
+        module.train() if train else module.eval()
+    except Exception as exc:  # the user's override failed: say where, not a traceback
+        cls = type(module).__name__
+        raise ModelImportError(explain_call(
+            exc, f"{cls}.{'train' if train else 'eval'}()",
+            "Import calls train() and eval() to trace and check the model in both modes: make "
+            "them work with no arguments.")) from None
+
+
+def _trace(module: nn.Module) -> tuple[fx.GraphModule, fx.Graph]:
+    """The module traced in training mode (what training does: dropout, sampling) and in eval
+    mode (what differs outside training); the module's modes are left as they were."""
+    cls = type(module).__name__
+    if getattr(module, "nc_onnx", False):  # already a graph (from ONNX): nothing to trace
+        return module, module.graph
+    modes = _modes(module)
+    graphs = []
+    try:
+        for train in (True, False):
+            _switch(module, train)
+            try:
+                graphs.append(SiteTracer().trace(module))
+            except ModelImportError:
+                raise
+            except Exception as exc:  # fx raises many types; all mean "cannot be traced"
+                raise ModelImportError(explain_trace(exc, type(module))) from None
+    finally:
+        _restore(modes)
+    gm = fx.GraphModule(module, graphs[0], class_name=cls)
     gm.graph.eliminate_dead_code()  # unused results change nothing the module returns
     gm.recompile()
-    return gm
+    return gm, graphs[1]
 
 
-class _ShapeRecorder(fx.Interpreter):
-    """Runs the traced graph and records each node's output shape."""
+class _Recorder(fx.Interpreter):
+    """Runs the traced graph and records each node's shape, dtype, or Python value."""
 
     def __init__(self, gm: fx.GraphModule) -> None:
         super().__init__(gm)
         self.shapes: dict[fx.Node, Any] = {}
+        self.dtypes: dict[fx.Node, str] = {}
+        self.values: dict[fx.Node, Any] = {}
 
     def run_node(self, n: fx.Node) -> Any:
         result = super().run_node(n)
         self.shapes[n] = _shape_of(result)
+        if isinstance(result, torch.Tensor):
+            self.dtypes[n] = str(result.dtype).removeprefix("torch.")
+        elif _plain(result):
+            self.values[n] = result
         return result
+
+
+def _plain(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str, torch.dtype, torch.device)):
+        return True
+    if isinstance(value, (tuple, list)):
+        return all(_plain(v) for v in value)
+    return False
 
 
 def _shape_of(value: Any) -> Any:
@@ -112,34 +160,55 @@ def _shape_of(value: Any) -> Any:
     return None
 
 
-def _run_shapes(gm: fx.GraphModule, module: nn.Module, specs: list[tuple[tuple[int, ...], str]],
-                batch: int) -> dict[fx.Node, Any]:
-    """Shapes of every node for a batch of ``batch`` samples (in eval mode, state untouched)."""
-    recorder = _ShapeRecorder(gm)
+def _run(gm: fx.GraphModule, module: nn.Module, specs: list[tuple[tuple[int, ...], str]],
+         batch: int) -> _Recorder:
+    """Shapes and values of every node for a batch of ``batch`` (eval mode, state untouched)."""
+    recorder = _Recorder(gm)
     inputs = [torch.zeros((batch, *shape), dtype=torch.int64 if dtype == "int64" else
                           torch.float32) for shape, dtype in specs]
-    modes = [(m, m.training) for m in module.modules()]
-    module.eval()
+    modes = _modes(module)
+    state = _snapshot(module)
+    for m, _ in modes:
+        m.training = False
     try:
         with torch.no_grad():
             recorder.run(*inputs)
     except Exception as exc:  # the user's module failed on the shapes we were given
         shapes = ", ".join(str(s) for s, _ in specs)
         names = tuple(str(n.target) for n in gm.graph.nodes if n.op == "placeholder")
+        if getattr(module, "nc_onnx", False):
+            raise ModelImportError(
+                f"The ONNX graph, as onnx2fx converted it, fails to run on inputs of shape "
+                f"{shapes}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
+                "Export the model to ONNX again (another opset), or import its PyTorch code."
+            ) from None
+        frame = user_frame(exc)
+        where = f" at {place(frame.filename, frame.lineno)}" if frame else ""
         raise ModelImportError(
-            f"{type(module).__name__} failed on inputs of shape {shapes} (batch {batch}): "
-            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. Give each "
-            "input's shape without the batch dimension.", inputs=names) from None
+            f"{type(module).__name__} failed on inputs of shape {shapes} (batch {batch})"
+            f"{where}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. Give "
+            "each input's shape without the batch dimension.", inputs=names) from None
     finally:
-        for m, mode in modes:
-            m.training = mode
-    return recorder.shapes
+        _restore(modes)
+        _put_back(module, state)
+    return recorder
+
+
+def _snapshot(module: nn.Module) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return [(t, t.detach().clone()) for t in module.state_dict(keep_vars=True).values()
+            if isinstance(t, torch.Tensor)]
+
+
+def _put_back(module: nn.Module, state: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+    with torch.no_grad():
+        for tensor, saved in state:
+            tensor.copy_(saved)
 
 
 # --- shapes of the inputs ------------------------------------------------------------------------
 
-def _input_specs(gm: fx.GraphModule, input_shapes: list[tuple] | None, hints: SourceHints
-                 ) -> list[tuple[tuple[int, ...], str]]:
+def _input_specs(gm: fx.GraphModule, input_shapes: list[tuple] | None, hints: SourceHints,
+                 input_dtypes: list[str] | None = None) -> list[tuple[tuple[int, ...], str]]:
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
     if not placeholders:
         raise ModelImportError(f"{type(gm).__name__}.forward takes no inputs: there is nothing "
@@ -152,9 +221,9 @@ def _input_specs(gm: fx.GraphModule, input_shapes: list[tuple] | None, hints: So
             inputs=names)
     specs, missing = [], []
     for i, p in enumerate(placeholders):
-        int64 = p.target in hints.int64_inputs or any(
-            u.op == "call_module" and isinstance(gm.get_submodule(u.target), nn.Embedding)
-            for u in p.users)
+        int64 = p.target in hints.int64_inputs or _takes_ids(gm, p)
+        if input_dtypes is not None:
+            int64 = input_dtypes[i] == "int64"
         if input_shapes is not None:
             shape = tuple(int(d) for d in input_shapes[i])
         elif p.target in hints.input_shapes:
@@ -176,48 +245,66 @@ def _input_specs(gm: fx.GraphModule, input_shapes: list[tuple] | None, hints: So
     return specs
 
 
+def _takes_ids(gm: fx.GraphModule, placeholder: fx.Node) -> bool:
+    """Whether an input holds token ids: it feeds an embedding, or is a padding mask."""
+    for user in placeholder.users:
+        if user.op == "call_module" and isinstance(gm.get_submodule(user.target), nn.Embedding):
+            return True
+        if user.op == "call_function" and user.target is F.embedding and user.args[0] is \
+                placeholder:
+            return True
+        if user.op == "call_method" and user.target in ("bool", "long"):
+            return True
+    return False
+
+
 def _obvious_shape(gm: fx.GraphModule, placeholder: fx.Node) -> tuple[int, ...] | None:
     """``(in_features,)`` when the input goes straight and only into Linear layers."""
     sizes = set()
     for user in placeholder.users:
-        if user.op != "call_module" or not isinstance(gm.get_submodule(user.target), nn.Linear):
+        if user.op == "call_module" and isinstance(gm.get_submodule(user.target), nn.Linear):
+            sizes.add(gm.get_submodule(user.target).in_features)
+        elif user.op == "call_function" and user.target is F.linear and \
+                isinstance(user.args[1], fx.Node) and user.args[1].op == "get_attr":
+            sizes.add(int(gm.get_parameter(str(user.args[1].target)).shape[1]))  # nn.Linear
+        else:
             return None
-        sizes.add(gm.get_submodule(user.target).in_features)
     return (sizes.pop(),) if len(sizes) == 1 else None
 
 
 # --- building the design -------------------------------------------------------------------------
 
-def _apply_hints(walk: Walk, hints: SourceHints) -> list[tuple[str, dict[str, Any], str | None]]:
-    """Output (source key, Output params, name) per returned value, restoring stripped layers."""
+def _apply_hints(walk: Walk, hints: SourceHints) -> list[tuple[T, dict[str, Any], str | None,
+                                                               str | None]]:
+    """Output (source value, Output params, name, variable) per returned value, restoring the
+    activations NetCanvas's exported code leaves to the loss."""
     outputs = []
     use = hints.netcanvas and len(hints.outputs) == len(walk.returned)
-    inserted: dict[tuple[str | None, str], str] = {}
-    for i, item in enumerate(walk.returned):
-        key = walk.values[item]
+    inserted: dict[tuple[str | None, Any], T] = {}
+    for i, (value, item) in enumerate(zip(walk.returned, walk.returned_nodes)):
         var = hints.returned[i] if i < len(hints.returned) else None
+        layer = walk.layers[value.ref[0]]
         if not use:
-            layer = walk.layers[key]
-            log_probs = layer.type == "LogSoftmax" or layer.params.get("activation") == \
-                "log_softmax"
-            outputs.append((key, {"loss": "nll" if log_probs else "mse"}, None,
+            log_probs = value.ref[1] == 0 and (layer.type == "LogSoftmax" or
+                                               layer.params.get("activation") == "log_softmax")
+            outputs.append((value, {"loss": "nll" if log_probs else "mse"}, None,
                             var or assigned_name(item.meta.get("nc_site"))))
             continue
         hint = hints.outputs[i]
         act = hint.stripped
         if act in _STRIPPED_LAYER:
-            layer = walk.layers[key]
             through = var in hints.passthrough
-            if through or not (
-                    layer.type in ACTIVATED and layer.params["activation"] in ("none", act)):
-                slot = (var if through else None, key)
+            if through or not (value.ref[1] == 0 and layer.type in ACTIVATED_TYPES
+                               and layer.params["activation"] in ("none", act)):
+                slot = (var if through else None, value.ref)
                 if slot not in inserted:
                     params = {"dim": hint.dim if hint.dim is not None else -1} \
                         if act != "sigmoid" else {}
-                    new = walk.add(_STRIPPED_LAYER[act], params, [key], item)
-                    walk.layers[new].name = var if through else None
-                    inserted[slot] = new
-                key = inserted[slot]
+                    key = walk.add(_STRIPPED_LAYER[act], params, {0: value.ref}, item,
+                                   shapes=[walk.ref_shape[value.ref]])
+                    walk.layers[key].name = var if through else None
+                    inserted[slot] = T((key, 0))
+                value = inserted[slot]
             else:
                 layer.params["activation"] = act
         params: dict[str, Any] = {"loss": hint.loss}
@@ -225,7 +312,7 @@ def _apply_hints(walk: Walk, hints: SourceHints) -> list[tuple[str, dict[str, An
             params["loss_weight"] = hint.loss_weight
         if hint.metric is not None:
             params["metric"] = hint.metric
-        outputs.append((key, params, hint.name, None))
+        outputs.append((value, params, hint.name, None))
     return outputs
 
 
@@ -242,15 +329,19 @@ def _names(walk: Walk, outputs: list, hints: SourceHints) -> dict[str, str]:
     def claim(key: str, candidate: str | None, prefix: str) -> None:
         name = sanitize(candidate, prefix) if candidate else None
         if name is None or name in taken or name_problem(name):
-            name = unique_name(name or prefix, taken)
+            name = unique_name(name if name and not name_problem(name) else prefix, taken)
         taken.add(name)
         names[key] = name
+
+    def site(layer: Any) -> Any:
+        at = layer.node.meta.get("nc_site") if layer.node is not None else None
+        return (at, layer.scope) if at else None
 
     layers = list(walk.layers.values())
     last_on_site: dict[Any, str] = {}
     for layer in layers:
-        if layer.node is not None and layer.node.meta.get("nc_site"):
-            last_on_site[layer.node.meta["nc_site"]] = layer.key
+        if site(layer):
+            last_on_site[site(layer)] = layer.key
     for layer in layers:
         if layer.type == "Input":
             claim(layer.key, str(layer.node.target), "input")
@@ -267,12 +358,15 @@ def _names(walk: Walk, outputs: list, hints: SourceHints) -> dict[str, str]:
     for layer in layers:
         if layer.key in names:
             continue
-        site = layer.node.meta.get("nc_site") if layer.node is not None else None
         var = layer.name
-        if var is None and site and last_on_site.get(site) == layer.key:
-            var = assigned_name(site)
-        prefix = _prefix(layer.type)
-        claim(layer.key, var if var and var not in taken else None, prefix)
+        if var is None and site(layer) and last_on_site.get(site(layer)) == layer.key:
+            var = assigned_name(site(layer)[0])
+        scope = layer.scope.replace(".", "_")
+        if var and scope and layer.name is None:
+            var = f"{scope}_{var}"  # a submodule's `out` is `layer1_0_out`
+        elif not var and scope:
+            var = f"{scope}_{_prefix(layer.type)}"
+        claim(layer.key, var, _prefix(layer.type))
     for i, (_, _, name, var) in enumerate(outputs):
         if not name:
             claim(f"#out{i}", f"{var}_output" if var else None, "output")
@@ -281,23 +375,35 @@ def _names(walk: Walk, outputs: list, hints: SourceHints) -> dict[str, str]:
 
 def _build(walk: Walk, outputs: list, names: dict[str, str], model_name: str,
            hints: SourceHints) -> tuple[Document, dict[str, str]]:
+    from graph.edits import add_node, connect
+
     sketch = Sketch(model_name)
+    doc = sketch.doc
     ids: dict[str, str] = {}
     try:
         for layer in walk.layers.values():
             params = dict(layer.params)
-            if layer.type in ACTIVATED and layer.module in hints.initializers:
+            if layer.type in ACTIVATED_TYPES and layer.module in hints.initializers:
                 params.update(hints.initializers[layer.module])
-            ids[layer.key] = sketch.add(layer.type, *[ids[k] for k in layer.inputs],
-                                        name=names[layer.key], trainable=layer.trainable,
-                                        **params)
-        for i, (key, params, _, _) in enumerate(outputs):
-            ids[f"#out{i}"] = sketch.add("Output", ids[key], name=names[f"#out{i}"], **params)
+            if layer.type == "Parameter" and names[layer.key] in hints.initializers:
+                params.update(hints.initializers[names[layer.key]])
+            edit = add_node(doc, layer.type, name=names[layer.key], params=params,
+                            trainable=layer.trainable)
+            doc.apply(edit)
+            ids[layer.key] = edit.node.id
+            for port, (src, src_port) in sorted(layer.inputs.items()):
+                doc.apply(connect(doc, ids[src], edit.node.id, src_port=src_port,
+                                  dst_port=port))
+        for i, (value, params, _, _) in enumerate(outputs):
+            edit = add_node(doc, "Output", name=names[f"#out{i}"], params=params)
+            doc.apply(edit)
+            ids[f"#out{i}"] = edit.node.id
+            doc.apply(connect(doc, ids[value.ref[0]], edit.node.id, src_port=value.ref[1],
+                              dst_port=0))
     except GraphError as exc:
         raise ModelImportError(f"The imported layers do not form a valid design ({exc}). "
                                "This is a bug in NetCanvas's importer: please report it with "
                                "the module.") from None
-    doc = sketch.doc
     if hints.initializer_defaults != "pytorch":
         sketch.settings("model", initializers=hints.initializer_defaults)
     doc.apply(apply_layout(doc))
@@ -319,28 +425,46 @@ def _order_ends(doc: Document, wanted: list[str], current: Any) -> None:
     doc.apply(MoveNodes(dict(zip(wanted, slots))))
 
 
-def _weights(module: nn.Module, walk: Walk, doc: Document, ids: dict[str, str]
-             ) -> dict[str, torch.Tensor]:
+def _weights(walk: Walk, doc: Document, ids: dict[str, str]) -> dict[str, torch.Tensor]:
     from backend.model.codegen import CompileError, generate
 
     try:
-        attrs = generate(doc).attr_names
+        code = generate(doc)
+        attrs = {**code.attr_names, **code.param_attrs}
     except (CompileError, GraphError):
         attrs = {}
     state: dict[str, torch.Tensor] = {}
     for layer in walk.layers.values():
-        if layer.module is None:
-            continue
         node_id = ids[layer.key]
         attr = attrs.get(node_id, doc.attr(node_id, "name"))
-        for k, v in module.get_submodule(layer.module).state_dict().items():
-            state[f"{attr}.{k}"] = v.detach().clone()
+        for k, v in layer.state.items():
+            state[f"{attr}.{k}" if k else attr] = v.detach().clone()
     return state
 
 
+def _outputs_of(module: nn.Module, inputs: list[torch.Tensor], train: bool,
+                seed: int) -> list[torch.Tensor]:
+    modes = _modes(module)
+    state = _snapshot(module)
+    for m, _ in modes:
+        m.training = train
+    try:
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            result = module(*inputs)
+            result = [t.clone() for t in (result if isinstance(result, (tuple, list))
+                                          else [result])]
+    finally:
+        _restore(modes)
+        _put_back(module, state)
+    return result
+
+
 def _verify(module: nn.Module, doc: Document, state: dict[str, torch.Tensor],
-            specs: list[tuple[tuple[int, ...], str]]) -> tuple[bool, float]:
-    """Whether the module and the compiled design agree, and their largest output difference."""
+            specs: list[tuple[tuple[int, ...], str]], modes: tuple[bool, ...]
+            ) -> tuple[bool, float]:
+    """Whether the module and the compiled design agree (eval mode, and training mode under
+    the same seed), and their largest output difference."""
     from backend.model.compiler import CompileError, compile_document
 
     try:
@@ -353,46 +477,53 @@ def _verify(module: nn.Module, doc: Document, state: dict[str, torch.Tensor],
     gen = torch.Generator().manual_seed(0)
     inputs = [torch.randint(0, vocab, (3, *s), generator=gen) if d == "int64"
               else torch.randn((3, *s), generator=gen) for s, d in specs]
-    modes = [(m, m.training) for m in module.modules()]
-    module.eval()
-    compiled.eval()
+    worst, ok = 0.0, True
+    rng = torch.random.get_rng_state()
     try:
-        with torch.no_grad():
-            want, got = module(*inputs), compiled(*inputs)
+        for train in modes:
+            try:
+                want = _outputs_of(module, inputs, train, 0)
+            except Exception as exc:  # the user's module failed on random inputs
+                raise ModelImportError(explain_call(
+                    exc, f"{type(module).__name__}.forward on random inputs")) from None
+            got = _outputs_of(compiled, inputs, train, 0)
+            ok = ok and len(want) == len(got)
+            for a, b in zip(want, got):
+                if a.shape != b.shape:
+                    return False, float("inf")
+                ok = ok and torch.allclose(a.float(), b.float(), VERIFY_RTOL, VERIFY_ATOL,
+                                           equal_nan=True)
+                diff = (a.float() - b.float()).abs().nan_to_num(0.0)
+                worst = max(worst, float(diff.max()) if a.numel() else 0.0)
     finally:
-        for m, mode in modes:
-            m.training = mode
-    want = list(want) if isinstance(want, (tuple, list)) else [want]
-    got = list(got) if isinstance(got, (tuple, list)) else [got]
-    worst, ok = 0.0, len(want) == len(got)
-    for a, b in zip(want, got):
-        if a.shape != b.shape:
-            return False, float("inf")
-        ok = ok and torch.allclose(a.float(), b.float(), VERIFY_RTOL, VERIFY_ATOL)
-        worst = max(worst, float((a.float() - b.float()).abs().max()) if a.numel() else 0.0)
+        torch.random.set_rng_state(rng)
     return ok, worst
 
 
 def import_module(module: nn.Module, input_shapes: list[tuple] | None = None,
                   name: str | None = None, *, allow_partial: bool = False,
-                  verify: bool = True) -> ImportResult:
+                  verify: bool = True, input_dtypes: list[str] | None = None,
+                  inference: bool = False) -> ImportResult:
     """Trace ``module`` and return it as a design with its weights.
 
     ``input_shapes`` gives each forward argument's shape without the batch; when left out it is
-    read from NetCanvas's docstring or the first Linear layer. Raises `ModelImportError` when an
-    operation has no catalogue layer (listing them all) unless ``allow_partial``, which returns
-    what could be imported with the rest listed. ``verify`` runs module and design on the same
-    random input and raises if they disagree (a bug in the importer, never expected).
+    read from NetCanvas's docstring or the first Linear layer. ``input_dtypes`` (``float32`` /
+    ``int64`` per input) overrides what the module's use of them suggests. Raises
+    `ModelImportError` when an operation has no catalogue layer (listing them all) unless
+    ``allow_partial``, which returns what could be imported with the rest listed — and raises
+    all the same when nothing reaches an output. ``verify`` runs module and design on the same
+    random input, in eval mode and in training mode under one seed, and raises if they
+    disagree. ``inference``: the module is an inference graph (from ONNX); only eval mode is
+    compared.
     """
     if not isinstance(module, nn.Module):
         raise ModelImportError(f"Expected an nn.Module instance, got {type(module).__name__}.")
     cls = type(module)
     hints = read_hints(cls)
-    gm = _trace(module)
-    specs = _input_specs(gm, input_shapes, hints)
-    shapes = _run_shapes(gm, module, specs, 2)
-    shapes3 = _run_shapes(gm, module, specs, 3)
-    walk = Walk(gm, shapes, shapes3, [d for _, d in specs])
+    gm, eval_graph = _trace(module)
+    specs = _input_specs(gm, input_shapes, hints, input_dtypes)
+    run2, run3 = _run(gm, module, specs, 2), _run(gm, module, specs, 3)
+    walk = Walk(gm, run2, run3, [d for _, d in specs], eval_graph, inference)
     walk.run()
     problems = walk.unsupported + walk.skipped
     if walk.unsupported and not allow_partial:
@@ -401,20 +532,25 @@ def import_module(module: nn.Module, input_shapes: list[tuple] | None = None,
             f"{cls.__name__} uses {len(walk.unsupported)} operation(s) that no NetCanvas layer "
             f"expresses:\n{listing}\nRewrite them with supported layers, or import with "
             "--allow-partial to get the rest of the design.", walk.unsupported)
+    if not walk.returned:
+        listing = "\n".join(f"  - {u}" for u in walk.unsupported + walk.skipped)
+        raise ModelImportError(
+            f"Nothing of {cls.__name__} reaches an output: every value forward returns needs "
+            f"an operation no NetCanvas layer expresses, so the design would have no Output:"
+            f"\n{listing}", walk.unsupported)
     outputs = _apply_hints(walk, hints)
     names = _names(walk, outputs, hints)
     doc, ids = _build(walk, outputs, names, name or cls.__name__, hints)
-    state = _weights(module, walk, doc, ids)
-    result = ImportResult(doc, state, walk.unsupported, walk.skipped)
+    state = _weights(walk, doc, ids)
+    result = ImportResult(doc, state, walk.unsupported, walk.skipped, list(walk.notes))
     for attr, uses in walk.module_uses.items():
-        if uses > 1:
+        if uses > 1 and any(True for _ in module.get_submodule(attr).parameters()):
             result.notes.append(f"self.{attr} is applied {uses} times: each use became its own "
                                 "layer with a copy of the weights (a design does not share "
                                 "weights), so they would train apart.")
-    if not walk.returned:
-        result.notes.append("No output could be imported: the design has no Output layer.")
-    if verify and not problems and walk.returned:
-        ok, result.max_difference = _verify(module, doc, state, specs)
+    if verify and not problems:
+        modes = (False,) if inference else (False, True)
+        ok, result.max_difference = _verify(module, doc, state, specs, modes)
         if not ok:
             message = (f"The imported design computes different outputs from {cls.__name__} "
                        f"(largest difference {result.max_difference:.3g}). This is a bug in "

@@ -34,6 +34,8 @@ _PASSTHROUGH = re.compile(r"^\s*(\w+) = (\w+)\s*#.*\blogits\b")
 _WEIGHT_INITS = {"uniform_": "uniform", "normal_": "normal", "xavier_uniform_": "xavier_uniform",
                  "xavier_normal_": "xavier_normal", "kaiming_uniform_": "kaiming_uniform",
                  "kaiming_normal_": "kaiming_normal", "zeros_": "zeros", "ones_": "ones"}
+_PARAMETER_INITS = {"zeros_": "zeros", "ones_": "ones", "normal_": "normal",
+                    "uniform_": "uniform"}
 _BIAS_INITS = {"zeros_": "zeros", "ones_": "ones", "uniform_": "uniform", "normal_": "normal"}
 
 
@@ -64,7 +66,8 @@ class SourceHints:
     passthrough: dict[str, str] = field(default_factory=dict)
     """Variable → the variable it renames, for ``a = b  # logits…`` lines."""
     initializers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Attribute name → Dense/Conv initializer params from ``reset_parameters``."""
+    """Attribute name → Dense/Conv initializer params (a Parameter's ``init``) from
+    ``reset_parameters``."""
     initializer_defaults: str = "pytorch"
     """``keras`` when ``reset_parameters`` says "default" initializers are Keras's."""
 
@@ -196,6 +199,15 @@ def _initializers(source: str, keras: bool = False) -> dict[str, dict[str, Any]]
             continue
         fn = name.rsplit(".", 1)[1]
         target = call.args[0]
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and \
+                target.value.id == "self" and fn in _PARAMETER_INITS:
+            # A Parameter node's bare nn.Parameter: nn.init.normal_(self.token, 0.0, 0.02)
+            params = out.setdefault(target.attr, {"init": _PARAMETER_INITS[fn]})
+            if fn in ("uniform_", "normal_") and len(call.args) == 3:
+                scale = _literal_float(call.args[2])
+                if scale is not None:
+                    params["init_scale"] = scale
+            continue
         if not (isinstance(target, ast.Attribute) and target.attr in ("weight", "bias")):
             continue
         owner = ast.unparse(target.value)

@@ -33,7 +33,7 @@ _CALLABLES = frozenset(
     [f"torch.{n}" for n in ("relu", "tanh", "sigmoid", "sign", "softmax", "log_softmax",
                             "flatten", "cat", "exp", "log", "sqrt", "abs", "split", "chunk",
                             "sum", "randn_like", "arange", "zeros")]
-    + [f"F.{n}" for n in ("gelu", "elu", "leaky_relu", "silu", "mish", "selu", "celu",
+    + [f"F.{n}" for n in ("gelu", "elu", "leaky_relu", "relu6", "silu", "mish", "selu", "celu",
                           "hardswish", "hardsigmoid", "softsign", "softplus",
                           "max_pool1d", "max_pool2d", "max_pool3d",
                           "avg_pool1d", "avg_pool2d", "avg_pool3d",

@@ -359,8 +359,9 @@ def _sampling(n: _Node) -> LayerPlan:
         raise PlanProblem(f"receives {fmt(mean)} but needs (N, features)")
     statements = []
     if n.wants(0):
-        statements.append("{out} = {x0} + torch.exp(0.5 * {x1}) * torch.randn_like({x0}) "
-                          "if self.training else {x0}")
+        draw = "{out} = {x0} + torch.exp(0.5 * {x1}) * torch.randn_like({x0})"
+        statements.append(draw if n.p.get("sample_in_eval") else
+                          f"{draw} if self.training else {{x0}}")
     if n.wants(1):
         dims: Any = 1 if len(mean) == 2 else tuple(range(1, len(mean)))
         statements.append(f"{n.out(1)} = -0.5 * torch.sum(1 + {{x1}} - {{x0}} * {{x0}} - "
@@ -460,7 +461,7 @@ def _group_norm(n: _Node) -> LayerPlan:
 
 # --- activations -----------------------------------------------------------------------------------
 
-_SIMPLE = {"ReLU": "torch.relu({x0})", "Tanh": "torch.tanh({x0})",
+_SIMPLE = {"ReLU": "torch.relu({x0})", "ReLU6": "F.relu6({x0})", "Tanh": "torch.tanh({x0})",
            "Sigmoid": "torch.sigmoid({x0})", "Sign": "torch.sign({x0})",
            "Step": "({x0} > 0).to({x0}.dtype)", "SiLU": "F.silu({x0})", "Mish": "F.mish({x0})",
            "SELU": "F.selu({x0})", "Hardswish": "F.hardswish({x0})",

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 from builder.training.guard import gui_only
 from builder.workflows.job_view import JobView
 
-PY_FILTER = "Python files (*.py);;All files (*)"
+PY_FILTER = ("Models (*.py *.onnx);;Python files (*.py);;ONNX files (*.onnx);;"
+             "All files (*)")
 
 
 def module_classes(path: str | Path) -> list[str]:
@@ -157,8 +158,10 @@ class ImportDialog(JobView, QDialog):
         if self.runner.running():
             return False
         path, name = self.path.text().strip(), self.class_box.currentText().strip()
-        if not path or not name:
-            self._say("Choose a .py file and the name of the nn.Module class in it.", True)
+        onnx = path.lower().endswith(".onnx")
+        if not path or not (name or onnx):
+            self._say("Choose a .py file and the name of the nn.Module class in it, or an "
+                      ".onnx file.", True)
             return False
         try:
             shapes = parse_shapes(self.shapes.text())
@@ -168,18 +171,18 @@ class ImportDialog(JobView, QDialog):
         partial = self.partial.isChecked()
 
         def job(report: Any, control: Any) -> Any:
-            from backend.cli.import_model import load_target
-            from backend.importer.convert import ModelImportError, import_module
+            from backend.importer.convert import ModelImportError
+            from backend.importer.files import import_file
 
-            module = load_target(f"{path}:{name}")
             try:
-                return import_module(module, shapes, allow_partial=partial)
+                return import_file(path if onnx else f"{path}:{name}", shapes,
+                                   allow_partial=partial)
             except ModelImportError as exc:
                 return exc  # its list of unsupported operations is shown, not just a message
 
         self.result, self.unsupported = None, []
         self.problems.clear()
-        self._say(f"Importing {name} from {Path(path).name}…")
+        self._say(f"Importing {name if not onnx else 'the ONNX model'} from {Path(path).name}…")
         return self.runner.start(job)
 
     @Slot(object)

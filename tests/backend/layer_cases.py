@@ -20,7 +20,7 @@ def _f(*shapes: tuple[int, ...]) -> list[tuple[tuple[int, ...], str] | None]:
     return [(s, F32) for s in shapes]
 
 
-_SIMPLE = ("ReLU", "Tanh", "Sigmoid", "Sign", "Step", "SiLU", "Mish", "SELU", "Hardswish",
+_SIMPLE = ("ReLU", "ReLU6", "Tanh", "Sigmoid", "Sign", "Step", "SiLU", "Mish", "SELU", "Hardswish",
            "Hardsigmoid", "Softsign", "GELU", "Exp", "Log", "Sqrt", "Abs", "Softplus", "CELU",
            "ELU", "LeakyReLU", "PReLU", "Dropout", "Scale", "Shift")
 
@@ -140,6 +140,7 @@ def _tensor_cases() -> list[Case]:
         ("Parameter", {"shape": (3,), "init": "normal"}, _f((2, 3))),
         ("Sampling", {}, _f((4,), (4,))),
         ("Sampling", {}, _f((2, 3), (2, 3))),
+        ("Sampling", {"sample_in_eval": True}, _f((4,), (4,))),
     ]
 
 

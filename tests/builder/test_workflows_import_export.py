@@ -119,6 +119,25 @@ def test_unsupported_operations_are_listed_and_partial_opens_the_rest(window, qt
     assert "left out" in dialog.status.text()
 
 
+def test_an_onnx_file_imports_through_the_same_dialog(window, qtbot, tmp_path):
+    pytest.importorskip("onnx2fx")
+    pytest.importorskip("onnxscript")
+    from backend.export.formats import export
+    from builder.workflows.import_dialog import PY_FILTER
+    from graph.examples import load_example
+
+    assert "*.onnx" in PY_FILTER
+    path = export(load_example("mlp_digits"), "onnx", tmp_path / "digits.onnx")
+    dialog = window.workflows.show_import()
+    dialog.path.setText(str(path))
+    with qtbot.waitSignal(dialog.runner.finished, timeout=60000):
+        assert dialog.start()  # no class to choose: the file is the model
+    doc = window.controller.doc
+    assert doc.name == "Digits" and [n.type for n in doc.nodes()].count("Dense") == 3
+    assert "Opened Digits" in dialog.status.text()
+    dialog.close()
+
+
 def test_bad_input_says_what_to_fix(window, qtbot, model_file):
     dialog = window.workflows.show_import()
     assert not dialog.start()
