@@ -51,10 +51,22 @@ class Report:
     total_params: int | None = None
     seconds: float = 0.0
     backend: bool = False
+    blocks: dict[str, Report] = field(default_factory=dict)
+    """Block id → what its first instance's analysis shows inside the definition."""
 
     def node_error(self, node_id: str) -> str:
         info = self.nodes.get(node_id)
         return info.error if info else ""
+
+    def view(self, doc: Document) -> Report:
+        """The report for the document on the canvas (a block's: its first instance)."""
+        if not doc.is_definition:
+            return self
+        if doc.block_id in self.blocks:
+            return self.blocks[doc.block_id]
+        unused = Report(backend=self.backend, problems=_structural(doc))  # no instance yet
+        _errors_onto_nodes(unused)
+        return unused
 
 
 def _structural(doc: Document) -> list[Problem]:
@@ -73,7 +85,34 @@ def analyse_document(doc: Document, *, with_code: bool = True) -> Report:
         return report
     report = Report(backend=True)
     analysis = shapes.analyse(doc)
-    fmt = shapes.format_shape
+    _fill(report, doc, analysis, shapes.format_shape)
+    report.total_params = analysis.total_params
+    _errors_onto_nodes(report)
+    _fill_blocks(report, doc, analysis, shapes.format_shape)
+    if with_code:
+        _add_code(doc, analysis, report)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _fill_blocks(report: Report, doc: Document, analysis: Any, fmt: Any) -> None:
+    """A report for the inside of every definition, from the first instance met."""
+    for node_id in analysis.order:
+        info = analysis.nodes[node_id]
+        if doc.attr(node_id, "type") != "Block" or not info.instances:
+            continue
+        block = doc.root.block(doc.attr(node_id, "params")["block"])
+        if block.block_id in report.blocks:
+            continue
+        inner = Report(backend=True)
+        _fill(inner, block, info.instances[0], fmt)
+        inner.total_params = info.instances[0].total_params
+        _errors_onto_nodes(inner)
+        report.blocks[block.block_id] = inner
+        _fill_blocks(report, block, info.instances[0], fmt)
+
+
+def _fill(report: Report, doc: Document, analysis: Any, fmt: Any) -> None:
     for node_id, info in analysis.nodes.items():
         error = getattr(info, "error", None)
         report.nodes[node_id] = NodeReport(
@@ -92,12 +131,6 @@ def analyse_document(doc: Document, *, with_code: bool = True) -> Report:
         if key not in seen:
             seen.add(key)
             report.problems.append(Problem(*key))
-    report.total_params = analysis.total_params
-    _errors_onto_nodes(report)
-    if with_code:
-        _add_code(doc, analysis, report)
-    report.seconds = time.perf_counter() - start
-    return report
 
 
 def _errors_onto_nodes(report: Report) -> None:
