@@ -307,8 +307,8 @@ def _write_class(block: Document, instances: list[Instance], classes: dict[str, 
                                     arg in child.inferred, f"{label}_{arg}")
                     args.append(f"{arg}={expr}")
                 parts.append(f"{child.name}({', '.join(args)})")
-            repeat = block.attr(node_id, "params").get("repeat", 1)
-            ctor[node_id] = parts[0] if repeat == 1 else f"nn.Sequential({', '.join(parts)})"
+            ctor[node_id] = parts[0] if len(parts) == 1 else \
+                f"nn.Sequential({', '.join(parts)})"
             continue
         plan0 = item.plans[0]
         resolved = [{v for _, v in p.resolved} for p in item.plans]  # type: ignore[union-attr]
@@ -371,7 +371,7 @@ def _write_class(block: Document, instances: list[Instance], classes: dict[str, 
         item = inner[node_id]
         layer = attr_of[node_id]
         if item.calls is not None:
-            repeat = block.attr(node_id, "params").get("repeat", 1)
+            repeat = len(item.calls[0])  # the instances chained (repeat, perhaps a reference)
             targets = [layer] if repeat == 1 else [f"{layer}[{k}]" for k in range(repeat)]
             for t in targets:
                 w.line(f"{INDENT * 2}{t}.reset_parameters()")
