@@ -144,7 +144,12 @@ class Inspector(QWidget):
         doc = self.controller.shown
         for name, editor in self.editors.items():
             values = [doc.attr(n, "params").get(name) for n in self.node_ids]
-            if all(v == values[0] for v in values) and not isinstance(values[0], dict):
+            ref = values[0].get("$param") if isinstance(values[0], dict) else None
+            editor.setToolTip(f"= ${ref}: this block's parameter (each instance gives its "
+                              "value); type a value to fix it here" if ref else "")
+            if ref:
+                editor.set_mixed()
+            elif all(v == values[0] for v in values):
                 editor.set_value(values[0])
             else:
                 editor.set_mixed()

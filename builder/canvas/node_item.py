@@ -34,7 +34,9 @@ def key_params_text(spec: LayerSpec, params: dict[str, Any]) -> str:
         value = params.get(key)
         if value is None or value == "none" or value is False:
             continue
-        if spec.param(key).kind == INT_TUPLE:
+        if isinstance(value, dict):  # a reference to a parameter of the block it is in
+            value = f"${value.get('$param')}"
+        elif spec.param(key).kind == INT_TUPLE:
             value = "×".join(str(v) for v in value)
         elif isinstance(value, float):
             value = f"{value:g}"

@@ -102,3 +102,24 @@ def test_palette_lists_the_designs_blocks_and_closing_follows_removal(window, qt
     c.stack.undo()  # the group: the definition goes, the canvas shows the design again
     assert c.shown is c.doc and _counts(window) == (3, 2)
     assert c.doc.block_ids() == []
+
+
+def test_an_open_block_shows_references_and_its_first_instance(window, qtbot):
+    from graph.examples import load_example
+
+    c = window.controller
+    c.set_document(load_example("resnet_blocks_digits"))
+    window.analysis.set_document(c.doc)
+    window.analysis.run_now()
+    layer1 = c.doc.find("layer1")
+    assert window.scene.nodes[layer1].subtitle == "BasicBlock ×2 · channels 16"
+    basic = c.doc.find_block("BasicBlock")
+    c.open_block(basic)
+    inner = c.shown
+    conv1 = inner.find("conv1")
+    assert "$channels" in window.scene.nodes[conv1].subtitle
+    # shapes inside are the first instance's (layer1.0: 16 channels, 8 × 8)
+    edge = inner.out_edges(conv1)[0]
+    assert window.scene.edges[edge].label == "(N, 16, 8, 8)"
+    window.scene.select_nodes([conv1])
+    assert "$channels" in window.inspector.editors["filters"].toolTip()
