@@ -4,8 +4,9 @@ The walker analysed every instance of a definition with the shapes it receives (
 instances`); this module writes one class that builds all of them. Each constructor argument of
 an inner layer is written as the simplest expression that is right for every instance, tried in
 this order: the block parameter the layer refers to; for an inferred size, a block parameter or
-a dimension of a block input that equals it in every instance (``in_channels``); the constant;
-otherwise an argument of its own (``bn1_num_features``). The class's arguments are the block
+a dimension of a block input that equals it in every instance (``in_channels``; where it is the
+same in every instance, the input's dimension first); the constant; otherwise an argument of
+its own (``bn1_num_features``). The class's arguments are the block
 parameters plus the inferred sizes used, and each instance is written as a call with its values
 (``BasicBlock(in_channels=64, channels=128, stride=2)``); ``repeat`` becomes an
 ``nn.Sequential`` of the instances; a definition marked sequential (a chain) becomes an
@@ -197,6 +198,9 @@ class _Signature:
         found = self._input_expr(column) if inferred or not constant else None
         if found:
             return found
+        found = self._param_expr(self.params, column) if inferred and constant else None
+        if found:
+            return found  # an inferred size that is a parameter's value (ff2: Linear(ff, …))
         if constant:
             return repr(column[0])
         name = _free(label, self.taken)

@@ -116,6 +116,48 @@ def resnet_digits() -> Document:
     return s.doc
 
 
+def transformer_blocks(layers: int = 2) -> Document:
+    """The sequence classifier with ``layers`` stacked encoder blocks, each drawn out
+    (attention, residuals, layer norms, feed-forward) once, as ``EncoderBlock``."""
+    s = Sketch("StackedTransformer")
+    block = s.define(
+        "EncoderBlock",
+        param_spec("width", "int", 32, minimum=1, maximum=8192, doc="The model width."),
+        param_spec("heads", "int", 4, minimum=1, maximum=64, doc="Attention heads."),
+        param_spec("ff", "int", 64, minimum=1, maximum=65536, doc="Feed-forward width."),
+        param_spec("dropout", "float", 0.1, minimum=0.0, maximum=0.9))
+    x = block.add("BlockInput", name="x")
+    a = block.add("MultiheadAttention", x, name="attention", num_heads=ref("heads"))
+    a = block.add("Dropout", a, name="drop1", p=ref("dropout"))
+    h = block.add("LayerNorm", block.add("Add", x, a, name="add1"), name="norm1")
+    f = block.add("Dense", h, name="ff1", units=ref("ff"), activation="relu")
+    f = block.add("Dropout", f, name="drop2", p=ref("dropout"))
+    f = block.add("Dense", f, name="ff2", units=ref("width"))
+    f = block.add("Dropout", f, name="drop3", p=ref("dropout"))
+    out = block.add("LayerNorm", block.add("Add", h, f, name="add2"), name="norm2")
+    block.add("BlockOutput", out, name="out")
+    x = s.add("Input", name="sequence", shape=(20, 1))
+    h = s.add("PositionalEmbedding", s.add("Dense", x, name="embed", units=32),
+              name="positions")
+    h = s.add("Block", h, name="encoder", block=block.id, width=32, heads=4, ff=64,
+              dropout=0.1, repeat=layers)
+    h = s.add("Mean", h, name="pool", dims=(1,))
+    h = s.add("Dense", h, name="logits", units=2, activation="softmax")
+    s.add("Output", h, name="label", loss="cross_entropy", metric="accuracy")
+    s.settings("data", dataset="sequences", validation_split=0.2, test_split=0.1, seed=0)
+    s.settings("training", epochs=15, batch_size=64, optimizer="adam", lr=0.002, seed=0)
+    s.settings("model", initializers="pytorch")
+    s.layout()
+    s.doc.extra.update(
+        title="Transformer encoder from blocks (N stacked layers)",
+        description="The sine-wave sequence classifier with its encoder drawn out once as a "
+        "block: self-attention, dropout, residual sums and layer norms around a feed-forward "
+        "pair, as nn.TransformerEncoderLayer computes it. The encoder node repeats it (repeat = "
+        "2): change repeat to stack more layers, open the block to change them all.",
+        gallery_order=125)
+    return s.doc
+
+
 def random_block_design(seed: int) -> Document:
     """A random design with blocks nested two deep, repeated, with parameters: an MLP or a
     CNN whose inner layers refer to the block's width."""
@@ -165,3 +207,4 @@ if __name__ == "__main__":
     folder = Path(__file__).resolve().parents[2] / "resources" / "examples"
     save(resnet18(), folder / "resnet18_blocks.json")
     save(resnet_digits(), folder / "resnet_blocks_digits.json")
+    save(transformer_blocks(), folder / "transformer_blocks.json")
