@@ -8,7 +8,6 @@ from pathlib import Path
 
 from graph.blocks import param_spec, ref
 from graph.document import Document
-from graph.edits import SetParams
 from graph.sketch import Sketch
 
 _CONV = {"use_bias": False, "padding": 1, "kernel_size": (3, 3)}
@@ -195,9 +194,6 @@ def random_block_design(seed: int) -> Document:
         h = s.add("Flatten", h, name="flatten")
     h = s.add("Dense", h, name="head", units=3)
     s.add("Output", h, name="y", loss="cross_entropy")
-    if rng.random() < 0.3:  # an inner layer frozen
-        s.doc.apply(__import__("graph.block_edits", fromlist=["InBlock"]).InBlock(
-            inner.id, SetParams(inner.doc.find("act"), {})))
     return s.doc
 
 

@@ -222,3 +222,20 @@ def test_freezing_a_layer_inside_a_block_freezes_it_in_every_instance():
     assert frozen == ["layer1.0.conv1.weight", "layer1.1.conv1.weight",
                       "layer2.1.conv1.weight", "layer3.1.conv1.weight",
                       "layer4.1.conv1.weight"]
+
+
+def test_memory_and_check_count_the_layers_inside_blocks(capsys):
+    from backend.cli.main import main
+    from backend.model.memory import memory_report
+
+    doc = load_example("resnet_blocks_digits")
+    analysis = analyse(doc)
+    memory = memory_report(doc, analysis)
+    layer1 = doc.find("layer1")
+    # two BasicBlocks at 16 × 8 × 8: seven layers' outputs each (float32)
+    assert memory.per_node[layer1][1] == 2 * 7 * 16 * 8 * 8 * 4
+    from graph.examples import example_path
+
+    assert main(["check", str(example_path("resnet_blocks_digits"))]) == 0
+    out = capsys.readouterr().out
+    assert "BasicBlock ×2" in out and "Stage" in out
