@@ -315,6 +315,12 @@ class Document:
         self.graph.nodes[node_id]["params"].update(copy.deepcopy(changes))
         self._emit(ParamsChanged(node_id, tuple(changes)))
 
+    def _unset_params(self, node_id: str, keys: tuple[str, ...]) -> None:
+        params = self.graph.nodes[node_id]["params"]
+        for key in keys:
+            params.pop(key, None)
+        self._emit(ParamsChanged(node_id, tuple(keys)))
+
     def _set_pos(self, node_id: str, pos: tuple[float, float]) -> None:
         self.graph.nodes[node_id]["pos"] = (float(pos[0]), float(pos[1]))
         self._emit(NodeMoved(node_id, self.graph.nodes[node_id]["pos"]))

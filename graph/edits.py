@@ -179,14 +179,37 @@ class SetParams(Edit):
     def apply(self, doc: Document) -> Edit:
         changed = self._normalised(doc)
         current = doc.attr(self.node_id, "params")
-        old = {k: copy.deepcopy(current[k]) for k in changed}
+        old = {k: copy.deepcopy(current[k]) for k in changed if k in current}
+        new_keys = tuple(k for k in changed if k not in current)  # a block's new parameter
         if changed:
             doc._set_params(self.node_id, changed)
+        if new_keys:
+            return Composite((UnsetParams(self.node_id, new_keys), SetParams(self.node_id, old)))
         return SetParams(self.node_id, old)
 
     def label(self, doc: Document) -> str:
         keys = ", ".join(self.changes)
         return f"set {doc.label(self.node_id)}.{keys}"
+
+
+@dataclass(frozen=True)
+class UnsetParams(Edit):
+    """Remove parameters a node did not have before (the inverse of giving a Block node a
+    value for a parameter its definition gained; missing means the default)."""
+
+    node_id: str
+    keys: tuple[str, ...]
+
+    def is_noop(self, doc: Document) -> bool:
+        return self.node_id in doc and not any(k in doc.attr(self.node_id, "params")
+                                               for k in self.keys)
+
+    def apply(self, doc: Document) -> Edit:
+        _require(doc, self.node_id)
+        current = doc.attr(self.node_id, "params")
+        old = {k: copy.deepcopy(current[k]) for k in self.keys if k in current}
+        doc._unset_params(self.node_id, tuple(old))
+        return SetParams(self.node_id, old)
 
 
 @dataclass(frozen=True)

@@ -503,7 +503,7 @@ def _verify(module: nn.Module, doc: Document, state: dict[str, torch.Tensor],
 def import_module(module: nn.Module, input_shapes: list[tuple] | None = None,
                   name: str | None = None, *, allow_partial: bool = False,
                   verify: bool = True, input_dtypes: list[str] | None = None,
-                  inference: bool = False) -> ImportResult:
+                  inference: bool = False, blocks: bool = False) -> ImportResult:
     """Trace ``module`` and return it as a design with its weights.
 
     ``input_shapes`` gives each forward argument's shape without the batch; when left out it is
@@ -514,7 +514,9 @@ def import_module(module: nn.Module, input_shapes: list[tuple] | None = None,
     all the same when nothing reaches an output. ``verify`` runs module and design on the same
     random input, in eval mode and in training mode under one seed, and raises if they
     disagree. ``inference``: the module is an inference graph (from ONNX); only eval mode is
-    compared.
+    compared. ``blocks``: the module's own submodules become block definitions with the
+    module's state-dict keys (`backend.importer.blocks`); where that cannot be exact, the flat
+    design is kept and a note says why.
     """
     if not isinstance(module, nn.Module):
         raise ModelImportError(f"Expected an nn.Module instance, got {type(module).__name__}.")
@@ -542,7 +544,16 @@ def import_module(module: nn.Module, input_shapes: list[tuple] | None = None,
     names = _names(walk, outputs, hints)
     doc, ids = _build(walk, outputs, names, name or cls.__name__, hints)
     state = _weights(walk, doc, ids)
-    result = ImportResult(doc, state, walk.unsupported, walk.skipped, list(walk.notes))
+    notes = list(walk.notes)
+    if blocks and not problems:
+        from backend.importer.blocks import FoldError, fold
+
+        try:
+            doc, state, kept = fold(doc, walk, ids)
+            notes += kept
+        except FoldError as exc:
+            notes.append(f"Kept flat (no blocks): {exc}.")
+    result = ImportResult(doc, state, walk.unsupported, walk.skipped, notes)
     for attr, uses in walk.module_uses.items():
         if uses > 1 and any(True for _ in module.get_submodule(attr).parameters()):
             result.notes.append(f"self.{attr} is applied {uses} times: each use became its own "

@@ -87,14 +87,16 @@ def load_target(target: str) -> Any:
 
 
 def import_file(target: str, input_shapes: list[tuple[int, ...]] | None = None,
-                name: str | None = None, *, allow_partial: bool = False) -> Any:
-    """``FILE.py:NAME`` or ``FILE.onnx`` as an `ImportResult` (see `import_module`)."""
+                name: str | None = None, *, allow_partial: bool = False,
+                blocks: bool = False) -> Any:
+    """``FILE.py:NAME`` or ``FILE.onnx`` as an `ImportResult` (see `import_module`;
+    ``blocks``: the module's own submodules become block definitions)."""
     from backend.importer.convert import import_module
 
     path, _ = split_target(target)
     if not is_onnx(path):
         return import_module(load_target(target), input_shapes, name,
-                             allow_partial=allow_partial)
+                             allow_partial=allow_partial, blocks=blocks)
     from backend.importer.onnx import load_onnx
 
     if not Path(path).is_file():

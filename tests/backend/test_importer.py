@@ -31,7 +31,8 @@ NOT_YET_IMPORTED: set[str] = {"resnet18_blocks", "resnet_blocks_digits", "transf
 
 def _examples(items, stem=lambda item: item):
     return [pytest.param(item, marks=pytest.mark.xfail(
-        strict=True, reason="import keeps no block structure yet (issue 11, item 5)"))
+        strict=True, reason="the flat round trip does not rebuild blocks (blocks=True does: "
+        "tests/backend/test_import_blocks.py)"))
         if stem(item) in NOT_YET_IMPORTED else item for item in items]
 
 
