@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.blocks import (
-    INSTANCE_KEYS,
     check_block_params,
     instance_values,
     instances,
@@ -23,8 +22,8 @@ from graph.blocks import (
 )
 from graph.catalogue import ParamSpec
 from graph.document import Document, Node, id_key
-from graph.edits import AddNode, Composite, Connect, Edit, RemoveNode
-from graph.errors import BlockError, BlockInUseError
+from graph.edits import AddNode, Composite, Connect, Edit, RemoveNode, SetParams, UnsetParams
+from graph.errors import BlockError, BlockInUseError, GraphError
 from graph.events import Edge
 from graph.names import class_name, unique_name
 
@@ -135,7 +134,12 @@ class RenameBlock(Edit):
 
 @dataclass(frozen=True)
 class SetBlockParams(Edit):
-    """A definition's parameters (and whether its class is an ``nn.Sequential``)."""
+    """A definition's parameters (and whether its class is an ``nn.Sequential``).
+
+    Every instance holds a value for every parameter: a new parameter is given its default
+    in each instance, a removed one is taken out of each (the inverse puts the values back).
+    Refused while an inner layer refers to a parameter being removed, or when an instance's
+    value does not fit the parameter's new kind."""
 
     block_id: str
     params: tuple[ParamSpec, ...]
@@ -158,28 +162,51 @@ class SetBlockParams(Edit):
         params, seq = self._target(doc)
         check_block_params(params)
         names = {p.name: p for p in params}
+        before = {p.name for p in block.block_params}
         for node_id in block.node_ids():
             for key, target in referenced(block.attr(node_id, "params")).items():
                 if target not in names:
                     raise BlockError(f"{block.name}: '{block.label(node_id)}.{key}' refers to "
                                      f"'{target}'; set it to a value before removing the "
                                      "parameter.", ())
-        for where, node_id in instances(root, self.block_id):
+        users = instances(root, self.block_id)
+        restore: list[Edit] = []
+        for where, node_id in users:
             owner = root.block(where) if where else root
-            for key, value in owner.attr(node_id, "params").items():
-                if key in INSTANCE_KEYS or is_ref(value):
-                    continue
-                if key not in names:
-                    raise BlockError(f"'{owner.label(node_id)}' sets {key} = {value!r}, which "
-                                     f"{block.name} would no longer have.",
-                                     () if where else (node_id,))
-                names[key].validate(value)
+            current = owner.attr(node_id, "params")
+            for key, value in current.items():
+                if key in names and not is_ref(value):
+                    try:
+                        names[key].validate(value)
+                    except GraphError as exc:
+                        raise BlockError(f"'{owner.label(node_id)}' has {key} = {value!r}, "
+                                         f"which the new parameter refuses: {exc.message}",
+                                         () if where else (node_id,)) from None
+            gone = {k: current[k] for k in current if k in before and k not in names}
+            if gone:
+                restore.append(_at(where, SetParams(node_id, gone)))
         old = (block.block_params, block.sequential)
+        for where, node_id in users:
+            owner = root.block(where) if where else root
+            gone = tuple(k for k in owner.attr(node_id, "params") if k in before
+                         and k not in names)
+            if gone:
+                root.apply(_at(where, UnsetParams(node_id, gone)))
         root._set_block_meta(self.block_id, block.name, params, seq)
-        return SetBlockParams(self.block_id, old[0], old[1])
+        for where, node_id in users:
+            owner = root.block(where) if where else root
+            added = {p.name: p.default for p in params
+                     if p.name not in owner.attr(node_id, "params")}
+            if added:
+                owner._set_params(node_id, added)  # inverse: the old parameters drop them
+        return Composite((SetBlockParams(self.block_id, old[0], old[1]), *restore))
 
     def label(self, doc: Document) -> str:
         return f"change the parameters of {doc.root.block(self.block_id).name}"
+
+
+def _at(where: str, edit: Edit) -> Edit:
+    return InBlock(where, edit) if where else edit
 
 
 @dataclass(frozen=True)

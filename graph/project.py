@@ -421,8 +421,19 @@ def to_dict(doc: Document) -> dict[str, Any]:
 
 
 def _nodes(doc: Document) -> list[dict[str, Any]]:
-    return [{"id": n.id, "type": n.type, "name": n.name, "params": _jsonable(n.params),
+    return [{"id": n.id, "type": n.type, "name": n.name,
+             "params": _jsonable(_block_order(doc, n.params) if n.type == "Block" else n.params),
              "pos": [n.pos[0], n.pos[1]], "trainable": n.trainable} for n in doc.nodes()]
+
+
+def _block_order(doc: Document, params: dict[str, Any]) -> dict[str, Any]:
+    """A Block node's values in a fixed order (block, repeat, the definition's parameters), so
+    that the file does not depend on the order in which they were set."""
+    order = ["block", "repeat"]
+    if doc.has_block(params.get("block")):
+        order += [p.name for p in doc.block(params["block"]).block_params]
+    head = {k: params[k] for k in order if k in params}
+    return {**head, **{k: v for k, v in params.items() if k not in head}}
 
 
 def _edges(doc: Document) -> list[dict[str, Any]]:

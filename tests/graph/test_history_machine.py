@@ -23,6 +23,7 @@ from graph.block_edits import (
     InBlock,
     RemoveBlock,
     RenameBlock,
+    SetBlockParams,
     add_block,
     group,
     ungroup,
@@ -211,6 +212,21 @@ class EditMachine(RuleBasedStateMachine):
     @rule(data=st.data(), name=st.sampled_from(BLOCK_NAMES))
     def rename_block(self, data, name):
         self._push(RenameBlock(self._block(data), name))
+
+    @precondition(lambda self: self.doc.block_ids())
+    @rule(data=st.data(), extra=st.booleans())
+    def block_params(self, data, extra):
+        """Give a definition a parameter (or take it away), then set it on an instance."""
+        block_id = self._block(data)
+        params = tuple(p for p in self.doc.block(block_id).block_params if p.name != "depth")
+        if extra:
+            params += (param_spec("depth", "int", 2, minimum=1, maximum=9),)
+        self._push(SetBlockParams(block_id, params))
+        users = [n for n in self.doc.node_ids() if self.doc.attr(n, "type") == "Block"
+                 and self.doc.attr(n, "params")["block"] == block_id]
+        if users and extra:
+            self._push(SetParams(data.draw(st.sampled_from(users)),
+                                 {"depth": data.draw(st.sampled_from([3, 4]))}))
 
     @precondition(lambda self: self.doc.block_ids())
     @rule(data=st.data())
