@@ -158,6 +158,18 @@ class EditorController(QObject):
             return False
         return self._push_to(self.doc, edit)
 
+    def promote_param(self, node_id: str, key: str) -> str | None:
+        """Inside an open block: make layer parameter ``key`` a parameter of the block (its
+        current value the default), so each instance can give its own; returns its name."""
+        from graph.block_edits import promote_param
+
+        try:
+            edit, name = promote_param(self.shown, node_id, key)
+        except GraphError as exc:
+            self.message.emit(exc.message)
+            return None
+        return name if self._push_to(self.doc, edit) else None
+
     def insert_block(self, block_id: str, selected: Iterable[str] = (),
                      pos: tuple[float, float] = (0.0, 0.0)) -> str | None:
         """Insert an instance of ``block_id`` after the selected layer (or at ``pos``)."""

@@ -285,7 +285,8 @@ def _port_names(prefix: str, count: int, taken: set[str]) -> list[str]:
 def group(doc: Document, node_ids: Iterable[str], name: str = "Block") -> Composite:
     """Group a selection of ``doc`` (the design or a definition) into a new block definition
     used once in its place: edges crossing the boundary become the block's ports (one input per
-    value read from outside, one output per value read outside), as one edit."""
+    value read from outside, one output per value read outside; when nothing outside reads the
+    selection, its last layers are the outputs), as one edit."""
     chosen = [n for n in dict.fromkeys(node_ids) if n in doc]
     if not chosen:
         raise BlockError("Select the layers to group into a block.")
@@ -303,6 +304,10 @@ def group(doc: Document, node_ids: Iterable[str], name: str = "Block") -> Compos
     while root.find_block(block_name) is not None or block_name == root.name:
         block_name, i = f"{base}{i}", i + 1
     ports = _crossing(doc, sel)
+    if not ports.outputs:  # nothing reads the selection yet: its last layers give the block's
+        ports.outputs.extend((n, 0) for n in chosen if not doc.out_edges(n)
+                             and doc.spec(n).output_count(doc.attr(n, "params")) > 0)
+        ports.reads.update({key: [] for key in ports.outputs})
     xs = [doc.attr(n, "pos")[0] for n in chosen]
     ys = [doc.attr(n, "pos")[1] for n in chosen]
     cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
@@ -422,3 +427,51 @@ def ungroup(doc: Document, node_id: str) -> Composite:
     if [u for u in instances(root, block_id) if u != (doc.block_id, node_id)] == []:
         parts.append(RemoveBlock(block_id))
     return Composite(tuple(parts), f"ungroup {doc.label(node_id)}")
+
+
+def promotable(doc: Document, node_id: str) -> list[str]:
+    """The parameters of a layer inside a definition that could become block parameters
+    (whole numbers, numbers, choices, and tuples of one repeated number), key ones first."""
+    if not doc.is_definition or doc.attr(node_id, "type") in ("Block", "BlockInput",
+                                                              "BlockOutput"):
+        return []
+    spec, params = doc.spec(node_id), doc.attr(node_id, "params")
+    keys = [*spec.key_params, *(p.name for p in spec.params if p.name not in spec.key_params)]
+    return [k for k in keys if _as_block_param(spec.param(k), params.get(k)) is not None]
+
+
+def _as_block_param(spec: ParamSpec, value: Any) -> tuple[str, Any] | None:
+    from graph.catalogue import CHOICE, FLOAT, INT, INT_OR_TUPLE, INT_TUPLE
+
+    if is_ref(value) or value is None:
+        return None
+    if spec.kind == INT or (spec.kind == INT_OR_TUPLE and type(value) is int):
+        return INT, value
+    if spec.kind == FLOAT:
+        return FLOAT, value
+    if spec.kind == CHOICE:
+        return CHOICE, value
+    if spec.kind in (INT_TUPLE, INT_OR_TUPLE) and isinstance(value, tuple) and value and \
+            len(set(value)) == 1 and spec.min_len == spec.max_len:
+        return INT, value[0]
+    return None
+
+
+def promote_param(doc: Document, node_id: str, key: str) -> tuple[Composite, str]:
+    """Make ``key`` of a layer inside definition ``doc`` a parameter of the block, its value
+    the default: (the edit for the design, the parameter's name)."""
+    from graph.blocks import param_spec
+
+    if key not in promotable(doc, node_id):
+        raise BlockError(f"'{doc.label(node_id)}.{key}' cannot become a block parameter "
+                         "(only numbers, choices and sizes that are the same in every "
+                         "dimension can).", (node_id,))
+    spec = doc.spec(node_id).param(key)
+    kind, default = _as_block_param(spec, doc.attr(node_id, "params")[key])  # type: ignore[misc]
+    taken = {p.name for p in doc.block_params} | {"block", "repeat"}
+    name = key if key not in taken else unique_name(key, taken)
+    new = param_spec(name, kind, default, choices=spec.choices if kind == "choice" else (),
+                     minimum=spec.minimum, maximum=spec.maximum, doc=spec.doc)
+    edits = (SetBlockParams(doc.block_id, (*doc.block_params, new)),
+             InBlock(doc.block_id, SetParams(node_id, {key: ref(name)})))
+    return Composite(edits, f"{doc.name}: make {doc.label(node_id)}.{key} a block parameter"), name

@@ -159,6 +159,13 @@ class CanvasMenus:
         menu.addSeparator()
         group = menu.addAction("Group into Block", lambda: c.group_into_block(selected))
         group.setShortcut("Ctrl+G")
+        from graph.block_edits import promotable
+
+        keys = promotable(doc, node_id)
+        if keys:
+            sub = menu.addMenu("Make a Block Parameter")
+            for key in keys:
+                sub.addAction(key, lambda k=key: c.promote_param(node_id, k))
         if spec.type == "Block":
             block = doc.block(doc.attr(node_id, "params")["block"])
             menu.addAction(f"Open {block.name}", lambda: c.open_block(block.block_id))

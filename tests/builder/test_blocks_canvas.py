@@ -123,3 +123,41 @@ def test_an_open_block_shows_references_and_its_first_instance(window, qtbot):
     assert window.scene.edges[edge].label == "(N, 16, 8, 8)"
     window.scene.select_nodes([conv1])
     assert "$channels" in window.inspector.editors["filters"].toolTip()
+
+
+def test_from_an_empty_canvas_one_block_used_twice_with_its_own_width(window, qtbot):
+    """Draw a conv block, group it, give it a width parameter from the layer's menu, use it
+    twice with different widths: the code has one class, the shapes differ per instance."""
+    g = Gestures(window)
+    c = window.controller
+    doc = c.doc
+    x = c.add_layer("Input", (0, 0), shape=(1, 8, 8))
+    conv = c.insert_after("Conv2d", [(x, 0)])
+    assert c.set_params([conv], {"padding": 1, "filters": 8})
+    bn = c.insert_after("BatchNorm", [(conv, 0)])
+    block = c.group_into_block([conv, bn], "ConvUnit")
+    c.open_block("b1")
+    item = window.scene.nodes[conv]
+    assert g.context_menu(item.mapToScene(item.boundingRect().center()),
+                          "Make a Block Parameter", "filters")
+    inner = doc.block("b1")
+    assert [p.name for p in inner.block_params] == ["filters"]
+    assert inner.attr(conv, "params")["filters"] == {"$param": "filters"}
+    assert doc.attr(block, "params")["filters"] == 8  # the instance keeps its value
+    c.close_block()
+    window.scene.select_nodes([block])
+    second = c.insert_block("b1", [block])
+    assert c.set_params([second], {"filters": 16})
+    window.scene.select_nodes([second])
+    flatten = c.insert_after("Flatten", [(second, 0)])
+    c.insert_after("Output", [(c.insert_after("Dense", [(flatten, 0)]), 0)])
+    report = window.analysis.run_now()
+    assert report.nodes[block].output_shapes == ("(N, 8, 8, 8)",)
+    assert report.nodes[second].output_shapes == ("(N, 16, 8, 8)",)
+    assert report.code.count("class ConvUnit(nn.Module)") == 1
+    assert "ConvUnit(in_channels=8, filters=16)" in report.code
+    for _ in range(5):  # Output, Dense, Flatten, the value, the second instance
+        c.stack.undo()
+    c.stack.undo()  # the parameter
+    assert inner.block_params == () and inner.attr(conv, "params")["filters"] == 8
+    assert "filters" not in doc.attr(block, "params")
