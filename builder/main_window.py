@@ -760,10 +760,12 @@ class MainWindow(QMainWindow):
 
     def _list_blocks(self) -> None:
         doc = self.controller.doc
-        self.palette.set_blocks([
-            (b, doc.block(b).name, f"<b>{doc.block(b).name}</b>: a block of this design "
-             "(Enter / double-click inserts it; double-click it on the canvas to open it)")
-            for b in doc.block_ids()])
+        blocks = [(b, doc.block(b).name, f"<b>{doc.block(b).name}</b>: a block of this design "
+                   "(Enter / double-click inserts it; double-click it on the canvas to open it)")
+                  for b in doc.block_ids()]
+        if blocks != getattr(self, "_blocks_listed", None):  # the palette only when changed
+            self._blocks_listed = blocks
+            self.palette.set_blocks(blocks)
 
     def _view_centre(self) -> tuple[float, float]:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
