@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.analysis.set_document(self.controller.doc)
         self.autosaver = Autosaver(self.files, recovery_dir, self)
         self.gallery = None
+        self._blocks_listed: list[tuple[str, str, str]] | None = None
         self._build_docks()
         self._build_actions()
         self._build_menus()
@@ -763,7 +764,7 @@ class MainWindow(QMainWindow):
         blocks = [(b, doc.block(b).name, f"<b>{doc.block(b).name}</b>: a block of this design "
                    "(Enter / double-click inserts it; double-click it on the canvas to open it)")
                   for b in doc.block_ids()]
-        if blocks != getattr(self, "_blocks_listed", None):  # the palette only when changed
+        if blocks != self._blocks_listed:  # the palette only when they changed
             self._blocks_listed = blocks
             self.palette.set_blocks(blocks)
 
