@@ -450,12 +450,11 @@ def _check_chain(block: Document, layers: list[str], inner: dict[str, _Inner],
 
 
 def _dtypes(doc: Document, node_id: str, analysis: Analysis) -> list[str | None]:
-    info = analysis.nodes[node_id]
-    dtypes: list[str | None] = [None] * len(info.input_shapes)
-    for e in doc.in_edges(node_id):
-        if doc.spec(node_id).variadic:
-            break
+    """The dtypes ``node_id`` receives, aligned with its ``input_shapes`` (by port)."""
+    edges = doc.in_edges(node_id)
+    if doc.spec(node_id).variadic:
+        return [analysis.nodes[e.src].dtypes[e.src_port] for e in edges]
+    dtypes: list[str | None] = [None] * len(analysis.nodes[node_id].input_shapes)
+    for e in edges:
         dtypes[e.dst_port] = analysis.nodes[e.src].dtypes[e.src_port]
-    else:
-        return dtypes
-    return [analysis.nodes[e.src].dtypes[e.src_port] for e in doc.in_edges(node_id)]
+    return dtypes
