@@ -63,7 +63,7 @@ class TrainingPanel(QWidget):
     def __init__(self, controller: Any, dialogs: Any = None,
                  log: Callable[[str], None] | None = None,
                  project_dir: Callable[[], Path | None] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, plot_widgets: list | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.dialogs = dialogs
@@ -134,7 +134,7 @@ class TrainingPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
         scroll.setMinimumWidth(390)
-        self.plots = TrainingPlots()
+        self.plots = TrainingPlots(widgets=plot_widgets)
         self.plots.png_button.clicked.connect(self._export_png)
         self.plots.csv_button.clicked.connect(self._export_csv)
         self.plots.load_run = self._fill_record
