@@ -105,9 +105,8 @@ def run(args: argparse.Namespace) -> int:
     from backend.runs.store import RunStore, create_run_folder
     from backend.runs.writer import recording
     from backend.training.checkpoints import CheckpointError
-    from backend.training.console import Console, ctrl_c_stops, final_line, overrides
+    from backend.training.console import Console, ctrl_c_stops, overrides, run_ended
     from backend.training.control import Control
-    from backend.training.events import Failed, Finished
     from backend.training.trainer import Trainer
     from graph.errors import GraphError
     from graph.project import load
@@ -183,18 +182,5 @@ def run(args: argparse.Namespace) -> int:
             result = trainer.run(callback, control)
     finally:
         trainer.leave_process_group()
-    if not trainer.dist.is_main:
-        return 0 if isinstance(result, Finished) else 1
-    if isinstance(result, Failed):
-        print(f"error: {result.message}", file=err)
-        return 1
-    if not args.json:
-        line = final_line(trainer.history)
-        if line:
-            print(line)
-        print(f"wrote the run to {run_folder}")
-    if result.reason == "stopped":
-        print(f"stopped; continue with: netcanvas train {args.project} --resume {run_folder}",
-              file=err)
-        return 130
-    return 0
+    return run_ended(trainer, result, args.json, f"wrote the run to {run_folder}",
+                     f"netcanvas train {args.project} --resume {run_folder}")

@@ -179,7 +179,6 @@ def run_in_terminal(trainer: Any, args: argparse.Namespace, *, name: str,
 
     ``again``: the command that continues a stopped run (``--resume`` is appended); ``also``
     gets every event too (rank 0), e.g. a TensorBoard writer."""
-    err = sys.stderr
     console = Console(name, as_json=args.json)
     control = Control()
 
@@ -201,18 +200,25 @@ def run_in_terminal(trainer: Any, args: argparse.Namespace, *, name: str,
                                 model=name)
     finally:
         trainer.leave_process_group()
+    return run_ended(trainer, result, args.json, f"wrote {out / HISTORY} and {weights}",
+                     f"{again} --resume {out}")
+
+
+def run_ended(trainer: Any, result: Any, as_json: bool, wrote: str, resume: str) -> int:
+    """What a terminal run prints when it ends (rank 0), and its exit status: 0 done, 1
+    failed, 130 stopped (``resume``: the command that continues it)."""
     failed = type(result).__name__ == "Failed"
     if not trainer.dist.is_main:
         return 1 if failed else 0
     if failed:
-        print(f"error: {result.message}", file=err)
+        print(f"error: {result.message}", file=sys.stderr)
         return 1
-    if not args.json:
+    if not as_json:
         line = final_line(trainer.history)
         if line:
             print(line)
-        print(f"wrote {out / HISTORY} and {weights}")
+        print(wrote)
     if result.reason == "stopped":
-        print(f"stopped; continue with: {again} --resume {out}", file=err)
+        print(f"stopped; continue with: {resume}", file=sys.stderr)
         return 130
     return 0
