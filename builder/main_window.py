@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         runs = ProjectRuns(RecoveryStore(recovery_dir).runs_path)
         self.files = ProjectFiles(self.controller, self.dialogs, self.settings, self, runs)
         self._training_warm = False
+        self._run_blocked = ""  # why Run is disabled (the design's first problem), or ""
         self.analysis = AnalysisRunner(self)
         self.analysis.set_document(self.controller.doc)
         self.autosaver = Autosaver(self.files, recovery_dir, self)
@@ -155,6 +156,8 @@ class MainWindow(QMainWindow):
                 plot_widgets=self._plot_widgets)
             self._plot_widgets = []
             panel.attach_files(self.files)
+            panel.run_gate = self.run_blocker
+            panel.set_run_blocked(self._run_blocked)
             panel.runningChanged.connect(self._training_running)
             panel.pause_button.toggled.connect(self._pause_shown)
             current = self.bottom_tabs.currentIndex() == self._training_index
@@ -189,12 +192,33 @@ class MainWindow(QMainWindow):
         self._warm_training_soon()
 
     def _training_running(self, on: bool) -> None:
-        self.act_run.setEnabled(not on)
+        self._update_run_action()
         self.act_stop.setEnabled(on)
         self.act_pause.setEnabled(on)
         if not on:
             self._pause_shown(False)
         self._update_resume()
+
+    def run_blocker(self) -> str:
+        """Why the design cannot train now ("" when it can): the first problem of an analysis
+        of the design as it is (a pending one is run first, so an edit just made counts)."""
+        if self.analysis.enabled and (self.analysis.pending() or self.analysis.last is None):
+            self.analysis.run_now()  # apply_report updates the blocked state
+        return self._run_blocked
+
+    def _set_run_blocked(self, reason: str) -> None:
+        self._run_blocked = reason
+        self._update_run_action()
+        if self._training is not None:
+            self._training.set_run_blocked(reason)
+
+    def _update_run_action(self) -> None:
+        running = self._training is not None and self._training.running()
+        self.act_run.setEnabled(not running and not self._run_blocked)
+        tip = self._run_blocked or "Train the design in the background"
+        self.act_run.setStatusTip(tip)
+        keys = self.act_run.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        self.act_run.setToolTip(f"{tip} ({keys})" if not self._run_blocked else tip)
 
     def _update_resume(self, _what: str = "") -> None:
         resumable = any(r.resumable for r in self.files.runs.runs())
@@ -395,6 +419,8 @@ class MainWindow(QMainWindow):
         self.palette.layerActivated.connect(self.place_layer)
         self.analysis.finished.connect(self.apply_report)
         self.problems.nodesRequested.connect(self.reveal_nodes)
+        self.problems.fixRequested.connect(self.apply_fix)
+        self.scene.menus.add_provider(self._fix_entries)
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self.setAcceptDrops(True)
         self.view.viewport().installEventFilter(self)
@@ -757,7 +783,32 @@ class MainWindow(QMainWindow):
         n = len(report.problems)
         self.bottom_tabs.setTabText(2, f"Problems ({n})" if n else "Problems")
         self.analysis_label.setText(f"{n} problem(s)" if n else "design OK")
+        self.analysis_label.setToolTip(report.run_blocker())
+        self._set_run_blocked(report.run_blocker())
         self._warm_training_soon()
+
+    # --- quick fixes (issue 14) ------------------------------------------------------------------
+    def apply_fix(self, fix) -> bool:
+        """Apply a quick fix of the last analysis (`builder.analysis.QuickFix`): one undo step."""
+        done = self.controller.apply_fix(fix.node_id, fix.kind, fix.args, fix.label)
+        if done:
+            self.show_message(f"Applied: {fix.label}")
+        return done
+
+    def _fix_entries(self, target) -> list:
+        """The canvas menu's quick fixes for a layer, a port of it, or a connection."""
+        if self.analysis.enabled and self.analysis.pending():
+            self.analysis.run_now()  # the design changed since: fixes of the design as it is
+        report = self.analysis.last
+        if report is None:
+            return []
+        if target.kind == "edge":
+            fixes = report.fixes_for(edge=target.edge)
+        elif target.kind in ("node", "port"):
+            fixes = report.fixes_for(node_id=target.node_id)
+        else:
+            fixes = []
+        return [(fix.label, lambda f=fix: self.apply_fix(f)) for fix in fixes]
 
     def _warm_training_soon(self) -> None:
         """Once the panel is built and the first analysis is in: prepare the first run while

@@ -93,6 +93,10 @@ class TrainingPanel(QWidget):
         self._numbers = 0
         self.run_overrides: dict[str, Any] = {}  # tests and benchmarks: patch the settings
         self.run_data: Any = None  # tests and benchmarks: PreparedData instead of the section
+        #: Why the design cannot train ("" when it can): the window's analysis says so.
+        self.run_blocked = ""
+        #: Asked on Run: the reason the design cannot train now, or "" (the window's analysis).
+        self.run_gate: Callable[[], str] | None = None
 
         # --- controls ---------------------------------------------------------------------
         self.run_button = QPushButton("Run")
@@ -243,8 +247,20 @@ class TrainingPanel(QWidget):
         """Make ``state`` the design's weights (copied or imported ones: not from a run)."""
         self.project.set_weights(None if state is None else Weights(state, preprocessing))
 
+    def set_run_blocked(self, reason: str) -> None:
+        """Disable Run while the design has errors, with the reason as tooltip and status."""
+        was = self.run_blocked
+        self.run_blocked = reason
+        self.run_button.setEnabled(not self.running() and not reason)
+        self.run_button.setToolTip(reason or "Train the design with these settings (Ctrl+R).")
+        if self.running() or reason == was:
+            return
+        # the status line only (the log would get a line per analysis)
+        self.status.setText(f"Cannot train yet. {reason}" if reason else "Ready to train.")
+        self.status.setStyleSheet("color: #c62828;" if reason else "")
+
     def _set_running(self, on: bool) -> None:
-        self.run_button.setEnabled(not on)
+        self.run_button.setEnabled(not on and not self.run_blocked)
         self.pause_button.setEnabled(on)
         self.stop_button.setEnabled(on)
         self.continue_box.setEnabled(not on and self.trained_state is not None)
@@ -559,6 +575,10 @@ class TrainingPanel(QWidget):
         The run is recorded in a new run folder of the project (staged until Save) and the
         project counts as modified from now on."""
         if self.running():
+            return False
+        reason = self.run_gate() if self.run_gate is not None else ""
+        if reason:
+            self._say(f"Cannot train: {reason}", error=True)
             return False
         problems = self.design_problems()
         if problems:
