@@ -48,7 +48,11 @@ from builder.palette import Palette
 from builder.settings import AppSettings
 from builder.theme import THEMES, apply_theme, canvas_colors, icon, resolve
 from graph.document import Document
+from graph.edits import SetSection
 from graph.recovery import RecoveryStore
+
+#: The validation split of a new design (File ▸ New).
+NEW_DESIGN_VALIDATION = 0.2
 
 
 class MainWindow(QMainWindow):
@@ -158,6 +162,7 @@ class MainWindow(QMainWindow):
             panel.attach_files(self.files)
             panel.run_gate = self.run_blocker
             panel.set_run_blocked(self._run_blocked)
+            panel.form.set_facts(self.target_shapes.facts, self.target_shapes.error)
             panel.runningChanged.connect(self._training_running)
             panel.pause_button.toggled.connect(self._pause_shown)
             current = self.bottom_tabs.currentIndex() == self._training_index
@@ -500,6 +505,13 @@ class MainWindow(QMainWindow):
             self.controller, self.workflows.new_runner("targets"),
             lambda: self.files.path.parent if self.files.path else None, self)
         self.controller.targets = self.target_shapes.lookup
+        self.target_shapes.factsChanged.connect(self._data_facts_changed)
+
+    @Slot()
+    def _data_facts_changed(self) -> None:
+        """The data set's columns and targets are known (or not): the column picker shows them."""
+        if self._training is not None:
+            self._training.form.set_facts(self.target_shapes.facts, self.target_shapes.error)
 
     def find_layer(self) -> None:
         self.finder.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -614,7 +626,10 @@ class MainWindow(QMainWindow):
         name = self.dialogs.design_name("Model")
         if name is None:
             return False
-        self.files.open_document(Document(class_name(name)), name)
+        doc = Document(class_name(name))
+        # a fifth of the samples held out, so the validation curves show from the first run
+        doc.apply(SetSection("data", {"validation_split": NEW_DESIGN_VALIDATION}))
+        self.files.open_document(doc, name)
         return True
 
     def _pause_toggled(self, on: bool) -> None:

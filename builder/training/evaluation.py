@@ -47,6 +47,18 @@ def split_data(trainer: Any, split: str) -> Any:
             "test": trainer.test_data}[split]
 
 
+SPLITS = ("test", "validation", "train")
+
+
+def first_split(trainer: Any) -> str:
+    """The first split that holds samples (test, then validation, then train)."""
+    for split in SPLITS:
+        data = split_data(trainer, split)
+        if data is not None and len(data):
+            return split
+    return "train"
+
+
 def evaluate_split(trainer: Any, split: str) -> Any:
     """An ``Evaluated`` event for ``split`` of a finished trainer (what the run sends at its
     end for the test split), computed by the trainer on its device."""
@@ -225,7 +237,9 @@ class EvaluationView(QWidget):
         self.output_box = QComboBox()
         self.output_box.currentTextChanged.connect(self._output_changed)
         self.split_box = QComboBox()
-        self.split_box.addItems(["test", "validation", "train"])
+        self.split_box.addItems(list(SPLITS))
+        #: (loss unit, metric unit) per output (`builder.training.plots.units_of`).
+        self.units: dict[str, tuple[str, str]] = {}
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.setToolTip("Evaluate the trained model on the chosen split.")
         self.evaluate_button.clicked.connect(self.evaluate_now)
@@ -267,8 +281,8 @@ class EvaluationView(QWidget):
         self.confusion = ConfusionView()
         self.scatter = pg.PlotWidget()
         self.scatter.setBackground(None)
-        self.scatter.setLabel("bottom", "true value")
-        self.scatter.setLabel("left", "predicted value")
+        self.scatter.setLabel("bottom", "true value (original units)")
+        self.scatter.setLabel("left", "predicted value (original units)")
         self.scatter.showGrid(x=True, y=True, alpha=0.25)
         self.scatter_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(31, 119, 180,
                                                                                    150))
@@ -276,7 +290,14 @@ class EvaluationView(QWidget):
                                                      style=Qt.PenStyle.DashLine))
         self.scatter.addItem(self.scatter_points)
         self.scatter.addItem(self.diagonal)
+        self.no_chart = QLabel("The chart of the chosen output shows here after an evaluation: "
+                               "a confusion matrix for classes, predicted against true values "
+                               "for regression.")
+        self.no_chart.setObjectName("muted")
+        self.no_chart.setWordWrap(True)
+        self.no_chart.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.chart = QStackedWidget()
+        self.chart.addWidget(self.no_chart)
         self.chart.addWidget(self.confusion)
         self.chart.addWidget(self.scatter)
         self.wrong = QListWidget()
@@ -335,6 +356,7 @@ class EvaluationView(QWidget):
             self.output_box.clear()
             self.output_box.addItems(trainer.prepared.output_names)
             self.output_box.blockSignals(False)
+            self.split_box.setCurrentText(first_split(trainer))
 
     @gui_only
     def clear(self, message: str = "Train the design to see its evaluation here.") -> None:
@@ -353,6 +375,7 @@ class EvaluationView(QWidget):
         self.diagonal.setData([], [])
         self.wrong.clear()
         self.wrong_box.setTitle("Wrong predictions (true → predicted)")
+        self.chart.setCurrentWidget(self.no_chart)
         self.sample_box.setRange(0, 0)
         self.prediction.clear()
         self.sample_image.clear()
@@ -388,7 +411,9 @@ class EvaluationView(QWidget):
         rows = [(o, k, v) for o, values in evaluated.metrics.items() for k, v in values.items()]
         self.metrics.setRowCount(len(rows))
         for r, (o, k, v) in enumerate(rows):
-            for c, text in enumerate((o, k, f"{v:.4g}" if math.isfinite(v) else "—")):
+            unit = self._unit(o, k)
+            metric = f"{k} ({unit})" if unit else k
+            for c, text in enumerate((o, metric, f"{v:.4g}" if math.isfinite(v) else "—")):
                 self.metrics.setItem(r, c, QTableWidgetItem(text))
         data = split_data(self.trainer, evaluated.split) if self.trainer is not None else None
         self.sample_box.setRange(0, max(0, (len(data) if data is not None else 1) - 1))
@@ -408,7 +433,7 @@ class EvaluationView(QWidget):
             self.confusion.show_matrix(ev.confusion[output], info.classes if info else None)
             self._fill_wrong(output, info)
             self.wrong_box.setVisible(True)
-        elif output in ev.predictions:
+        elif output in ev.predictions and ev.predictions[output].numel():
             self.chart.setCurrentWidget(self.scatter)
             pred = ev.predictions[output].reshape(-1).numpy()
             true = ev.targets[output].reshape(-1).numpy()
@@ -417,6 +442,15 @@ class EvaluationView(QWidget):
             lo, hi = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
             self.diagonal.setData([lo, hi], [lo, hi])
             self.wrong_box.setVisible(False)
+        else:  # an output without targets (a penalty): nothing to chart
+            self.chart.setCurrentWidget(self.no_chart)
+            self.wrong_box.setVisible(False)
+
+    def _unit(self, output: str, metric: str) -> str:
+        """The unit a metric of ``output`` is in: the loss on standardised targets, the MAE
+        in the data's units (`units`)."""
+        loss, value = self.units.get(output, ("", ""))
+        return loss if metric == "loss" else value if metric == "mae" else ""
 
     def _info(self, output: str) -> Any:
         if self.trainer is None or self.trainer.prepared is None:

@@ -39,7 +39,7 @@ from builder.progress import ProgressBar
 from builder.training.evaluation import EvaluationView
 from builder.training.guard import gui_only
 from builder.training.history import RunRecord
-from builder.training.plots import TrainingPlots
+from builder.training.plots import TrainingPlots, units_of
 from builder.training.preview import DataPreview
 from builder.training.runs_view import RunsView
 from builder.training.settings_form import SettingsForm, show_lr_finder
@@ -404,6 +404,7 @@ class TrainingPanel(QWidget):
         not built yet, it is brought up to date when it is (`evaluation`)."""
         if self._evaluation is None:
             return
+        self.evaluation.units = units_of(self.controller.doc)
         if self.trainer is not None and self._trainer_keys == keys:
             self.evaluation.set_trainer(self.trainer)
             last = self.records.get(self._trainer_run)
@@ -447,6 +448,7 @@ class TrainingPanel(QWidget):
             self._fill_record(record)
         outputs = list(record.outputs) or [self.controller.doc.attr(n, "name")
                                            for n in self.controller.doc.outputs()]
+        self.plots.set_units(units_of(self.controller.doc))
         self.plots.begin_run(record, outputs)
         epochs = max(record.total_epochs, len(record.epochs), 1)
         steps = max(record.step, record.steps_per_epoch * epochs, 1)
@@ -606,6 +608,7 @@ class TrainingPanel(QWidget):
         self.run = run
         self.outcome = None
         outputs = [doc.attr(n, "name") for n in doc.outputs()]
+        self.plots.set_units(units_of(doc))
         self.plots.begin_run(run, outputs)
         self.progress.setValue(0)
         self.eta.setText("preparing…")
@@ -655,6 +658,7 @@ class TrainingPanel(QWidget):
         self.run = record
         self.outcome = None
         self.project.resume_run(run_id)
+        self.plots.set_units(units_of(design))
         self.plots.begin_run(record, list(record.outputs) or
                              [design.attr(n, "name") for n in design.outputs()])
         self.progress.setValue(0)

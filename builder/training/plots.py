@@ -41,6 +41,25 @@ OUTPUT_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf
 OVERLAY_COLORS = ("#7f7f7f", "#bcbd22", "#e377c2", "#8c564b", "#17becf")
 
 
+#: Losses of regression outputs (their targets are standardised when the data settings say so).
+REGRESSION_LOSSES = ("mse", "mae", "huber")
+
+
+def units_of(doc: Any) -> dict[str, tuple[str, str]]:
+    """Per Output name: the unit of its loss and of its metric, as the axes and the evaluation
+    label them. A regression output trains on standardised targets (the loss is in those
+    units) while its MAE is reported in the data's original units."""
+    standardised = doc.section("data").get("standardize", True) is not False
+    out = {}
+    for node in doc.outputs():
+        params = doc.attr(node, "params")
+        regression = params.get("loss", "mse") in REGRESSION_LOSSES
+        loss = "standardised" if regression and standardised else ""
+        metric = "original units" if regression else ""
+        out[doc.attr(node, "name")] = (loss, metric)
+    return out
+
+
 def _pen(color: str, width: float = 1.5, alpha: int = 255, dashed: bool = False) -> Any:
     c = QColor(color)
     c.setAlpha(alpha)
@@ -140,6 +159,8 @@ class TrainingPlots(QWidget):
         self._extent: tuple[int, int] | None = None  # (steps, epochs) of the current run
         self.redraws = 0  # how many times a plot was fed (tests, benchmark)
         self._metric_title = ""
+        #: (loss unit, metric unit) of the current run's outputs (`units_of`)
+        self.units: tuple[str, str] = ("", "")
         #: Fills a stored run's curves (from its folder) before it is first overlaid.
         self.load_run: Any = None
 
@@ -178,6 +199,26 @@ class TrainingPlots(QWidget):
             plot.enableAutoRange(x=True)
         run.dirty = run.epoch_dirty = True
         self.timer.start()
+
+    @gui_only
+    def set_units(self, units: dict[str, tuple[str, str]]) -> None:
+        """Label the loss axes and the metric axis with their units (`units_of`): "loss
+        (standardised)" when every output's loss is on standardised targets, and so on."""
+        losses = {u[0] for u in units.values()}
+        metrics = {u[1] for u in units.values()}
+        loss = losses.pop() if len(losses) == 1 else ""
+        metric = metrics.pop() if len(metrics) == 1 else ""
+        if len(units) > 1 and not loss and any(u[0] for u in units.values()):
+            loss = "standardised for regression outputs"
+        self.units = (loss, metric)
+        for plot in (self.batch_plot, self.epoch_plot):
+            plot.getAxis("left").setLabel(f"loss ({loss})" if loss else "loss")
+        self._label_metric()
+
+    def _label_metric(self) -> None:
+        name = self._metric_title or "metric"
+        unit = self.units[1] if name == "mae" else ""
+        self.metric_plot.getAxis("left").setLabel(f"{name} ({unit})" if unit else name)
 
     @gui_only
     def add_run(self, run: RunRecord) -> None:
@@ -396,6 +437,7 @@ class TrainingPlots(QWidget):
                 if data.metric and self._metric_title != data.metric:
                     self._metric_title = data.metric
                     self.metric_plot.setTitle(f"{data.metric} per epoch (— train, ‐‐ validation)")
+                    self._label_metric()
 
     def points(self, output: str, curve: str) -> int:
         """How many points a current-run curve holds (tests)."""
