@@ -163,6 +163,7 @@ class MainWindow(QMainWindow):
             panel.run_gate = self.run_blocker
             panel.set_run_blocked(self._run_blocked)
             panel.form.set_facts(self.target_shapes.facts, self.target_shapes.error)
+            panel.set_kind(self.kind)
             panel.runningChanged.connect(self._training_running)
             panel.pause_button.toggled.connect(self._pause_shown)
             current = self.bottom_tabs.currentIndex() == self._training_index
@@ -250,14 +251,53 @@ class MainWindow(QMainWindow):
         self.workflows = WorkflowActions(self, self.file_menu, self.export_menu)
 
     def show_training(self) -> None:
-        """Raise the training tab (and the bottom dock)."""
+        """Raise the training tab in the Training view (the bottom panel takes most of the
+        window's height; `leave_training_view` gives the canvas its height back)."""
         self.bottom_dock.show()
         self.training  # noqa: B018 - built (in its tab) if it was not yet
         self.bottom_tabs.setCurrentIndex(self._training_index)
-        if self.bottom_dock.height() < self.height() * 0.45:  # the dashboards need room
-            self.training.plots.paint_in_turn()  # the whole window repaints: spread it out
-            self.resizeDocks([self.bottom_dock], [int(self.height() * 0.55)],
-                             Qt.Orientation.Vertical)
+        self.enter_training_view()
+
+    # --- the Training view (issue 14) -------------------------------------------------------------
+    #: The bottom panel's share of the window's height in the Training view.
+    TRAINING_SHARE = 0.62
+
+    def training_view(self) -> bool:
+        return self.act_training_view.isChecked()
+
+    def enter_training_view(self) -> None:
+        """Give the dashboards room: the bottom panel grows to `TRAINING_SHARE` of the
+        window; the height it had is kept to go back to."""
+        if not self.act_training_view.isChecked():
+            self.act_training_view.blockSignals(True)
+            self.act_training_view.setChecked(True)
+            self.act_training_view.blockSignals(False)
+        if self._design_height is None:
+            self._design_height = self.bottom_dock.height()
+        self.bottom_dock.show()
+        self.bottom_tabs.setCurrentIndex(self._training_index)
+        wanted = int(self.height() * self.TRAINING_SHARE)
+        if self.bottom_dock.height() < wanted - 8:
+            if self._training is not None:
+                self.training.plots.paint_in_turn()  # the whole window repaints: spread it out
+            self.resizeDocks([self.bottom_dock], [wanted], Qt.Orientation.Vertical)
+
+    def leave_training_view(self) -> None:
+        """Back to the design: the bottom panel's height from before the Training view."""
+        if self.act_training_view.isChecked():
+            self.act_training_view.blockSignals(True)
+            self.act_training_view.setChecked(False)
+            self.act_training_view.blockSignals(False)
+        height, self._design_height = self._design_height, None
+        if height is not None:
+            self.resizeDocks([self.bottom_dock], [height], Qt.Orientation.Vertical)
+        self.view.setFocus()
+
+    def _training_view_toggled(self, on: bool) -> None:
+        if on:
+            self.show_training()
+        else:
+            self.leave_training_view()
 
     def run_training(self) -> bool:
         self.show_training()
@@ -331,6 +371,10 @@ class MainWindow(QMainWindow):
                                        tip="Continue the latest interrupted or stopped run "
                                            "from its last checkpoint")
         self.act_resume.setEnabled(False)
+        self._design_height: int | None = None  # the bottom panel's before the Training view
+        self.act_training_view = self._action(
+            "&Training View", self._training_view_toggled, "Ctrl+T", checkable=True,
+            tip="The training dashboards with room (again: back to the design)")
         self.act_runs = self._action("Show R&uns", self.show_runs, "Ctrl+Shift+U",
                                      tip="The project's runs: compare, restore, resume, export")
         self.act_exports = {fmt: self._action(text, lambda _=False, f=fmt: self.export_design(f))
@@ -371,6 +415,7 @@ class MainWindow(QMainWindow):
         train_menu = bar.addMenu("&Train")
         train_menu.addActions([self.act_run, self.act_pause, self.act_stop, self.act_resume])
         train_menu.addSeparator()
+        train_menu.addAction(self.act_training_view)
         train_menu.addAction(self.act_runs)
         self.view_menu = view
         theme_menu = view.addMenu("&Theme")
@@ -437,6 +482,7 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         self._sized_docks = state is not None  # else: sized to the window when first shown
+        self._clamped = False
 
     # --- window chrome that fits the window (issue 14) ---------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -444,6 +490,17 @@ class MainWindow(QMainWindow):
         if not self._sized_docks:
             self._sized_docks = True
             QTimer.singleShot(0, self, self.fit_docks)  # once the window has its size
+        elif not self._clamped:
+            self._clamped = True
+            QTimer.singleShot(0, self, self._clamp_bottom)
+
+    def _clamp_bottom(self) -> None:
+        """A layout saved with the bottom panel enlarged (a Training view of an older
+        version) gives the canvas its height back at launch."""
+        if not self.training_view() and self.bottom_dock.height() > 0.45 * self.height():
+            self.resizeDocks([self.bottom_dock],
+                             [int(min(260, max(130, 0.28 * self.height())))],
+                             Qt.Orientation.Vertical)
 
     def fit_docks(self) -> None:
         """Dock sizes in proportion to the window, so the canvas keeps most of it in a small
@@ -584,6 +641,8 @@ class MainWindow(QMainWindow):
         self.act_pause.setIconText("Pause")
         self.act_stop.setIconText("Stop")
         bar.addActions([self.act_run, self.act_pause, self.act_stop])
+        self.act_training_view.setIconText("Training")
+        bar.addAction(self.act_training_view)
         spacer = QWidget(bar)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -881,6 +940,8 @@ class MainWindow(QMainWindow):
             self.kind = resolve(theme)
         self.scene.colors = canvas_colors(self.kind)
         self.code_view.highlighter.set_kind(self.kind)
+        if self._training is not None:
+            self._training.set_kind(self.kind)
         self._set_glyphs()
         for item in self.scene.items():
             item.update()
@@ -956,6 +1017,8 @@ class MainWindow(QMainWindow):
             self._training.shutdown()  # joins the training thread
         self.target_shapes.close()  # its timer starts no job once the runners are joined
         self.workflows.shutdown()  # joins the workflow jobs' threads
+        if self.training_view():  # the next launch opens on the design, its canvas full height
+            self.leave_training_view()
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.autosaver.release()

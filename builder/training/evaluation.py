@@ -145,6 +145,8 @@ class CountsItem(pg.GraphicsObject):
         super().__init__()
         self.matrix = np.zeros((0, 0), dtype=np.int64)
         self.dark = np.zeros((0, 0), dtype=bool)
+        #: Text on cells of few counts and on cells of many (the colour map's two ends).
+        self.inks = (QColor("#202020"), QColor("#ffffff"))
 
     def set_counts(self, matrix: np.ndarray, dark: np.ndarray) -> None:
         self.prepareGeometryChange()
@@ -167,7 +169,7 @@ class CountsItem(pg.GraphicsObject):
         font = painter.font()
         font.setPixelSize(max(6, min(12, int(min(width, height) * 0.45))))
         painter.setFont(font)
-        light, dark = QColor("#202020"), QColor("#ffffff")
+        light, dark = self.inks
         for r in range(k):
             for c in range(k):
                 value = int(self.matrix[r, c])
@@ -180,6 +182,13 @@ class CountsItem(pg.GraphicsObject):
         painter.restore()
 
 
+#: Per look: the heat map's colours from no counts to all of a row's, and the text on each end.
+CONFUSION_LOOKS = {
+    "light": (("#ffffff", "#08306b"), ("#202020", "#ffffff")),
+    "dark": (("#1b1e23", "#7fb0ff"), ("#e6e9ef", "#101215")),
+}
+
+
 class ConfusionView(pg.PlotWidget):
     """A confusion matrix as a heat map with the count written in each cell."""
 
@@ -187,7 +196,7 @@ class ConfusionView(pg.PlotWidget):
         super().__init__(parent)
         self.setBackground(None)
         self.image = pg.ImageItem()
-        self.image.setColorMap(pg.colormap.get("CET-L12"))  # white → blue
+        self.kind = "light"
         self.addItem(self.image)
         self.getPlotItem().invertY(True)
         self.setAspectLocked(True)
@@ -196,6 +205,16 @@ class ConfusionView(pg.PlotWidget):
         self.counts = CountsItem()
         self.addItem(self.counts)
         self.matrix = np.zeros((0, 0), dtype=np.int64)
+        self.set_kind("light")
+
+    def set_kind(self, kind: str) -> None:
+        """Light: white to dark blue; dark: the dark base to light blue (a white grid glared
+        on the dark palette), the counts in the colour that reads on each cell."""
+        self.kind = kind
+        (low, high), (ink_low, ink_high) = CONFUSION_LOOKS[kind]
+        self.image.setColorMap(pg.ColorMap([0.0, 1.0], [QColor(low), QColor(high)]))
+        self.counts.inks = (QColor(ink_low), QColor(ink_high))
+        self.counts.update()
 
     def show_matrix(self, matrix: list[list[int]], classes: tuple[str, ...] | None) -> None:
         m = np.asarray(matrix, dtype=np.int64).reshape(len(matrix), len(matrix))
@@ -286,6 +305,7 @@ class EvaluationView(QWidget):
         self.scatter.showGrid(x=True, y=True, alpha=0.25)
         self.scatter_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(31, 119, 180,
                                                                                    150))
+        self.kind = "light"
         self.diagonal = pg.PlotDataItem(pen=pg.mkPen("#d62728", width=1.5,
                                                      style=Qt.PenStyle.DashLine))
         self.scatter.addItem(self.scatter_points)
@@ -319,6 +339,13 @@ class EvaluationView(QWidget):
         layout.addLayout(top)
         layout.addLayout(body, 1)
         self._set_enabled(False)
+
+    def set_kind(self, kind: str) -> None:
+        """Draw the charts for the light or the dark look."""
+        self.kind = kind
+        self.confusion.set_kind(kind)
+        brush = (31, 119, 180, 150) if kind == "light" else (127, 176, 255, 170)
+        self.scatter_points.setBrush(pg.mkBrush(*brush))
 
     def _set_enabled(self, on: bool) -> None:
         on = on or (self._buildable and self.trainer_source is not None and not self._foreign)
@@ -356,7 +383,9 @@ class EvaluationView(QWidget):
             self.output_box.clear()
             self.output_box.addItems(trainer.prepared.output_names)
             self.output_box.blockSignals(False)
-            self.split_box.setCurrentText(first_split(trainer))
+            chosen = split_data(trainer, self.split_box.currentText())
+            if chosen is None or not len(chosen):  # an empty split: the first that has samples
+                self.split_box.setCurrentText(first_split(trainer))
 
     @gui_only
     def clear(self, message: str = "Train the design to see its evaluation here.") -> None:

@@ -93,6 +93,8 @@ class TrainingPanel(QWidget):
         self._numbers = 0
         self.run_overrides: dict[str, Any] = {}  # tests and benchmarks: patch the settings
         self.run_data: Any = None  # tests and benchmarks: PreparedData instead of the section
+        #: The look ("light" / "dark") the plots are drawn for (`set_kind`).
+        self.kind = "light"
         #: Why the design cannot train ("" when it can): the window's analysis says so.
         self.run_blocked = ""
         #: Asked on Run: the reason the design cannot train now, or "" (the window's analysis).
@@ -196,6 +198,7 @@ class TrainingPanel(QWidget):
     def evaluation(self) -> EvaluationView:
         if self._evaluation is None:
             view = EvaluationView()
+            view.set_kind(self.kind)
             view.trainer_source = self._trainer_for_current_weights
             self._evaluation = self._fill_tab(self._EVALUATION_TAB, view, "Evaluation")
             if self._shown_keys is not None and not self.running():
@@ -246,6 +249,13 @@ class TrainingPanel(QWidget):
                     preprocessing: dict[str, Any] | None = None) -> None:
         """Make ``state`` the design's weights (copied or imported ones: not from a run)."""
         self.project.set_weights(None if state is None else Weights(state, preprocessing))
+
+    def set_kind(self, kind: str) -> None:
+        """Draw the plots, the confusion matrix and the charts for the light or dark look."""
+        self.kind = kind
+        self.plots.set_kind(kind)
+        if self._evaluation is not None:
+            self._evaluation.set_kind(kind)
 
     def set_run_blocked(self, reason: str) -> None:
         """Disable Run while the design has errors, with the reason as tooltip and status."""
