@@ -54,10 +54,10 @@ class EditorController(QObject):
         self.documentReplaced.emit()
 
     # --- the one way in ----------------------------------------------------------------------
-    def push(self, edit: Edit, text: str | None = None) -> bool:
+    def push(self, edit: Edit, text: str | None = None, *, mergeable: bool = True) -> bool:
         """Apply ``edit`` as one undo step; report a refusal and return False."""
         try:
-            return push_edit(self.stack, self.doc, edit, text)
+            return push_edit(self.stack, self.doc, edit, text, mergeable=mergeable)
         except GraphError as exc:
             self.message.emit(exc.message)
             return False
@@ -151,6 +151,18 @@ class EditorController(QObject):
             self.message.emit(exc.message)
             return False
         return self.push(edit)
+
+    def apply_fix(self, node_id: str, kind: str, args: Mapping[str, Any], label: str = "") -> bool:
+        """Apply a quick fix the analysis offered (`graph.fixes`): one undo step of its own,
+        refused with the reason when the design changed so that it no longer fits."""
+        from graph.fixes import fix_edit
+
+        try:
+            edit = fix_edit(self.doc, node_id, kind, args, label)
+        except GraphError as exc:
+            self.message.emit(exc.message)
+            return False
+        return self.push(edit, label or None, mergeable=False)
 
     def disconnect(self, edges: Iterable[Edge], text: str = "") -> bool:
         """Remove these connections in one undo step."""
