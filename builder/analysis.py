@@ -65,6 +65,8 @@ class Report:
     total_params: int | None = None
     seconds: float = 0.0
     backend: bool = False
+    blocks: dict[str, Report] = field(default_factory=dict)
+    """Block id → what its first instance's analysis shows inside the definition."""
 
     def node_error(self, node_id: str) -> str:
         info = self.nodes.get(node_id)
@@ -92,6 +94,16 @@ class Report:
         extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         return f"Fix the design first: {self.problems[0].message}{extra}"
 
+    def view(self, doc: Document) -> Report:
+        """The report for the document on the canvas (a block's: its first instance)."""
+        if not doc.is_definition:
+            return self
+        if doc.block_id in self.blocks:
+            return self.blocks[doc.block_id]
+        unused = Report(backend=self.backend, problems=_structural(doc))  # no instance yet
+        _errors_onto_nodes(unused)
+        return unused
+
 
 def _structural(doc: Document) -> list[Problem]:
     return [Problem(p.message, tuple(p.node_ids)) for p in validate(doc)]
@@ -109,7 +121,34 @@ def analyse_document(doc: Document, *, with_code: bool = True) -> Report:
         return report
     report = Report(backend=True)
     analysis = shapes.analyse(doc)
-    fmt = shapes.format_shape
+    _fill(report, doc, analysis, shapes.format_shape)
+    report.total_params = analysis.total_params
+    _errors_onto_nodes(report)
+    _fill_blocks(report, doc, analysis, shapes.format_shape)
+    if with_code:
+        _add_code(doc, analysis, report)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _fill_blocks(report: Report, doc: Document, analysis: Any, fmt: Any) -> None:
+    """A report for the inside of every definition, from the first instance met."""
+    for node_id in analysis.order:
+        info = analysis.nodes[node_id]
+        if doc.attr(node_id, "type") != "Block" or not info.instances:
+            continue
+        block = doc.root.block(doc.attr(node_id, "params")["block"])
+        if block.block_id in report.blocks:
+            continue
+        inner = Report(backend=True)
+        _fill(inner, block, info.instances[0], fmt)
+        inner.total_params = info.instances[0].total_params
+        _errors_onto_nodes(inner)
+        report.blocks[block.block_id] = inner
+        _fill_blocks(report, block, info.instances[0], fmt)
+
+
+def _fill(report: Report, doc: Document, analysis: Any, fmt: Any) -> None:
     for node_id, info in analysis.nodes.items():
         error = getattr(info, "error", None)
         report.nodes[node_id] = NodeReport(
@@ -128,12 +167,6 @@ def analyse_document(doc: Document, *, with_code: bool = True) -> Report:
         if key not in seen:
             seen.add(key)
             report.problems.append(_problem(doc, err))
-    report.total_params = analysis.total_params
-    _errors_onto_nodes(report)
-    if with_code:
-        _add_code(doc, analysis, report)
-    report.seconds = time.perf_counter() - start
-    return report
 
 
 def _problem(doc: Document, err: Any) -> Problem:

@@ -17,7 +17,17 @@ from builder import insertion
 from builder.commands import push_edit
 from graph.clipboard import MIME_TYPE as FRAGMENT_MIME
 from graph.document import Document
-from graph.edits import AddNode, Edit, MoveNodes, Rename, SetTrainable, add_node, delete, set_params
+from graph.edits import (
+    AddNode,
+    Edit,
+    MoveNodes,
+    Rename,
+    SetTrainable,
+    add_node,
+    connect,
+    delete,
+    set_params,
+)
 from graph.errors import GraphError
 from graph.events import Edge
 
@@ -33,6 +43,8 @@ class EditorController(QObject):
     documentReplaced = Signal()
     #: Ask views to select these node ids (after a paste, an add, a click in the error list).
     selectRequested = Signal(list)
+    #: The canvas shows another document: the design, or the inside of a block definition.
+    shownChanged = Signal()
 
     def __init__(self, doc: Document | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -44,30 +56,140 @@ class EditorController(QObject):
         self.direction = "LR"
         #: What the data say each Output predicts (`insertion.TargetLookup`): sizes new heads.
         self.targets: insertion.TargetLookup = lambda _name: None
+        #: The block definition open on the canvas ("" = the design itself).
+        self._shown_id = ""
+        self._unsubscribe = self.doc.subscribe(self._on_design_event)
 
     # --- document lifetime -------------------------------------------------------------------
     def set_document(self, doc: Document) -> None:
         """Edit ``doc`` from now on (new history, clean state)."""
         self.stack.clear()
+        self._unsubscribe()
         self.doc = doc
+        self._shown_id = ""
+        self._unsubscribe = doc.subscribe(self._on_design_event)
         self.stack.setClean()
         self.documentReplaced.emit()
 
+    # --- which document the canvas edits -----------------------------------------------------------
+    @property
+    def shown(self) -> Document:
+        """The document on the canvas: the design, or the block definition opened in it."""
+        if self._shown_id and self.doc.has_block(self._shown_id):
+            return self.doc.block(self._shown_id)
+        return self.doc
+
+    def breadcrumb(self) -> list[tuple[str, str]]:
+        """(label, block id) from the design to what is shown: ``design > BasicBlock``."""
+        trail = [(self.doc.name, "")]
+        if self._shown_id and self.doc.has_block(self._shown_id):
+            trail.append((self.doc.block(self._shown_id).name, self._shown_id))
+        return trail
+
+    def open_block(self, block_id: str) -> bool:
+        """Show the inside of a definition: edits then apply to it (every instance follows)."""
+        if not self.doc.has_block(block_id):
+            return False
+        if block_id != self._shown_id:
+            self._shown_id = block_id
+            self.shownChanged.emit()
+        return True
+
+    def close_block(self) -> None:
+        """Show the design again."""
+        if self._shown_id:
+            self._shown_id = ""
+            self.shownChanged.emit()
+
+    def _on_design_event(self, event: Any) -> None:
+        from graph.events import BlockDefined, BlockRemoved
+
+        if isinstance(event, BlockRemoved) and event.block_id == self._shown_id:
+            self._shown_id = ""  # its definition went (ungroup, undo of a group)
+            self.shownChanged.emit()
+        elif isinstance(event, BlockDefined) and event.block_id == self._shown_id:
+            self.shownChanged.emit()  # the same definition back (redo): a new document
+
     # --- the one way in ----------------------------------------------------------------------
     def push(self, edit: Edit, text: str | None = None, *, mergeable: bool = True) -> bool:
-        """Apply ``edit`` as one undo step; report a refusal and return False."""
+        """Apply ``edit`` (made for the document shown) as one undo step; report a refusal and
+        return False (``mergeable=False``: never merged into the previous parameter edit).
+        Inside a block it is applied through `InBlock`, so undo reaches the definition by its
+        id whatever is shown then."""
+        from graph.block_edits import inside
+
+        return self._push_to(self.doc, inside(self.shown, edit), text, mergeable=mergeable)
+
+    def _push_to(self, doc: Document, edit: Edit, text: str | None = None, *,
+                 mergeable: bool = True) -> bool:
         try:
-            return push_edit(self.stack, self.doc, edit, text, mergeable=mergeable)
+            return push_edit(self.stack, doc, edit, text, mergeable=mergeable)
         except GraphError as exc:
             self.message.emit(exc.message)
             return False
+
+    # --- blocks --------------------------------------------------------------------------------
+    def group_into_block(self, node_ids: Iterable[str], name: str = "Block") -> str | None:
+        """Group the selected layers into a new block used in their place (one undo step);
+        returns the new Block node's id."""
+        from graph.block_edits import group
+
+        try:
+            edit = group(self.shown, list(node_ids), name)
+        except GraphError as exc:
+            self.message.emit(exc.message)
+            return None
+        if not self._push_to(self.doc, edit):
+            return None
+        from graph.block_edits import InBlock
+
+        added = [e.edit if isinstance(e, InBlock) else e for e in edit.edits]
+        node_id = next(e.node.id for e in added if isinstance(e, AddNode)
+                       and e.node.type == "Block")
+        self.selectRequested.emit([node_id])
+        return node_id
+
+    def ungroup(self, node_id: str) -> bool:
+        """Put a block's layers back in its place (one undo step)."""
+        from graph.block_edits import ungroup
+
+        try:
+            edit = ungroup(self.shown, node_id)
+        except GraphError as exc:
+            self.message.emit(exc.message)
+            return False
+        return self._push_to(self.doc, edit)
+
+    def insert_block(self, block_id: str, selected: Iterable[str] = (),
+                     pos: tuple[float, float] = (0.0, 0.0)) -> str | None:
+        """Insert an instance of ``block_id`` after the selected layer (or at ``pos``)."""
+        from graph.block_edits import add_block
+        from graph.edits import Composite
+
+        doc = self.shown
+        chosen = [n for n in selected if n in doc and doc.spec(n).outputs > 0]
+        try:
+            edit = add_block(doc, block_id, pos)
+            parts = [edit]
+            if chosen and doc.type_spec("Block", edit.node.params).arity:
+                x, y = doc.attr(chosen[0], "pos")
+                edit = add_block(doc, block_id, insertion.free_spot(
+                    doc, (x + 240.0, y), self.direction), node_id=edit.node.id)
+                parts = [edit, connect(doc, chosen[0], edit.node.id, dst_port=0)]
+        except GraphError as exc:
+            self.message.emit(exc.message)
+            return None
+        if not self.push(Composite(tuple(parts), f"insert {doc.block(block_id).name}")):
+            return None
+        self.selectRequested.emit([edit.node.id])
+        return edit.node.id
 
     # --- editing operations --------------------------------------------------------------------
     def add_layer(self, type_name: str, pos: tuple[float, float] = (0.0, 0.0),
                   **params: Any) -> str | None:
         """Add a layer of ``type_name`` at ``pos``; return its id (None if refused)."""
         try:
-            edit = add_node(self.doc, type_name, pos, params=params or None)
+            edit = add_node(self.shown, type_name, pos, params=params or None)
         except GraphError as exc:
             self.message.emit(exc.message)
             return None
@@ -90,20 +212,20 @@ class EditorController(QObject):
 
     def insert_after(self, type_name: str, sources: Iterable[tuple[str, int]]) -> str | None:
         """Add ``type_name`` fed by these (node, output port)s, wired, in one undo step."""
-        sources = [(n, int(p)) for n, p in sources if n in self.doc]
+        sources = [(n, int(p)) for n, p in sources if n in self.shown]
         return self._push_insertion(lambda: insertion.insert_after(
-            self.doc, type_name, sources, direction=self.direction, targets=self.targets))
+            self.shown, type_name, sources, direction=self.direction, targets=self.targets))
 
     def insert_before(self, type_name: str, node_id: str, port: int | None = None
                       ) -> str | None:
         """Add ``type_name`` feeding ``node_id`` (its first free input, or ``port``)."""
         return self._push_insertion(lambda: insertion.insert_before(
-            self.doc, type_name, node_id, port, direction=self.direction, targets=self.targets))
+            self.shown, type_name, node_id, port, direction=self.direction, targets=self.targets))
 
     def insert_on_edge(self, type_name: str, edge: Edge) -> str | None:
         """Put ``type_name`` into a connection (src → new → dst)."""
         return self._push_insertion(lambda: insertion.insert_on_edge(
-            self.doc, type_name, Edge(*edge), direction=self.direction, targets=self.targets))
+            self.shown, type_name, Edge(*edge), direction=self.direction, targets=self.targets))
 
     def place_layer(self, type_name: str, selected: Iterable[str],
                     pos: tuple[float, float]) -> str | None:
@@ -121,32 +243,32 @@ class EditorController(QObject):
         except GraphError as exc:
             self.message.emit(exc.message)
             return None
-        chosen = insertion.flow_order(self.doc, [n for n in selected if n in self.doc],
+        chosen = insertion.flow_order(self.shown, [n for n in selected if n in self.shown],
                                       self.direction)
         if not chosen:
             return self.add_layer(type_name, pos)
-        feeders = [n for n in chosen if self.doc.spec(n).outputs > 0]
+        feeders = [n for n in chosen if self.shown.spec(n).outputs > 0]
         if insertion.is_source(spec):
-            target = next((n for n in chosen if self.doc.free_input_port(n) is not None), None)
+            target = next((n for n in chosen if self.shown.free_input_port(n) is not None), None)
             if target is None:
-                self.message.emit(f"Every input of '{self.doc.label(chosen[0])}' is connected; "
+                self.message.emit(f"Every input of '{self.shown.label(chosen[0])}' is connected; "
                                   f"the {spec.type} was added unconnected.")
                 return self.add_layer(type_name, insertion.free_spot(
-                    self.doc, pos, self.direction))
+                    self.shown, pos, self.direction))
             return self.insert_before(type_name, target)
         if spec.variadic and len(feeders) >= 2:
             return self.insert_after(type_name, [(n, 0) for n in feeders])
         first = chosen[0]
-        if self.doc.spec(first).outputs > 0:
+        if self.shown.spec(first).outputs > 0:
             return self.insert_after(type_name, [(first, 0)])
-        return self.insert_before(type_name, first, 0 if self.doc.in_edges(first) else None)
+        return self.insert_before(type_name, first, 0 if self.shown.in_edges(first) else None)
 
     def replace_type(self, node_id: str, type_name: str) -> bool:
         """Give a layer another type, keeping its place, name and the connections that fit."""
-        if node_id not in self.doc:
+        if node_id not in self.shown:
             return False
         try:
-            edit = insertion.replace_type(self.doc, node_id, type_name)
+            edit = insertion.replace_type(self.shown, node_id, type_name)
         except GraphError as exc:
             self.message.emit(exc.message)
             return False
@@ -158,7 +280,7 @@ class EditorController(QObject):
         from graph.fixes import fix_edit
 
         try:
-            edit = fix_edit(self.doc, node_id, kind, args, label)
+            edit = fix_edit(self.shown, node_id, kind, args, label)
         except GraphError as exc:
             self.message.emit(exc.message)
             return False
@@ -170,7 +292,7 @@ class EditorController(QObject):
         if not edges:
             return False
         label = text or (f"disconnect {len(edges)} connections" if len(edges) > 1 else "")
-        edit = insertion.disconnect_edges(self.doc, edges, label)
+        edit = insertion.disconnect_edges(self.shown, edges, label)
         if len(edit.edits) == 1 and not text:
             return self.push(edit.edits[0])
         return self.push(edit)
@@ -185,23 +307,23 @@ class EditorController(QObject):
         node_ids, edges = list(node_ids), list(edges)
         if not node_ids and not edges:
             return False
-        return self.push(delete(self.doc, node_ids, edges))
+        return self.push(delete(self.shown, node_ids, edges))
 
     def move(self, positions: Mapping[str, tuple[float, float]]) -> bool:
         """Record a finished drag: all moved nodes as one undo step."""
-        positions = {n: (float(p[0]), float(p[1])) for n, p in positions.items() if n in self.doc}
+        positions = {n: (float(p[0]), float(p[1])) for n, p in positions.items() if n in self.shown}
         return bool(positions) and self.push(MoveNodes(positions))
 
     def set_params(self, node_ids: Iterable[str], changes: Mapping[str, Any]) -> bool:
         """Set parameters on one or several nodes (merges with the previous identical edit)."""
-        node_ids = [n for n in node_ids if n in self.doc]
+        node_ids = [n for n in node_ids if n in self.shown]
         if not node_ids or not changes:
             return False
         if len(node_ids) == 1:
             from graph.edits import SetParams
 
             return self.push(SetParams(node_ids[0], dict(changes)))
-        return self.push(set_params(self.doc, node_ids, dict(changes)))
+        return self.push(set_params(self.shown, node_ids, dict(changes)))
 
     def rename(self, node_id: str, name: str) -> bool:
         return self.push(Rename(node_id, name))
@@ -213,9 +335,9 @@ class EditorController(QObject):
         """Arrange the design by layers along `direction` (one undo step)."""
         from graph.layout import apply_layout
 
-        if len(self.doc) == 0:
+        if len(self.shown) == 0:
             return False
-        return self.push(apply_layout(self.doc, self.direction), "auto-layout")
+        return self.push(apply_layout(self.shown, self.direction), "auto-layout")
 
     def rename_model(self, name: str) -> bool:
         """Name the design (its exported class name): one undo step; refused when empty."""
@@ -224,17 +346,17 @@ class EditorController(QObject):
         if not name.strip():
             self.message.emit("The design needs a name: it becomes the exported class name.")
             return False
-        return self.push(SetModelName(name.strip()))
+        return self._push_to(self.doc, SetModelName(name.strip()))
 
     # --- clipboard ---------------------------------------------------------------------------
     def copy(self, node_ids: Iterable[str]) -> QMimeData | None:
         """Copy the nodes (and the edges among them); returns the mime data put on the clipboard."""
         from graph.clipboard import copy_fragment
 
-        node_ids = [n for n in node_ids if n in self.doc]
+        node_ids = [n for n in node_ids if n in self.shown]
         if not node_ids:
             return None
-        fragment = copy_fragment(self.doc, node_ids)
+        fragment = copy_fragment(self.shown, node_ids)
         self._fragment = fragment
         self._paste_count = 0
         mime = QMimeData()
@@ -247,7 +369,7 @@ class EditorController(QObject):
         node_ids = list(node_ids)
         if self.copy(node_ids) is None:
             return False
-        return self.push(delete(self.doc, node_ids), f"cut {len(node_ids)} layer(s)")
+        return self.push(delete(self.shown, node_ids), f"cut {len(node_ids)} layer(s)")
 
     def paste(self, fragment: dict[str, Any] | None = None) -> list[str]:
         """Paste a fragment (default: the clipboard); returns the new node ids, selected."""
@@ -260,7 +382,7 @@ class EditorController(QObject):
         self._paste_count += 1
         offset = (PASTE_OFFSET[0] * self._paste_count, PASTE_OFFSET[1] * self._paste_count)
         try:
-            edit = paste_edit(self.doc, fragment, offset=offset)
+            edit = paste_edit(self.shown, fragment, offset=offset)
         except (GraphError, KeyError, TypeError, ValueError) as exc:
             self.message.emit(f"Cannot paste: {getattr(exc, 'message', exc)}")
             return []
@@ -274,11 +396,11 @@ class EditorController(QObject):
         """Copy and paste in one go (the clipboard keeps what it had)."""
         from graph.clipboard import copy_fragment, paste_edit
 
-        node_ids = [n for n in node_ids if n in self.doc]
+        node_ids = [n for n in node_ids if n in self.shown]
         if not node_ids:
             return []
         try:
-            edit = paste_edit(self.doc, copy_fragment(self.doc, node_ids), offset=PASTE_OFFSET)
+            edit = paste_edit(self.shown, copy_fragment(self.shown, node_ids), offset=PASTE_OFFSET)
         except GraphError as exc:
             self.message.emit(exc.message)
             return []

@@ -87,7 +87,7 @@ class Inspector(QWidget):
 
     def show_nodes(self, node_ids: list[str]) -> None:
         """Build the form for these nodes (empty: a hint)."""
-        doc = self.controller.doc
+        doc = self.controller.shown
         self.node_ids = [n for n in node_ids if n in doc]
         self.editors.clear()
         self.name_edit = None
@@ -141,10 +141,15 @@ class Inspector(QWidget):
         self._show_info()
 
     def _load_values(self) -> None:
-        doc = self.controller.doc
+        doc = self.controller.shown
         for name, editor in self.editors.items():
             values = [doc.attr(n, "params").get(name) for n in self.node_ids]
-            if all(v == values[0] for v in values):
+            ref = values[0].get("$param") if isinstance(values[0], dict) else None
+            editor.setToolTip(f"= ${ref}: this block's parameter (each instance gives its "
+                              "value); type a value to fix it here" if ref else "")
+            if ref:
+                editor.set_mixed()
+            elif all(v == values[0] for v in values):
                 editor.set_value(values[0])
             else:
                 editor.set_mixed()
@@ -198,7 +203,7 @@ class Inspector(QWidget):
         if self.name_edit is None or not self.node_ids:
             return
         node_id, name = self.node_ids[0], self.name_edit.text().strip()
-        doc = self.controller.doc
+        doc = self.controller.shown
         if name == doc.attr(node_id, "name"):
             self.error_label.hide()
             return
@@ -221,6 +226,10 @@ class Inspector(QWidget):
 
     # --- following the document and the analysis ----------------------------------------------
     def _on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.BlockChanged):  # inside a definition: the open one's events
+            if event.block_id != self.controller.shown.block_id:
+                return
+            event = event.event
         if isinstance(event, ev.SectionChanged) and event.section == "model":
             self._load_model()
         if not self.node_ids:
@@ -232,7 +241,7 @@ class Inspector(QWidget):
         ):
             self._load_values()
             if isinstance(event, ev.NodeRenamed) and len(self.node_ids) == 1:
-                self.title.setText(f"{event.new}  ·  {self.controller.doc.spec(event.node_id).type}")
+                self.title.setText(f"{event.new}  ·  {self.controller.shown.spec(event.node_id).type}")
 
     def apply_report(self, report: Report) -> None:
         self._report = report

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QToolBar,
     QUndoView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -38,6 +39,7 @@ from backend.runs.project import ProjectRuns
 from builder.analysis import AnalysisRunner, Report
 from builder.analysis_panel import CodeView, LogView, ProblemList, SummaryTable
 from builder.autosave import Autosaver, default_recovery_dir
+from builder.canvas.breadcrumb import Breadcrumb
 from builder.canvas.scene import CanvasScene
 from builder.canvas.view import CanvasView
 from builder.controller import EditorController
@@ -69,7 +71,14 @@ class MainWindow(QMainWindow):
         self.scene.snap_to_grid = self.settings.snap_to_grid
         self.scene.show_params = self.settings.show_params
         self.view = CanvasView(self.scene, self)
-        self.setCentralWidget(self.view)
+        self.breadcrumb = Breadcrumb(self.controller, self)
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.breadcrumb)
+        column.addWidget(self.view, 1)
+        self.setCentralWidget(central)
         recovery_dir = Path(recovery_dir or default_recovery_dir())
         # What training makes is the project's; its runs train into this session's staging
         # folder (beside the autosave) until the project is saved.
@@ -345,6 +354,10 @@ class MainWindow(QMainWindow):
                                        QKeySequence.keyBindings(std.Delete)
                                        + [QKeySequence(Qt.Key.Key_Backspace)])
         self.act_select_all = self._action("Select &All", self.select_all, std.SelectAll)
+        self.act_group = self._action("&Group into Block", lambda: c.group_into_block(
+            s.selected_node_ids()), "Ctrl+G", tip="The selected layers become one block")
+        self.act_ungroup = self._action("U&ngroup Block", self._ungroup_selection,
+                                        "Ctrl+Shift+G", tip="Put a block's layers in its place")
         self.act_layout = self._action("Auto-&layout", c.auto_layout, "Ctrl+L",
                                        tip="Arrange the layers left to right by depth")
         self.act_zoom_in = self._action("Zoom &In", self.view.zoom_in,
@@ -408,6 +421,8 @@ class MainWindow(QMainWindow):
                          self.act_delete])
         edit.addSeparator()
         edit.addActions([self.act_select_all, self.act_layout])
+        edit.addSeparator()
+        edit.addActions([self.act_group, self.act_ungroup])
         view = bar.addMenu("&View")
         view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_zoom_reset, self.act_fit])
         view.addSeparator()
@@ -467,6 +482,11 @@ class MainWindow(QMainWindow):
         self.files.recentChanged.connect(self._fill_recent)
         self.scene.nodeSelectionChanged.connect(self.inspector.show_nodes)
         self.palette.layerActivated.connect(self.place_layer)
+        self.palette.blockActivated.connect(
+            lambda b: c.insert_block(b, self.scene.selected_node_ids(), self._view_centre()))
+        c.shownChanged.connect(self._shown_changed)
+        c.documentReplaced.connect(self._list_blocks)
+        self._list_blocks()
         self.analysis.finished.connect(self.apply_report)
         self.problems.nodesRequested.connect(self.reveal_nodes)
         self.problems.fixRequested.connect(self.apply_fix)
@@ -847,10 +867,29 @@ class MainWindow(QMainWindow):
         self.update_title()
         QTimer.singleShot(0, self.view.fit_all)
 
+    def _shown_changed(self) -> None:
+        """A block opened or closed: the canvas shows what its analysis says inside it."""
+        if self.analysis.last is not None:
+            self.scene.apply_report(self.analysis.last.view(self.controller.shown))
+        self.inspector.show_nodes([])
+        QTimer.singleShot(0, self.view.fit_all)
+
+    def _list_blocks(self) -> None:
+        doc = self.controller.doc
+        self.palette.set_blocks([
+            (b, doc.block(b).name, f"<b>{doc.block(b).name}</b>: a block of this design "
+             "(Enter / double-click inserts it; double-click it on the canvas to open it)")
+            for b in doc.block_ids()])
+
+    def _view_centre(self) -> tuple[float, float]:
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        return (centre.x(), centre.y())
+
     def apply_report(self, report: Report) -> None:
         doc = self.controller.doc
-        self.scene.apply_report(report)
-        self.inspector.apply_report(report)
+        self._list_blocks()
+        self.scene.apply_report(report.view(self.controller.shown))
+        self.inspector.apply_report(report.view(self.controller.shown))
         self.summary.show_report(doc, report)
         self.code_view.show_report(report)
         self.problems.show_report(doc, report)
@@ -873,9 +912,9 @@ class MainWindow(QMainWindow):
         """The canvas menu's quick fixes for a layer, a port of it, or a connection."""
         if self.analysis.enabled and self.analysis.pending():
             self.analysis.run_now()  # the design changed since: fixes of the design as it is
-        report = self.analysis.last
-        if report is None:
+        if self.analysis.last is None:
             return []
+        report = self.analysis.last.view(self.controller.shown)  # inside a block: its own
         if target.kind == "edge":
             fixes = report.fixes_for(edge=target.edge)
         elif target.kind in ("node", "port"):
@@ -909,6 +948,14 @@ class MainWindow(QMainWindow):
         if node_id is not None and node_id in self.scene.nodes:
             self.view.ensureVisible(self.scene.nodes[node_id], 40, 40)
         return node_id
+
+    def _ungroup_selection(self) -> bool:
+        doc = self.controller.shown
+        blocks = [n for n in self.scene.selected_node_ids() if doc.attr(n, "type") == "Block"]
+        if len(blocks) != 1:
+            self.show_message("Select one block to ungroup.")
+            return False
+        return self.controller.ungroup(blocks[0])
 
     def delete_selection(self) -> bool:
         return self.controller.delete(self.scene.selected_node_ids(),

@@ -14,9 +14,13 @@ from PySide6.QtWidgets import (
 
 from builder.canvas.view import LAYER_MIME
 from builder.theme import CATEGORY_ICONS, icon
-from graph.catalogue import CATEGORIES, LAYERS, LayerSpec
+from graph.catalogue import BLOCK_STRUCTURE, CATEGORIES, LAYERS, LayerSpec
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
+BLOCK_ROLE = Qt.ItemDataRole.UserRole + 2
+BLOCKS = "Blocks"
+"""The palette's last group: this design's block definitions, and the port layers used
+inside one (BlockInput, BlockOutput)."""
 
 
 def mime_for(type_name: str) -> QMimeData:
@@ -51,9 +55,11 @@ class _LayerTree(QTreeWidget):
 
 
 class Palette(QWidget):
-    """Emits `layerActivated(type)` on double-click / Enter; drags carry `LAYER_MIME`."""
+    """Emits `layerActivated(type)` on double-click / Enter; drags carry `LAYER_MIME`.
+    A block of the design emits `blockActivated(block id)`."""
 
     layerActivated = Signal(str)
+    blockActivated = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,7 +80,7 @@ class Palette(QWidget):
         layout.addWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._categories: dict[str, QTreeWidgetItem] = {}
-        for category in CATEGORIES:
+        for category in (*CATEGORIES, BLOCKS):
             head = QTreeWidgetItem([category])
             head.setIcon(0, icon(CATEGORY_ICONS.get(category, "core.svg")))
             head.setFlags(Qt.ItemFlag.ItemIsEnabled)
@@ -83,7 +89,7 @@ class Palette(QWidget):
             head.setFont(0, font)
             self.tree.addTopLevelItem(head)
             self._categories[category] = head
-        for spec in LAYERS:
+        for spec in (*LAYERS, BLOCK_STRUCTURE["BlockInput"], BLOCK_STRUCTURE["BlockOutput"]):
             item = QTreeWidgetItem([spec.type])
             item.setData(0, TYPE_ROLE, spec.type)
             item.setToolTip(0, tooltip_for(spec))
@@ -91,6 +97,7 @@ class Palette(QWidget):
                           | Qt.ItemFlag.ItemIsDragEnabled)
             self._categories[spec.category].addChild(item)
             self._items[spec.type] = item
+        self._block_items: dict[str, QTreeWidgetItem] = {}
         self.tree.expandAll()
         self.search.textChanged.connect(self.filter)
         self.search.returnPressed.connect(self._activate_first)
@@ -104,7 +111,7 @@ class Palette(QWidget):
             any_shown = False
             for i in range(head.childCount()):
                 item = head.child(i)
-                type_name = item.data(0, TYPE_ROLE)
+                type_name = item.data(0, TYPE_ROLE) or item.text(0)
                 match = (not needle or needle in type_name.lower()
                          or (len(needle) > 2 and needle in category.lower()))
                 item.setHidden(not match)
@@ -121,7 +128,29 @@ class Palette(QWidget):
     def item_for(self, type_name: str) -> QTreeWidgetItem:
         return self._items[type_name]
 
+    def set_blocks(self, blocks: list[tuple[str, str, str]]) -> None:
+        """List the design's definitions: (block id, name, tooltip), in order."""
+        head = self._categories[BLOCKS]
+        for item in self._block_items.values():
+            head.removeChild(item)
+        self._block_items.clear()
+        for k, (block_id, name, tip) in enumerate(blocks):
+            item = QTreeWidgetItem([name])
+            item.setData(0, BLOCK_ROLE, block_id)
+            item.setToolTip(0, tip)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            head.insertChild(k, item)
+            self._block_items[block_id] = item
+        self.filter(self.search.text())
+
+    def block_item(self, block_id: str) -> QTreeWidgetItem:
+        return self._block_items[block_id]
+
     def _on_activated(self, item: QTreeWidgetItem, column: int = 0) -> None:
+        block_id = item.data(0, BLOCK_ROLE)
+        if block_id:
+            self.blockActivated.emit(block_id)
+            return
         type_name = item.data(0, TYPE_ROLE)
         if type_name:
             self.layerActivated.emit(type_name)

@@ -719,10 +719,32 @@ LAYERS: tuple[LayerSpec, ...] = (
 CATALOGUE: dict[str, LayerSpec] = {spec.type: spec for spec in LAYERS}
 CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(spec.category for spec in LAYERS))
 
+#: The most instances one Block node chains (``repeat``).
+MAX_REPEAT = 64
+BLOCK_STRUCTURE: dict[str, LayerSpec] = {spec.type: spec for spec in (
+    LayerSpec("Block", "Blocks",
+              "An instance of one of the design's block definitions (its ports and parameters "
+              "come from the definition; repeat chains that many instances).",
+              (_int("repeat", 1, "Instances chained one after the other (nn.Sequential).",
+                    1, MAX_REPEAT),),
+              arity=VARIADIC, trainable=True, name_prefix="block"),
+    LayerSpec("BlockInput", "Blocks", "An input port of the block being defined (ordered by "
+              "position, like a model's inputs).", arity=0, name_prefix="x"),
+    LayerSpec("BlockOutput", "Blocks", "An output port of the block being defined (ordered by "
+              "position).", outputs=0, name_prefix="out"),
+)}
+"""Block instances and the ports of a definition: not catalogue layers (the palette lists the
+design's own blocks instead); a Block node's real spec comes from its definition
+(`graph.blocks.block_spec`)."""
+
 
 def get_spec(type_name: str) -> LayerSpec:
     """The spec for ``type_name``; `UnknownLayerError` names close matches."""
     try:
         return CATALOGUE[type_name]
+    except (KeyError, TypeError):
+        pass
+    try:
+        return BLOCK_STRUCTURE[type_name]
     except (KeyError, TypeError):
         raise UnknownLayerError(type_name, tuple(CATALOGUE)) from None

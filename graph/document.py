@@ -7,6 +7,7 @@ returns the inverse edit. Subscribers receive past-tense events for every change
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,9 +15,10 @@ from typing import Any
 
 import networkx as nx
 
-from graph.catalogue import LayerSpec, get_spec
-from graph.errors import UnknownNodeError
+from graph.catalogue import LayerSpec, ParamSpec, get_spec
+from graph.errors import BlockError, UnknownNodeError
 from graph.events import (
+    BlockChanged,
     Edge,
     EdgeAdded,
     EdgeRemoved,
@@ -32,6 +34,7 @@ from graph.events import (
     TrainableChanged,
 )
 
+_VERSIONS = itertools.count(1)
 SECTIONS = ("data", "training", "model")
 """Settings sections of a design: data, training, and the model's own (initializer defaults)."""
 
@@ -59,9 +62,16 @@ class Node:
 
 
 class Document:
-    """A network design. Change it only with `apply(edit)`."""
+    """A network design. Change it only with `apply(edit)`.
 
-    def __init__(self, name: str = "Model") -> None:
+    A design holds block definitions (`blocks`): each is itself a `Document` (its own nodes and
+    edges; ``BlockInput`` / ``BlockOutput`` nodes are its ports) owned by the design, with named
+    parameters (`block_params`). Its events reach the design's subscribers as `BlockChanged`.
+    """
+
+    def __init__(self, name: str = "Model", *, owner: Document | None = None,
+                 block_id: str = "", params: tuple[ParamSpec, ...] = (),
+                 sequential: bool = False) -> None:
         self.graph = nx.MultiDiGraph()
         self._name = name
         self._sections: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
@@ -69,6 +79,16 @@ class Document:
         self.extra: dict[str, Any] = {}
         self._bus = EventBus()
         self._counter = 0
+        #: For a block definition: the design that owns it, its id, parameters, and whether its
+        #: class is an ``nn.Sequential`` (a chain; state-dict keys by index).
+        self.owner = owner
+        self.block_id = block_id
+        self.block_params: tuple[ParamSpec, ...] = tuple(params)
+        self.sequential = sequential
+        self._blocks: dict[str, Document] = {}
+        #: Changes whenever any definition changes (a process-wide counter: keys caches).
+        self.blocks_version = next(_VERSIONS)
+        self._spec_cache: dict[str, tuple[int, LayerSpec]] = {}
 
     # --- events ------------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -77,6 +97,62 @@ class Document:
 
     def _emit(self, event: Event) -> None:
         self._bus.emit(event)
+        if self.owner is not None:
+            self.owner.blocks_version = next(_VERSIONS)
+            self.owner._emit(BlockChanged(self.block_id, event))
+
+    # --- block definitions -------------------------------------------------------------------
+    @property
+    def is_definition(self) -> bool:
+        return self.owner is not None
+
+    @property
+    def root(self) -> Document:
+        """The design that owns the definitions (this document, unless it is one)."""
+        return self.owner if self.owner is not None else self
+
+    def block_ids(self) -> list[str]:
+        """The design's definitions in canonical id order."""
+        return sorted(self.root._blocks, key=id_key)
+
+    def block(self, block_id: str) -> Document:
+        try:
+            return self.root._blocks[block_id]
+        except (KeyError, TypeError):
+            raise BlockError(f"There is no block definition {block_id!r}.") from None
+
+    def has_block(self, block_id: object) -> bool:
+        return isinstance(block_id, str) and block_id in self.root._blocks
+
+    def find_block(self, name: str) -> str | None:
+        """The id of the definition called ``name``."""
+        for block_id, block in self.root._blocks.items():
+            if block.name == name:
+                return block_id
+        return None
+
+    def new_block_id(self) -> str:
+        i = 1
+        while f"b{i}" in self.root._blocks:
+            i += 1
+        return f"b{i}"
+
+    def type_spec(self, type_name: str, params: dict[str, Any]) -> LayerSpec:
+        """The spec of a node of ``type_name`` with ``params``: a Block node's comes from its
+        definition (ports, parameters)."""
+        if type_name != "Block":
+            return get_spec(type_name)
+        from graph.blocks import block_spec
+
+        block_id = params.get("block")
+        block = self.block(block_id)
+        root = self.root
+        hit = root._spec_cache.get(block_id)
+        if hit is not None and hit[0] == root.blocks_version:
+            return hit[1]
+        spec = block_spec(block)
+        root._spec_cache[block_id] = (root.blocks_version, spec)
+        return spec
 
     # --- applying edits ----------------------------------------------------------------------
     def apply(self, edit: Any) -> Any:
@@ -125,7 +201,10 @@ class Document:
             raise UnknownNodeError(f"There is no node {node_id!r}.") from None
 
     def spec(self, node_id: str) -> LayerSpec:
-        return get_spec(self.attr(node_id, "type"))
+        data = self.graph.nodes[node_id] if node_id in self.graph else None
+        if data is None:
+            raise UnknownNodeError(f"There is no node {node_id!r}.")
+        return self.type_spec(data["type"], data["params"])
 
     def label(self, node_id: str) -> str:
         return self.attr(node_id, "name") if node_id in self.graph else node_id
@@ -172,12 +251,14 @@ class Document:
         return None
 
     def inputs(self) -> list[str]:
-        """Input node ids in the order of the model's ``forward`` arguments (by position)."""
-        return self._ordered("Input")
+        """Input node ids in the order of the model's ``forward`` arguments (by position); in a
+        definition, its ``BlockInput`` ports."""
+        return self._ordered("BlockInput" if self.is_definition else "Input")
 
     def outputs(self) -> list[str]:
-        """Output node ids in the order of the returned tuple (by position)."""
-        return self._ordered("Output")
+        """Output node ids in the order of the returned tuple (by position); in a definition,
+        its ``BlockOutput`` ports."""
+        return self._ordered("BlockOutput" if self.is_definition else "Output")
 
     def _ordered(self, type_name: str) -> list[str]:
         ids = [n for n, d in self.graph.nodes(data=True) if d["type"] == type_name]
@@ -197,13 +278,16 @@ class Document:
             if candidate not in self.graph:
                 return candidate
 
-    def copy(self) -> Document:
-        """An independent deep copy without subscribers."""
-        other = Document(self._name)
+    def copy(self, owner: Document | None = None) -> Document:
+        """An independent deep copy without subscribers (definitions copied too)."""
+        other = Document(self._name, owner=owner, block_id=self.block_id,
+                         params=self.block_params, sequential=self.sequential)
         other.graph = copy.deepcopy(self.graph)
         other._sections = copy.deepcopy(self._sections)
         other.extra = copy.deepcopy(self.extra)
         other._counter = self._counter
+        other._blocks = {k: b.copy(owner=other) for k, b in self._blocks.items()}
+        other.blocks_version = self.blocks_version
         return other
 
     # --- primitive mutations (for graph.edits only) --------------------------------------------
@@ -251,3 +335,29 @@ class Document:
     def _set_model_name(self, name: str) -> None:
         self._name = name
         self._emit(SectionChanged("name"))
+
+    def _add_block(self, block: Document) -> None:
+        from graph.events import BlockDefined
+
+        block.owner = self
+        self._blocks[block.block_id] = block
+        self.blocks_version = next(_VERSIONS)
+        self._emit(BlockDefined(block.block_id))
+
+    def _remove_block(self, block_id: str) -> Document:
+        from graph.events import BlockRemoved
+
+        block = self._blocks.pop(block_id)
+        self.blocks_version = next(_VERSIONS)
+        self._emit(BlockRemoved(block_id))
+        return block
+
+    def _set_block_meta(self, block_id: str, name: str, params: tuple[ParamSpec, ...],
+                        sequential: bool) -> None:
+        from graph.events import BlockRenamed
+
+        block = self._blocks[block_id]
+        old = block._name
+        block._name, block.block_params, block.sequential = name, tuple(params), sequential
+        self.blocks_version = next(_VERSIONS)
+        self._emit(BlockRenamed(block_id, old, name))

@@ -17,6 +17,7 @@ from typing import Any
 from graph.catalogue import get_spec
 from graph.document import SECTIONS, Document, Node
 from graph.errors import (
+    BlockError,
     DuplicateNodeError,
     GraphError,
     NameError_,
@@ -46,6 +47,41 @@ def _require(doc: Document, node_id: str) -> None:
         raise UnknownNodeError(f"There is no node {node_id!r}.")
 
 
+_PORT_TYPES = {"BlockInput", "BlockOutput"}
+
+
+def check_params(doc: Document, type_name: str, params: Mapping[str, Any], *,
+                 partial: bool = False, node_id: str | None = None) -> dict[str, Any]:
+    """Validate a node's parameters where it lives: references to block parameters inside a
+    definition, a Block node's definition (which it keeps: ``block`` is fixed once added)."""
+    from graph.blocks import check_nesting, validate_params
+
+    if doc.is_definition and type_name in ("Input", "Output"):
+        raise BlockError("A block definition has no Input or Output layers: its ports are "
+                         "BlockInput and BlockOutput nodes.", (node_id,) if node_id else ())
+    if not doc.is_definition and type_name in _PORT_TYPES:
+        raise BlockError(f"{type_name} nodes are the ports of a block definition; the design "
+                         "itself takes Input and Output layers.")
+    block_params = doc.block_params if doc.is_definition else None
+    if type_name != "Block":
+        return validate_params(get_spec(type_name), dict(params), partial=partial,
+                               block_params=block_params)
+    if partial:
+        if "block" in params:
+            raise ParamError("block", params["block"], "the definition the block was inserted "
+                             "with (insert another block to use another one)")
+        block_id = doc.attr(node_id, "params")["block"] if node_id else None
+    else:
+        block_id = params.get("block")
+    spec = doc.type_spec("Block", {"block": block_id})
+    rest = {k: v for k, v in params.items() if k != "block"}
+    out = validate_params(spec, rest, partial=partial, block_params=block_params)
+    if not partial:
+        check_nesting(doc, block_id, (node_id,) if node_id else ())
+        out = {"block": block_id, **out}
+    return out
+
+
 def _check_new_name(doc: Document, name: str, node_id: str | None = None) -> None:
     check_name(name)
     other = doc.find(name)
@@ -63,10 +99,9 @@ class AddNode(Edit):
             raise DuplicateNodeError(f"A node with id {node.id!r} already exists.")
         if not isinstance(node.id, str) or not node.id:
             raise GraphError("A node id must be a non-empty text.")
-        spec = get_spec(node.type)
         _check_new_name(doc, node.name)
         try:
-            params = spec.validate_params(node.params)
+            params = check_params(doc, node.type, node.params, node_id=node.id)
         except ParamError as exc:
             raise exc.for_node(node.id, node.name) from None
         doc._add_node(Node(node.id, node.type, node.name, params,
@@ -131,7 +166,8 @@ class SetParams(Edit):
     def _normalised(self, doc: Document) -> dict[str, Any]:
         _require(doc, self.node_id)
         try:
-            new = doc.spec(self.node_id).validate_params(dict(self.changes), partial=True)
+            new = check_params(doc, doc.attr(self.node_id, "type"), dict(self.changes),
+                               partial=True, node_id=self.node_id)
         except ParamError as exc:
             raise exc.for_node(self.node_id, doc.label(self.node_id)) from None
         current = doc.attr(self.node_id, "params")
@@ -319,13 +355,16 @@ class Composite(Edit):
 def add_node(doc: Document, type_name: str, pos: tuple[float, float] = (0.0, 0.0), *,
              name: str | None = None, params: Mapping[str, Any] | None = None,
              node_id: str | None = None, trainable: bool = True) -> AddNode:
-    """An `AddNode` with a fresh id, a unique auto-name (``dense_1``) and default parameters."""
-    spec = get_spec(type_name)
+    """An `AddNode` with a fresh id, a unique auto-name (``dense_1``) and default parameters
+    (a Block: ``params={"block": id}`` and the definition's defaults)."""
+    spec = doc.type_spec(type_name, dict(params or {}))
     node_id = node_id or doc.new_node_id()
     if name is None:
         name = unique_name(spec.prefix, doc.names())
     full = spec.defaults()
     full.update(params or {})
+    if type_name == "Block":
+        full = {"block": full.pop("block"), **full}
     return AddNode(Node(node_id, type_name, name, full, (float(pos[0]), float(pos[1])), trainable))
 
 

@@ -95,6 +95,26 @@ class UnreachableNodeError(GraphError):
     """A node no Input feeds ("graph disconnected")."""
 
 
+class BlockError(GraphError):
+    """A block definition or instance that cannot be made as asked (unknown definition, a port
+    or parameter it does not have, a name already taken)."""
+
+
+class RecursiveBlockError(BlockError):
+    """A block definition that would contain itself, directly or through other blocks;
+    ``chain`` names the definitions in order."""
+
+    def __init__(self, chain: list[str], node_ids: Iterable[str] = ()) -> None:
+        loop = " → ".join(chain)
+        super().__init__(f"A block cannot contain itself: {loop}. Use another definition "
+                         "or ungroup the inner block first.", node_ids)
+        self.chain = list(chain)
+
+
+class BlockInUseError(BlockError):
+    """A definition that still has instances cannot be removed."""
+
+
 class ProjectFormatError(GraphError):
     """A project file that cannot be loaded; ``path`` is the JSON path of the bad field."""
 

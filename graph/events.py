@@ -73,6 +73,35 @@ class SectionChanged(Event):
     section: str
 
 
+@dataclass(frozen=True)
+class BlockDefined(Event):
+    """A block definition was added to the design."""
+
+    block_id: str
+
+
+@dataclass(frozen=True)
+class BlockRemoved(Event):
+    block_id: str
+
+
+@dataclass(frozen=True)
+class BlockRenamed(Event):
+    """A definition's name, parameters or class kind changed (``old == new``: not the name)."""
+
+    block_id: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class BlockChanged(Event):
+    """Something changed inside definition ``block_id``: ``event`` is the definition's own."""
+
+    block_id: str
+    event: Event
+
+
 Subscriber = Callable[[Event], Any]
 
 

@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph.catalogue import CATALOGUE, INITIALIZER_DEFAULTS
+from graph.block_edits import BlockRecord, DefineBlock, InBlock
+from graph.blocks import PARAM_KINDS
+from graph.catalogue import BLOCK_STRUCTURE, CATALOGUE, INITIALIZER_DEFAULTS, ParamSpec
 from graph.document import SECTIONS, Document, Node
-from graph.edits import AddNode, Connect, json_problem
-from graph.errors import GraphError, ProjectFormatError
+from graph.edits import AddNode, Connect, Edit, json_problem
+from graph.errors import GraphError, ParamError, ProjectFormatError
 from graph.events import Edge
 from graph.names import class_name
 
@@ -37,8 +39,12 @@ MAX_EDGES = 100_000
 MAX_COORD = 1e7
 MAX_TEXT = 10_000
 _ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
-_KNOWN_KEYS = {"format", "version", "name", "description", "nodes", "edges", *SECTIONS}
+_KNOWN_KEYS = {"format", "version", "name", "description", "nodes", "edges", "blocks",
+               *SECTIONS}
 _NODE_KEYS = {"id", "type", "name", "params", "pos", "trainable"}
+_BLOCK_KEYS = {"id", "name", "params", "sequential", "nodes", "edges"}
+_PARAM_KEYS = {"name", "kind", "default", "minimum", "maximum", "choices", "doc"}
+MAX_BLOCKS = 1000
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,18 @@ class EdgeRecord:
     dst_port: int
 
 
+@dataclass(frozen=True)
+class BlockData:
+    """A parsed block definition (version 2's ``blocks`` section)."""
+
+    id: str
+    name: str
+    params: tuple[ParamSpec, ...]
+    sequential: bool
+    nodes: list[NodeRecord]
+    edges: list[EdgeRecord]
+
+
 @dataclass
 class ProjectData:
     """A parsed, type-checked project file (not yet checked against the catalogue's rules)."""
@@ -69,6 +87,7 @@ class ProjectData:
     edges: list[EdgeRecord]
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    blocks: list[BlockData] = field(default_factory=list)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -125,9 +144,34 @@ def parse(obj: Any) -> ProjectData:
         raise _fail("$.nodes", f"{len(nodes_raw)} nodes; at most {MAX_NODES} are supported")
     if len(edges_raw) > MAX_EDGES:
         raise _fail("$.edges", f"{len(edges_raw)} edges; at most {MAX_EDGES} are supported")
+    nodes = _parse_nodes(nodes_raw, "$.nodes")
+    edges = _parse_edges(edges_raw, "$.edges")
+    blocks_raw = _expect(obj.get("blocks", []), list, "$.blocks", "a list")
+    if len(blocks_raw) > MAX_BLOCKS:
+        raise _fail("$.blocks", f"{len(blocks_raw)} blocks; at most {MAX_BLOCKS} are supported")
+    blocks = [_parse_block(raw, f"$.blocks[{i}]") for i, raw in enumerate(blocks_raw)]
+    if sum(len(b.nodes) for b in blocks) + len(nodes) > MAX_NODES:
+        raise _fail("$.blocks", f"more than {MAX_NODES} nodes in all")
+    sections = {}
+    for key in SECTIONS:
+        sections[key] = dict(_expect(obj.get(key, {}), dict, f"$.{key}", "an object"))
+    _migrate(version, sections)
+    init = sections["model"].get("initializers", "pytorch")
+    if init not in INITIALIZER_DEFAULTS:
+        raise _fail("$.model.initializers", f"{json.dumps(init)} is not known; use "
+                    + " or ".join(json.dumps(c) for c in INITIALIZER_DEFAULTS))
+    extra = {k: v for k, v in obj.items() if k not in _KNOWN_KEYS}
+    # Settings and unknown keys are kept as they are: they must be values a file can hold again.
+    problem = json_problem({**sections, **extra})
+    if problem:
+        raise _fail(*problem)
+    return ProjectData(name, description, nodes, edges, sections, extra, blocks)
+
+
+def _parse_nodes(nodes_raw: list[Any], where: str) -> list[NodeRecord]:
     nodes: list[NodeRecord] = []
     for i, raw in enumerate(nodes_raw):
-        p = f"$.nodes[{i}]"
+        p = f"{where}[{i}]"
         _expect(raw, dict, p, "a node object")
         unknown = set(raw) - _NODE_KEYS
         if unknown:
@@ -152,9 +196,13 @@ def parse(obj: Any) -> ProjectData:
         nodes.append(NodeRecord(node_id, _text(raw["type"], f"{p}.type", 64),
                                 _text(raw["name"], f"{p}.name", 200), dict(params),
                                 (pos[0], pos[1]), trainable))
+    return nodes
+
+
+def _parse_edges(edges_raw: list[Any], where: str) -> list[EdgeRecord]:
     edges: list[EdgeRecord] = []
     for i, raw in enumerate(edges_raw):
-        p = f"$.edges[{i}]"
+        p = f"{where}[{i}]"
         _expect(raw, dict, p, "an edge object")
         for key in ("src", "dst"):
             if key not in raw:
@@ -162,20 +210,54 @@ def parse(obj: Any) -> ProjectData:
         src, src_port = _port(raw["src"], f"{p}.src")
         dst, dst_port = _port(raw["dst"], f"{p}.dst")
         edges.append(EdgeRecord(src, src_port, dst, dst_port))
-    sections = {}
-    for key in SECTIONS:
-        sections[key] = dict(_expect(obj.get(key, {}), dict, f"$.{key}", "an object"))
-    _migrate(version, sections)
-    init = sections["model"].get("initializers", "pytorch")
-    if init not in INITIALIZER_DEFAULTS:
-        raise _fail("$.model.initializers", f"{json.dumps(init)} is not known; use "
-                    + " or ".join(json.dumps(c) for c in INITIALIZER_DEFAULTS))
-    extra = {k: v for k, v in obj.items() if k not in _KNOWN_KEYS}
-    # Settings and unknown keys are kept as they are: they must be values a file can hold again.
-    problem = json_problem({**sections, **extra})
-    if problem:
-        raise _fail(*problem)
-    return ProjectData(name, description, nodes, edges, sections, extra)
+    return edges
+
+
+def _parse_block(raw: Any, p: str) -> BlockData:
+    _expect(raw, dict, p, "a block object")
+    unknown = set(raw) - _BLOCK_KEYS
+    if unknown:
+        raise _fail(f"{p}.{sorted(unknown)[0]}", "unknown block field")
+    for key in ("id", "name"):
+        if key not in raw:
+            raise _fail(f"{p}.{key}", "missing")
+    block_id = _text(raw["id"], f"{p}.id", 64)
+    if not _ID.match(block_id):
+        raise _fail(f"{p}.id", "an id uses letters, digits, '_', '-', '.' (1–64)")
+    name = _text(raw["name"], f"{p}.name", 200)
+    sequential = _expect(raw.get("sequential", False), bool, f"{p}.sequential", "true or false")
+    params = []
+    for j, item in enumerate(_expect(raw.get("params", []), list, f"{p}.params", "a list")):
+        q = f"{p}.params[{j}]"
+        _expect(item, dict, q, "a parameter object")
+        unknown = set(item) - _PARAM_KEYS
+        if unknown:
+            raise _fail(f"{q}.{sorted(unknown)[0]}", "unknown parameter field")
+        for key in ("name", "kind", "default"):
+            if key not in item:
+                raise _fail(f"{q}.{key}", "missing")
+        kind = _text(item["kind"], f"{q}.kind", 16)
+        if kind not in PARAM_KINDS:
+            raise _fail(f"{q}.kind", f"use one of {', '.join(PARAM_KINDS)}")
+        bounds = []
+        for key in ("minimum", "maximum"):
+            value = item.get(key)
+            if value is not None:
+                _expect(value, (int, float), f"{q}.{key}", "a number")
+                if not math.isfinite(value):
+                    raise _fail(f"{q}.{key}", "not a finite number")
+            bounds.append(value)
+        choices = _expect(item.get("choices", []), list, f"{q}.choices", "a list")
+        for k, c in enumerate(choices):
+            _text(c, f"{q}.choices[{k}]", 200)
+        params.append(ParamSpec(_text(item["name"], f"{q}.name", 64), kind, item["default"],
+                                _text(item.get("doc", ""), f"{q}.doc"), minimum=bounds[0],
+                                maximum=bounds[1], choices=tuple(choices)))
+    nodes = _parse_nodes(_expect(raw.get("nodes", []), list, f"{p}.nodes", "a list"),
+                         f"{p}.nodes")
+    edges = _parse_edges(_expect(raw.get("edges", []), list, f"{p}.edges", "a list"),
+                         f"{p}.edges")
+    return BlockData(block_id, name, tuple(params), sequential, nodes, edges)
 
 
 def _migrate(version: int, sections: dict[str, dict[str, Any]]) -> None:
@@ -187,41 +269,84 @@ def _migrate(version: int, sections: dict[str, dict[str, Any]]) -> None:
 
 
 def build(data: ProjectData) -> Document:
-    """Build a document from parsed records, validating every node and edge first."""
+    """Build a document from parsed records, validating every node and edge first; block
+    definitions first (all of them, then their contents, so that they may use one another)."""
     doc = Document(class_name(data.name))
-    seen: dict[str, int] = {}
-    for i, rec in enumerate(data.nodes):
-        p = f"$.nodes[{i}]"
-        if rec.id in seen:
-            raise _fail(f"{p}.id", f"duplicate id {rec.id!r} (also at $.nodes[{seen[rec.id]}])")
-        seen[rec.id] = i
-        if rec.type not in CATALOGUE:
-            raise _fail(f"{p}.type", f"unknown layer type {rec.type!r}")
-        spec = CATALOGUE[rec.type]
-        for key in rec.params:
-            if not isinstance(key, str) or key not in {ps.name for ps in spec.params}:
-                raise _fail(f"{p}.params.{key}", f"{rec.type} has no parameter {key!r}")
-        for key, value in rec.params.items():
-            try:
-                spec.param(key).validate(value)
-            except GraphError as exc:
-                raise _fail(f"{p}.params.{key}", exc.message) from None
+    for i, block in enumerate(data.blocks):
         try:
-            doc.apply(AddNode(Node(rec.id, rec.type, rec.name, rec.params, rec.pos,
-                                   rec.trainable)))
+            doc.apply(DefineBlock(BlockRecord(block.id, block.name, block.params,
+                                              block.sequential)))
+        except GraphError as exc:
+            raise _fail(f"$.blocks[{i}]", exc.message) from None
+    for i in _fill_order(data.blocks):
+        block = data.blocks[i]
+        p = f"$.blocks[{i}]"
+        _build_graph(doc, block.nodes, block.edges, f"{p}.nodes", f"{p}.edges",
+                     lambda edit, b=block.id: InBlock(b, edit))
+    _build_graph(doc, data.nodes, data.edges, "$.nodes", "$.edges", lambda edit: edit)
+    for key, value in data.sections.items():
+        doc._sections[key] = value
+    return _finish(doc, data)
+
+
+def _fill_order(blocks: list[BlockData]) -> list[int]:
+    """Definitions to fill, each after the definitions it uses (their ports exist then); a
+    loop keeps file order, and the edits refuse it."""
+    index = {b.id: i for i, b in enumerate(blocks)}
+    order: list[int] = []
+    state: dict[int, int] = {}
+
+    def visit(i: int) -> None:
+        if state.get(i):
+            return
+        state[i] = 1
+        for rec in blocks[i].nodes:
+            child = rec.params.get("block") if rec.type == "Block" else None
+            if isinstance(child, str) and child in index and not state.get(index[child]):
+                visit(index[child])
+        state[i] = 2
+        order.append(i)
+
+    for i in range(len(blocks)):
+        visit(i)
+    return order
+
+
+def _build_graph(doc: Document, nodes: list[NodeRecord], edges: list[EdgeRecord],
+                 node_path: str, edge_path: str, wrap: Any) -> None:
+    seen: dict[str, int] = {}
+    for i, rec in enumerate(nodes):
+        p = f"{node_path}[{i}]"
+        if rec.id in seen:
+            raise _fail(f"{p}.id", f"duplicate id {rec.id!r} (also at {node_path}[{seen[rec.id]}])")
+        seen[rec.id] = i
+        if rec.type not in CATALOGUE and rec.type not in BLOCK_STRUCTURE:
+            raise _fail(f"{p}.type", f"unknown layer type {rec.type!r}")
+        if rec.type in CATALOGUE:
+            spec = CATALOGUE[rec.type]
+            for key in rec.params:
+                if not isinstance(key, str) or key not in {ps.name for ps in spec.params}:
+                    raise _fail(f"{p}.params.{key}", f"{rec.type} has no parameter {key!r}")
+        try:
+            doc.apply(wrap(AddNode(Node(rec.id, rec.type, rec.name, rec.params, rec.pos,
+                                        rec.trainable))))
+        except ParamError as exc:
+            raise _fail(f"{p}.params.{exc.param}", exc.message) from None
         except GraphError as exc:
             raise _fail(f"{p}.name", exc.message) from None
-    for i, rec in enumerate(data.edges):
-        p = f"$.edges[{i}]"
+    for i, rec in enumerate(edges):
+        p = f"{edge_path}[{i}]"
         for end, node_id in (("src", rec.src), ("dst", rec.dst)):
             if node_id not in seen:
                 raise _fail(f"{p}.{end}[0]", f"no node with id {node_id!r}")
+        edit: Edit = wrap(Connect(Edge(rec.src, rec.src_port, rec.dst, rec.dst_port)))
         try:
-            doc.apply(Connect(Edge(rec.src, rec.src_port, rec.dst, rec.dst_port)))
+            doc.apply(edit)
         except GraphError as exc:
             raise _fail(p, exc.message) from None
-    for key, value in data.sections.items():
-        doc._sections[key] = value
+
+
+def _finish(doc: Document, data: ProjectData) -> Document:
     doc.extra = dict(data.extra)
     if data.description:
         doc.extra["description"] = data.description
@@ -285,17 +410,42 @@ def to_dict(doc: Document) -> dict[str, Any]:
     extra = dict(doc.extra)
     out: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": doc.name,
                            "description": extra.pop("description", "")}
-    out["nodes"] = [
-        {"id": n.id, "type": n.type, "name": n.name, "params": _jsonable(n.params),
-         "pos": [n.pos[0], n.pos[1]], "trainable": n.trainable}
-        for n in doc.nodes()
-    ]
-    out["edges"] = [{"src": [e.src, e.src_port], "dst": [e.dst, e.dst_port]}
-                    for e in doc.edges()]
+    out["nodes"] = _nodes(doc)
+    out["edges"] = _edges(doc)
     for key in SECTIONS:
         out[key] = _jsonable(doc.section(key))
+    if doc.block_ids():
+        out["blocks"] = [_block_dict(doc.block(b)) for b in doc.block_ids()]
     out.update(extra)
     return out
+
+
+def _nodes(doc: Document) -> list[dict[str, Any]]:
+    return [{"id": n.id, "type": n.type, "name": n.name, "params": _jsonable(n.params),
+             "pos": [n.pos[0], n.pos[1]], "trainable": n.trainable} for n in doc.nodes()]
+
+
+def _edges(doc: Document) -> list[dict[str, Any]]:
+    return [{"src": [e.src, e.src_port], "dst": [e.dst, e.dst_port]} for e in doc.edges()]
+
+
+def _param_dict(p: ParamSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": p.name, "kind": p.kind, "default": p.default}
+    if p.minimum is not None:
+        out["minimum"] = p.minimum
+    if p.maximum is not None:
+        out["maximum"] = p.maximum
+    if p.choices:
+        out["choices"] = list(p.choices)
+    if p.doc:
+        out["doc"] = p.doc
+    return out
+
+
+def _block_dict(block: Document) -> dict[str, Any]:
+    return {"id": block.block_id, "name": block.name, "sequential": block.sequential,
+            "params": [_param_dict(p) for p in block.block_params],
+            "nodes": _nodes(block), "edges": _edges(block)}
 
 
 def dumps(doc: Document) -> str:
@@ -310,12 +460,25 @@ def dumps(doc: Document) -> str:
         if key in ("nodes", "edges") and value:
             body = ",\n".join(f"  {one(item)}" for item in value)
             lines.append(f" {one(key)}: [\n{body}\n ]")
+        elif key == "blocks" and value:
+            lines.append(f" {one(key)}: [\n" + ",\n".join(_block_text(b, one) for b in value)
+                         + "\n ]")
         elif isinstance(value, dict) and value:
             body = ",\n".join(f"  {one(k)}: {one(v)}" for k, v in value.items())
             lines.append(f" {one(key)}: {{\n{body}\n }}")
         else:
             lines.append(f" {one(key)}: {one(value)}")
     return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def _block_text(block: dict[str, Any], one: Any) -> str:
+    """A definition: its header on one line, then one node and one edge per line."""
+    head = {k: v for k, v in block.items() if k not in ("nodes", "edges")}
+    parts = [f"  {one(head)[:-1]}"]
+    for key in ("nodes", "edges"):
+        items = ",\n".join(f"    {one(item)}" for item in block[key])
+        parts.append(f"   {one(key)}: [" + (f"\n{items}\n   ]" if items else "]"))
+    return ",\n".join(parts) + "}"
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:

@@ -41,4 +41,48 @@ class Sketch:
         from graph.layout import apply_layout
 
         self.doc.apply(apply_layout(self.doc))
+        for block_id in self.doc.block_ids():
+            self.block(block_id).layout()
+        return self
+
+    def define(self, name: str, *params: Any, sequential: bool = False) -> BlockSketch:
+        """A new, empty block definition with ``params`` (`graph.blocks.param_spec`)."""
+        from graph.block_edits import BlockRecord, DefineBlock
+
+        block_id = self.doc.new_block_id()
+        self.doc.apply(DefineBlock(BlockRecord(block_id, name, tuple(params), sequential)))
+        return BlockSketch(self.doc, block_id)
+
+    def block(self, block_id: str) -> BlockSketch:
+        return BlockSketch(self.doc, block_id)
+
+
+class BlockSketch:
+    """`Sketch.add` inside a definition (every edit goes through `InBlock`)."""
+
+    def __init__(self, root: Document, block_id: str) -> None:
+        self.root, self.id = root, block_id
+
+    @property
+    def doc(self) -> Document:
+        return self.root.block(self.id)
+
+    def add(self, type_name: str, *inputs: str, name: str | None = None,
+            pos: tuple[float, float] | None = None, trainable: bool = True,
+            **params: Any) -> str:
+        from graph.block_edits import InBlock
+
+        inner = self.doc
+        edit = add_node(inner, type_name, pos or (0.0, 0.0), name=name, params=params,
+                        trainable=trainable)
+        self.root.apply(InBlock(self.id, edit))
+        for port, src in enumerate(inputs):
+            self.root.apply(InBlock(self.id, connect(inner, src, edit.node.id, dst_port=port)))
+        return edit.node.id
+
+    def layout(self) -> BlockSketch:
+        from graph.block_edits import InBlock
+        from graph.layout import apply_layout
+
+        self.root.apply(InBlock(self.id, apply_layout(self.doc)))
         return self

@@ -27,13 +27,18 @@ def check_connect(doc: Document, edge: Edge) -> None:
     src_spec, dst_spec = doc.spec(edge.src), doc.spec(edge.dst)
     src_name, dst_name = doc.label(edge.src), doc.label(edge.dst)
     n_out = src_spec.output_count(doc.attr(edge.src, "params"))
+    # A Block node keeps its connections when its definition loses a port (validate() reports
+    # them until they are reconnected), so a saved design with such an edge loads again.
+    if doc.attr(edge.src, "type") == "Block" and isinstance(edge.src_port, int):
+        n_out = max(n_out, edge.src_port + 1)
     if not isinstance(edge.src_port, int) or not 0 <= edge.src_port < n_out:
         reason = ("has no output" if n_out == 0 else
                   f"has output ports 0–{n_out - 1}")
         raise PortError(f"{src_spec.type} '{src_name}' {reason}; it cannot feed another layer.",
                         (edge.src,))
+    keeps = doc.attr(edge.dst, "type") == "Block"
     if not isinstance(edge.dst_port, int) or edge.dst_port < 0 or (
-        not dst_spec.variadic and edge.dst_port >= dst_spec.arity
+        not dst_spec.variadic and edge.dst_port >= dst_spec.arity and not keeps
     ):
         reason = ("takes no input" if dst_spec.arity == 0 else
                   f"has {dst_spec.arity} input port(s)")
@@ -64,9 +69,16 @@ def validate(doc: Document) -> list[GraphError]:
     """Every structural problem of the design (not shapes: see ``backend.model.shapes``)."""
     problems: list[GraphError] = []
     inputs, outputs = doc.inputs(), doc.outputs()
-    if not inputs:
+    if doc.is_definition:
+        if not inputs:
+            problems.append(MissingInputError(
+                f"Block {doc.name} has no BlockInput: add one for each value it takes."))
+        if not outputs:
+            problems.append(MissingOutputError(
+                f"Block {doc.name} has no BlockOutput: add one for each value it gives."))
+    if not inputs and not doc.is_definition:
         problems.append(MissingInputError("The design has no Input layer: add one to feed data."))
-    if not outputs:
+    if not outputs and not doc.is_definition:
         problems.append(MissingOutputError(
             "The design has no Output layer: add one after the last layer and choose its loss."))
     for node_id in doc.node_ids():
@@ -88,6 +100,13 @@ def validate(doc: Document) -> list[GraphError]:
                 problems.append(MissingInputError(
                     f"{spec.type} '{name}' has no input {names}: connect a layer to "
                     f"{'it' if len(missing) == 1 else 'them'}.", (node_id,)))
+        if not spec.variadic:
+            for edge in edges:
+                if edge.dst_port >= spec.arity:
+                    problems.append(PortError(
+                        f"{spec.type} '{name}' has {spec.arity} input(s), but '"
+                        f"{doc.label(edge.src)}' still feeds input {edge.dst_port}: reconnect "
+                        "it, or give the block that input again.", (node_id, edge.src)))
         n_out = spec.output_count(doc.attr(node_id, "params"))
         for edge in doc.out_edges(node_id):
             if edge.src_port >= n_out:

@@ -28,7 +28,13 @@ def summary_rows(doc, analysis, memory=None) -> list[tuple[str, ...]]:
         params = f"{info.params:,}"
         if info.params and info.trainable_params == 0:
             params += " (frozen)"
-        row = (doc.attr(node_id, "name"), doc.attr(node_id, "type"), shape, params)
+        type_ = doc.attr(node_id, "type")
+        if type_ == "Block":  # the definition it instantiates, and how many times
+            node_params = doc.attr(node_id, "params")
+            repeat = node_params.get("repeat", 1)
+            type_ = f"{doc.block(node_params['block']).name}" + (f" ×{repeat}" if repeat > 1
+                                                                 else "")
+        row = (doc.attr(node_id, "name"), type_, shape, params)
         if memory is not None:
             weights, acts = memory.per_node.get(node_id, (0, 0))
             row += (human_bytes(weights) if weights else "", human_bytes(acts) if acts else "")

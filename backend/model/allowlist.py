@@ -47,7 +47,7 @@ _CALLABLES = frozenset(
                            "BatchNorm3d", "LayerNorm", "InstanceNorm1d", "InstanceNorm2d",
                            "InstanceNorm3d", "GroupNorm", "Embedding", "LSTM", "GRU", "RNN",
                            "PReLU", "MultiheadAttention", "TransformerEncoderLayer",
-                           "TransformerDecoderLayer", "Parameter",
+                           "TransformerDecoderLayer", "Parameter", "Sequential",
                            "Transformer.generate_square_subsequent_mask")]
     + [f"nn.init.{n}_" for n in ("uniform", "normal", "xavier_uniform", "xavier_normal",
                                  "kaiming_uniform", "kaiming_normal", "zeros", "ones",
@@ -62,13 +62,17 @@ class UnsafeSourceError(Exception):
         super().__init__(f"line {line}: {what}")
 
 
-def check_source(source: str, class_name: str) -> ast.Module:
-    """Parse ``source`` and check it against the allow-list; return the tree or raise."""
+def check_source(source: str, class_name: str, blocks: tuple[str, ...] = ()) -> ast.Module:
+    """Parse ``source`` and check it against the allow-list; return the tree or raise.
+
+    ``blocks`` are the classes of block definitions, written in this order before the model's
+    class: each derives from ``nn.Module`` or ``nn.Sequential`` and may be called by the classes
+    after it."""
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as exc:
         raise UnsafeSourceError(None, f"does not parse ({exc.msg})") from None
-    _Checker(class_name).module(tree)
+    _Checker(class_name, tuple(blocks)).module(tree)
     return tree
 
 
@@ -101,8 +105,12 @@ def _safe_name(name: str) -> bool:
 
 
 class _Checker:
-    def __init__(self, class_name: str) -> None:
+    def __init__(self, class_name: str, blocks: tuple[str, ...] = ()) -> None:
         self.class_name = class_name
+        self.blocks = blocks
+        self.defined: set[str] = set()
+        """Block classes already defined (callable by the classes after them)."""
+        self.sequential = False
         self.layers: set[str] = set()
 
     def module(self, tree: ast.Module) -> None:
@@ -110,6 +118,7 @@ class _Checker:
         if body and _is_docstring(body[0]):
             body = body[1:]
         classes = 0
+        expected = [*self.blocks, self.class_name]
         for stmt in body:
             if isinstance(stmt, ast.Import):
                 for alias in stmt.names:
@@ -120,18 +129,24 @@ class _Checker:
                     if stmt.level or (stmt.module, alias.name) not in _FROM_IMPORTS or alias.asname:
                         raise UnsafeSourceError(stmt, "this import is not allowed")
             elif isinstance(stmt, ast.ClassDef):
+                if classes >= len(expected) or stmt.name != expected[classes]:
+                    raise UnsafeSourceError(stmt, "unexpected class definition")
                 classes += 1
                 self.class_def(stmt)
+                self.defined.add(stmt.name)
             else:
                 raise UnsafeSourceError(stmt, f"{type(stmt).__name__} at module level")
-        if classes != 1:
-            raise UnsafeSourceError(None, f"expected one class, found {classes}")
+        if classes != len(expected):
+            raise UnsafeSourceError(None, f"expected {len(expected)} classes, found {classes}")
 
     def class_def(self, cls: ast.ClassDef) -> None:
-        if cls.name != self.class_name or cls.decorator_list or cls.keywords:
+        if cls.decorator_list or cls.keywords:
             raise UnsafeSourceError(cls, "unexpected class definition")
-        if len(cls.bases) != 1 or ast.unparse(cls.bases[0]) != "nn.Module":
+        self.layers = set()
+        bases = ("nn.Module", "nn.Sequential") if cls.name in self.blocks else ("nn.Module",)
+        if len(cls.bases) != 1 or ast.unparse(cls.bases[0]) not in bases:
             raise UnsafeSourceError(cls, "the class must derive from nn.Module only")
+        self.sequential = ast.unparse(cls.bases[0]) == "nn.Sequential"
         body = list(cls.body)
         if body and _is_docstring(body[0]):
             body = body[1:]
@@ -168,6 +183,14 @@ class _Checker:
             if not isinstance(stmt.value, ast.Call):
                 raise UnsafeSourceError(stmt, "an expression statement must be a call")
             if method == "__init__" and ast.unparse(stmt.value) == "super().__init__()":
+                return
+            call = stmt.value
+            if method == "__init__" and self.sequential and \
+                    ast.unparse(call.func) == "super().__init__" and not call.keywords:
+                for arg in call.args:
+                    if isinstance(arg, ast.Starred):
+                        raise UnsafeSourceError(arg, "*args are not allowed")
+                    self.expr(arg, local)
                 return
             self.expr(stmt.value, local)
         elif isinstance(stmt, ast.Assign):
@@ -260,12 +283,26 @@ class _Checker:
                 node.attr in _TENSOR_METHODS:
             self.expr(node.value, local)
             return
+        elif isinstance(node.value, ast.Subscript) and self._indexed_layer(node.value) and (
+                node.attr in _LAYER_ATTRS or _RNN_TENSOR.match(node.attr)):
+            return
         raise UnsafeSourceError(node, f"access to {ast.unparse(node)!r} is not allowed")
+
+    def _indexed_layer(self, node: ast.Subscript) -> bool:
+        """``self[0]`` in an ``nn.Sequential`` block, or ``self.<layer>[0]``."""
+        if not (isinstance(node.slice, ast.Constant) and type(node.slice.value) is int):
+            return False
+        parts = _dotted(node.value)
+        return parts == ["self"] and self.sequential or (
+            parts is not None and len(parts) == 2 and parts[0] == "self"
+            and parts[1] in self.layers)
 
     def call(self, node: ast.Call, local: set[str]) -> None:
         func = node.func
         if isinstance(func, ast.Name) and func.id == "self":
             pass  # self(...) runs forward
+        elif isinstance(func, ast.Name) and func.id in self.defined:
+            pass  # a block class defined above
         elif isinstance(func, ast.Attribute):
             self.attribute(func, local)
         else:

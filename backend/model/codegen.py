@@ -54,6 +54,10 @@ class GeneratedCode:
     output_ids: list[str] = field(default_factory=list)
     param_attrs: dict[str, str] = field(default_factory=dict)
     """Node id → the attribute of a Parameter node's bare ``nn.Parameter``."""
+    block_classes: list[str] = field(default_factory=list)
+    """The classes written for block definitions, in source order (before the model's)."""
+    frozen_paths: list[str] = field(default_factory=list)
+    """Dotted module paths of frozen layers inside blocks (``layer1.0.conv1``)."""
 
 
 def _design_errors(analysis: Analysis) -> CompileError:
@@ -145,13 +149,19 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
     live = _live_nodes(doc)
     order = [n for n in analysis.order if n in live]
     unused = [n for n in analysis.order if n not in live]
+    classes: dict = {}
+    frozen: list[str] = []
+    if doc.block_ids():
+        from backend.model.block_code import block_classes
+
+        classes, frozen = block_classes(doc, analysis, live, defaults, cls)
 
     # Which activations are left to the loss, and the plan each node is written from.
     stripped_by_node: dict[str, tuple[str, int]] = {}
     plans: dict[str, LayerPlan] = {}
     for node_id in order:
         info, type_ = analysis.nodes[node_id], doc.attr(node_id, "type")
-        if type_ in ("Input", "Output"):
+        if type_ in ("Input", "Output", "Block"):
             continue
         act = _stripped_activation(doc, node_id, analysis)
         params = doc.attr(node_id, "params")
@@ -176,7 +186,13 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
     param_attrs: dict[str, str] = {}
     for node_id in order:
         plan = plans.get(node_id)
-        if plan is not None and plan.ctor is not None:
+        if doc.attr(node_id, "type") == "Block":
+            attr = names[node_id]
+            if attr in reserved:
+                attr = _free(f"{attr}_layer", taken_attrs)
+                taken_attrs.add(attr)
+            attr_names[node_id] = attr
+        elif plan is not None and plan.ctor is not None:
             attr = names[node_id]
             if attr in reserved:
                 attr = _free(f"{attr}_layer", taken_attrs)
@@ -192,10 +208,15 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
     out_names = [names[n] for n in outputs]
     source_of_output = {o: doc.in_edges(o)[0] for o in outputs}
 
+    block_ctor = {n: _block_constructor(doc, n, analysis, classes) for n in attrs
+                  if doc.attr(n, "type") == "Block"}
     written = [s for p in plans.values() for s in p.statements]
-    written += [plans[n].constructor_source() for n in attrs]
-    written += [line for n in attrs for line in init_lines(doc.attr(n, "type"), plans[n],
-                                                          doc.attr(n, "params"), defaults)]
+    written += [plans[n].constructor_source() for n in attrs if n in plans]
+    written += [line for n in attrs if n in plans
+                for line in init_lines(doc.attr(n, "type"), plans[n], doc.attr(n, "params"),
+                                       defaults)]
+    written += [c.source for c in classes.values()]
+    written += [call for calls in block_ctor.values() for call in calls]
     w.line(f'"""NetCanvas design {cls}: standalone PyTorch code (needs only torch)."""')
     w.line()
     if stripped_by_node or any("torch." in s for s in written):
@@ -205,6 +226,11 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
     w.line("from torch import nn")
     w.line()
     w.line()
+    for block_cls in classes.values():
+        for text in block_cls.source.splitlines():
+            w.line(text)
+        w.line()
+        w.line()
     w.line(f"class {cls}(nn.Module):")
     doc_lines = [f"{cls}, designed in NetCanvas.", "", "Inputs:"]
     for n in inputs:
@@ -228,14 +254,28 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
     w.line(f"{INDENT}def __init__(self):")
     w.line(f"{INDENT * 2}super().__init__()")
     for node_id in order:
-        if node_id in attrs:
+        if node_id in block_ctor:
+            calls = block_ctor[node_id]
+            if len(calls) == 1:
+                w.line(f"{INDENT * 2}self.{attrs[node_id]} = {calls[0]}")
+            else:
+                w.line(f"{INDENT * 2}self.{attrs[node_id]} = nn.Sequential(")
+                for call in calls:
+                    w.line(f"{INDENT * 3}{call},")
+                w.line(f"{INDENT * 2})")
+        elif node_id in attrs:
             w.line(f"{INDENT * 2}self.{attrs[node_id]} = {plans[node_id].constructor_source()}")
     w.line(f"{INDENT * 2}self.reset_parameters()")
     w.line()
     w.line(f"{INDENT}def reset_parameters(self):")
     _reset_docstring(w, doc, order, attrs, defaults)
     for node_id in order:
-        if node_id in attrs:
+        if node_id in block_ctor:
+            repeat = doc.attr(node_id, "params").get("repeat", 1)
+            layer = f"self.{attrs[node_id]}"
+            for target in [layer] if repeat == 1 else [f"{layer}[{k}]" for k in range(repeat)]:
+                w.line(f"{INDENT * 2}{target}.reset_parameters()")
+        elif node_id in attrs:
             layer = f"self.{attrs[node_id]}"
             for stmt in init_lines(doc.attr(node_id, "type"), plans[node_id],
                                    doc.attr(node_id, "params"), defaults):
@@ -249,6 +289,13 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
         if type_ in ("Input", "Output"):
             continue
         edges = doc.in_edges(node_id)
+        if type_ == "Block":
+            line_of[node_id] = w.lineno + 1
+            n_out = doc.spec(node_id).output_count()
+            outs_text = ", ".join(var[(node_id, k)] for k in range(n_out)) or "_"
+            call = ", ".join(var[(e.src, e.src_port)] for e in edges)
+            w.line(f"{INDENT * 2}{outs_text} = self.{attrs[node_id]}({call})")
+            continue
         if doc.spec(node_id).variadic:
             args = {f"x{i}": var[(e.src, e.src_port)] for i, e in enumerate(edges)}
         else:
@@ -278,7 +325,16 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
     if stripped:
         _write_predict(w, in_names, outputs, names, source_of_output, stripped_by_node)
     return GeneratedCode(w.text(), cls, in_names, out_names, attr_names, stripped, line_of,
-                         unused, list(inputs), list(outputs), param_attrs)
+                         unused, list(inputs), list(outputs), param_attrs,
+                         [c.name for c in classes.values()], frozen)
+
+
+def _block_constructor(doc: Document, node_id: str, analysis: Analysis,
+                       classes: dict) -> list[str]:
+    """A Block node's module: its class called with each instance's values (``repeat``: the
+    calls of an ``nn.Sequential``)."""
+    block_cls = classes[doc.attr(node_id, "params")["block"]]
+    return [block_cls.call(inner) for inner in analysis.nodes[node_id].instances]
 
 
 def _input_dtypes(doc: Document, node_id: str, analysis: Analysis) -> list[str | None]:

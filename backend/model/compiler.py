@@ -50,7 +50,7 @@ _BUILTINS = {"__import__": _guarded_import, "__build_class__": builtins.__build_
 def compile_source(code: GeneratedCode) -> tuple[type[nn.Module], str]:
     """Check and execute ``code.source``; return the model class and its fake file name."""
     try:
-        tree = check_source(code.source, code.class_name)
+        tree = check_source(code.source, code.class_name, tuple(code.block_classes))
     except UnsafeSourceError as exc:
         raise CompileError(f"The generated code was refused by the safety check ({exc}). "
                            "This is a bug in NetCanvas: please report it with the project.") \
@@ -83,4 +83,9 @@ def compile_document(doc: Document, analysis: Analysis | None = None) -> Compile
     for node_id, attr in code.param_attrs.items():
         if not doc.attr(node_id, "trainable"):
             getattr(module, attr).requires_grad_(False)
+    for path in code.frozen_paths:
+        target = module.get_submodule(path) if "." in path or hasattr(module, path) else None
+        if isinstance(target, nn.Module):
+            for p in target.parameters():
+                p.requires_grad_(False)
     return CompiledModel(module, code, analysis, filename)

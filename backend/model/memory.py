@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from backend.model.codegen import CompileError
 from backend.model.shapes import Analysis
@@ -58,15 +59,24 @@ def _numel(shape: tuple) -> int:
     return n
 
 
+def _activations(doc: Document, node_id: str, info: Any) -> int:
+    """Bytes per sample a node's forward keeps: a block, every layer inside each instance."""
+    if doc.attr(node_id, "type") == "Block" and info.instances:
+        block = doc.root.block(doc.attr(node_id, "params")["block"])
+        return sum(_activations(block, n, inner.nodes[n]) for inner in info.instances
+                   for n in inner.nodes if block.attr(n, "type") not in ("BlockInput",
+                                                                         "BlockOutput"))
+    return sum(_numel(s) * _DTYPE_BYTES.get(d, 4)
+               for s, d in zip(info.output_shapes, info.dtypes))
+
+
 def memory_report(doc: Document, analysis: Analysis) -> MemoryReport:
     """Parameter memory (float32) and per-sample activation memory of every analysed node."""
     per_node: dict[str, tuple[int, int]] = {}
     for node_id, info in analysis.nodes.items():
         if doc.attr(node_id, "type") == "Output":
             continue  # a pass-through: its tensor is the layer's before it
-        act = sum(_numel(s) * _DTYPE_BYTES.get(d, 4)
-                  for s, d in zip(info.output_shapes, info.dtypes))
-        per_node[node_id] = (info.params * PARAM_BYTES, act)
+        per_node[node_id] = (info.params * PARAM_BYTES, _activations(doc, node_id, info))
     return MemoryReport(analysis.total_params, sum(p for p, _ in per_node.values()),
                         sum(a for _, a in per_node.values()), per_node)
 

@@ -18,8 +18,9 @@ import torch.nn.functional as F  # noqa: N812 - the conventional name, used by p
 from torch import nn
 
 from backend.model.layers import Fix, LayerPlan, PlanProblem, Shape, flops, fmt, plan_layer
+from graph.blocks import is_ref, resolve
 from graph.document import Document
-from graph.errors import GraphError
+from graph.errors import GraphError, ParamError
 from graph.events import Edge
 from graph.validation import validate
 
@@ -57,6 +58,13 @@ class NodeInfo:
     dtypes: list[str] = field(default_factory=list)
     """dtype of each output (``float32`` or ``int64``)."""
     plan: LayerPlan | None = None
+    instances: list[Analysis] = field(default_factory=list)
+    """A Block node: the analysis of each instance it chains (``repeat``), inner shapes
+    inferred from the shapes it receives."""
+    values: dict[str, Any] = field(default_factory=dict)
+    """A Block node: its value for every parameter of its definition."""
+    params_used: dict[str, Any] | None = None
+    """Inside a definition: the node's parameters with the instance's values written in."""
 
 
 @dataclass
@@ -67,6 +75,10 @@ class Analysis:
     errors: list[GraphError]
     order: list[str] = field(default_factory=list)
     """Node ids in the topological order the walker used (empty when the graph has a cycle)."""
+    prefix: str = ""
+    """An instance's path in the module (``layer3.1.``); empty for the design."""
+    port_shapes: list[Shape] = field(default_factory=list)
+    """An instance: the shapes its ports receive."""
 
     @property
     def ok(self) -> bool:
@@ -100,6 +112,8 @@ class _Result:
 
 
 _cache: OrderedDict[tuple[Any, ...], _Result] = OrderedDict()
+_instance_cache: OrderedDict[tuple[Any, ...], Analysis] = OrderedDict()
+_structure_cache: dict[tuple[str, int], list[GraphError]] = {}
 _code_cache: dict[str, Any] = {}
 _module_cache: dict[tuple[Any, ...], tuple[Any, int]] = {}
 
@@ -109,6 +123,8 @@ def clear_cache() -> None:
     _cache.clear()
     _code_cache.clear()
     _module_cache.clear()
+    _instance_cache.clear()
+    _structure_cache.clear()
 
 
 def _inputs_of(doc: Document, node_id: str, nodes: dict[str, NodeInfo]
@@ -140,13 +156,41 @@ def _inputs_of(doc: Document, node_id: str, nodes: dict[str, NodeInfo]
 
 
 def analyse(doc: Document) -> Analysis:
-    """Shapes, parameter counts, FLOPs and errors for every node; never raises for a bad design."""
-    errors: list[GraphError] = list(validate(doc))
+    """Shapes, parameter counts, FLOPs and errors for every node; never raises for a bad design.
+
+    A Block node is analysed per instance: its definition is walked with the shapes the node
+    receives and the node's parameter values (`NodeInfo.instances`); an error inside names the
+    instance path (``layer3.1.conv2``) and is pinned to the Block node."""
+    return _walk(doc, None, None, "")
+
+
+def _structure(doc: Document) -> list[GraphError]:
+    if not doc.is_definition:
+        return list(validate(doc))
+    key = (doc.block_id, doc.root.blocks_version)
+    hit = _structure_cache.get(key)
+    if hit is None:
+        if len(_structure_cache) > 1024:
+            _structure_cache.clear()
+        hit = _structure_cache[key] = list(validate(doc))
+    return list(hit)
+
+
+def _walk(doc: Document, ports: list[tuple[Shape, str]] | None, values: dict[str, Any] | None,
+          prefix: str) -> Analysis:
+    errors: list[GraphError] = _structure(doc)
+    if prefix and errors:
+        errors = [GraphError(f"{doc.name} '{prefix[:-1]}': {e.message}") for e in errors]
     nodes: dict[str, NodeInfo] = {n: NodeInfo() for n in doc.graph.nodes}
     try:
         order = doc.topological_order()
     except Exception:  # a cycle: validate() already reported it
-        return Analysis(nodes, errors, [])
+        return Analysis(nodes, errors, [], prefix)
+    port_of = {n: k for k, n in enumerate(doc.inputs())} if ports is not None else {}
+    # In an nn.Sequential block, layers are named by their index (their state-dict keys).
+    chain = {n: k for k, n in enumerate(
+        n for n in order if doc.attr(n, "type") not in ("BlockInput", "BlockOutput"))
+    } if doc.sequential else {}
     for node_id in order:
         info = nodes[node_id]
         type_ = doc.attr(node_id, "type")
@@ -155,18 +199,38 @@ def analyse(doc: Document) -> Analysis:
             info.output_shapes = [(BATCH, *params["shape"])]
             info.dtypes = [params["dtype"]]
             continue
+        if type_ == "BlockInput":
+            k = port_of.get(node_id)
+            if ports is not None and k is not None and k < len(ports):
+                info.output_shapes, info.dtypes = [ports[k][0]], [ports[k][1]]
+            continue
         received = _inputs_of(doc, node_id, nodes)
         if received is None:
             continue  # an upstream error or a missing input, reported elsewhere
         shapes, dtypes = received
         info.input_shapes = shapes
-        if type_ == "Output":
+        if type_ in ("Output", "BlockOutput"):
             info.output_shapes = list(shapes)
             info.dtypes = list(dtypes)
             continue
+        name = prefix + (str(chain[node_id]) if node_id in chain else doc.attr(node_id, "name"))
+        if values is not None and any(is_ref(v) for v in params.values()):
+            try:
+                spec = doc.spec(node_id)
+                fixed = {k: v for k, v in params.items() if k == "block" and type_ == "Block"}
+                params = {**fixed, **spec.validate_params(
+                    {k: v for k, v in resolve(params, values).items() if k not in fixed},
+                    partial=True)}
+            except ParamError as exc:
+                info.error = ShapeError(f"{type_} '{name}': {exc.message}", (node_id,))
+                errors.append(info.error)
+                continue
+            info.params_used = params
+        if type_ == "Block":
+            _block_node(doc, node_id, params, info, shapes, dtypes, name, errors)
+            continue
         result = _run(type_, params, shapes, dtypes)
         if result.problem is not None:
-            name = doc.attr(node_id, "name")
             info.error = ShapeError(f"{type_} '{name}' {result.problem}.", (node_id,),
                                     result.fixes)
             errors.append(info.error)
@@ -178,7 +242,75 @@ def analyse(doc: Document) -> Analysis:
         info.trainable_params = result.params if doc.attr(node_id, "trainable") else 0
         info.flops = result.flops
         info.resolved = dict(result.plan.resolved) if result.plan else {}
-    return Analysis(nodes, errors, order)
+    return Analysis(nodes, errors, order, prefix,
+                    [s for s, _ in ports] if ports is not None else [])
+
+
+def _block_node(doc: Document, node_id: str, params: dict[str, Any], info: NodeInfo,
+                shapes: list[Shape | None], dtypes: list[str | None], name: str,
+                errors: list[GraphError]) -> None:
+    """Walk each instance of a Block node with the shapes it receives."""
+    block = doc.root.block(params["block"])
+
+    def fail(message: str) -> None:
+        info.error = ShapeError(message, (node_id,))
+        errors.append(info.error)
+
+    values: dict[str, Any] = {}
+    for p in block.block_params:
+        try:
+            values[p.name] = p.validate(params.get(p.name, p.default))
+        except ParamError as exc:
+            fail(f"Block '{name}' ({block.name}): {exc.message}")
+            return
+    info.values = values
+    repeat = params.get("repeat", 1)
+    if repeat > 1 and (len(block.inputs()) != 1 or len(block.outputs()) != 1):
+        fail(f"Block '{name}' repeats {block.name} {repeat} times, which needs one input and "
+             f"one output (it has {len(block.inputs())} and {len(block.outputs())}): set "
+             "repeat to 1 or change the block's ports")
+        return
+    current = [(s, d or "float32") for s, d in zip(shapes, dtypes) if s is not None]
+    for k in range(repeat):
+        path = f"{name}.{k}." if repeat > 1 else f"{name}."
+        inner = _instance(block, values, current, path)
+        info.instances.append(inner)
+        if not inner.ok:
+            for e in inner.errors:
+                errors.append(ShapeError(e.message, (node_id,), getattr(e, "fixes", ())))
+            info.error = errors[-1]
+            return
+        current = []
+        for out in block.outputs():
+            out_info = inner.nodes[out]
+            if not out_info.output_shapes:
+                fail(f"Block '{name}' ({block.name}): output "
+                     f"'{block.attr(out, 'name')}' receives nothing")
+                return
+            current.append((out_info.output_shapes[0], out_info.dtypes[0]))
+    info.output_shapes = [s for s, _ in current]
+    info.dtypes = [d for _, d in current]
+    info.params = sum(a.total_params for a in info.instances)
+    info.trainable_params = sum(a.trainable_params for a in info.instances) \
+        if doc.attr(node_id, "trainable") else 0
+    counted = [n.flops for a in info.instances for n in a.nodes.values()]
+    info.flops = None if any(f is None for f in counted if f is not None) else \
+        sum(f for f in counted if f is not None)
+
+
+def _instance(block: Document, values: dict[str, Any], ports: list[tuple[Shape, str]],
+              prefix: str) -> Analysis:
+    key = (block.block_id, block.root.blocks_version, tuple(sorted(
+        (k, _freeze(v)) for k, v in values.items())), tuple(ports), prefix)
+    hit = _instance_cache.get(key)
+    if hit is not None:
+        _instance_cache.move_to_end(key)
+        return hit
+    result = _walk(block, ports, values, prefix)
+    _instance_cache[key] = result
+    if len(_instance_cache) > _CACHE_SIZE:
+        _instance_cache.popitem(last=False)
+    return result
 
 
 def layer_shapes(type_: str, params: dict[str, Any], shapes: list[Shape | None],

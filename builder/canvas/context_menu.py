@@ -121,7 +121,7 @@ class CanvasMenus:
             menu.addAction("Auto-layout", c.auto_layout)
 
     def _node(self, menu: QMenu, target: MenuTarget) -> None:
-        c, doc = self.scene.controller, self.scene.controller.doc
+        c, doc = self.scene.controller, self.scene.controller.shown
         node_id = target.node_id
         if node_id not in doc:
             return
@@ -156,11 +156,19 @@ class CanvasMenus:
             edges, f"disconnect {name}"))
         disconnect.setEnabled(bool(edges))
         menu.addAction("Duplicate", lambda: c.duplicate(selected))
+        menu.addSeparator()
+        group = menu.addAction("Group into Block", lambda: c.group_into_block(selected))
+        group.setShortcut("Ctrl+G")
+        if spec.type == "Block":
+            block = doc.block(doc.attr(node_id, "params")["block"])
+            menu.addAction(f"Open {block.name}", lambda: c.open_block(block.block_id))
+            menu.addAction("Ungroup", lambda: c.ungroup(node_id)).setShortcut("Ctrl+Shift+G")
+        menu.addSeparator()
         menu.addAction("Delete" if len(selected) == 1 else f"Delete {len(selected)} layers",
                        lambda: c.delete(selected, self.scene.selected_edges()))
 
     def _edge(self, menu: QMenu, target: MenuTarget) -> None:
-        c, doc = self.scene.controller, self.scene.controller.doc
+        c, doc = self.scene.controller, self.scene.controller.shown
         edge = target.edge
         if edge is None or not doc.has_edge(edge):
             return
@@ -170,7 +178,7 @@ class CanvasMenus:
         menu.addAction("Disconnect", lambda: c.disconnect([edge]))
 
     def _port(self, menu: QMenu, target: MenuTarget) -> None:
-        c, doc = self.scene.controller, self.scene.controller.doc
+        c, doc = self.scene.controller, self.scene.controller.shown
         node_id, port = target.node_id, target.port
         if node_id not in doc or port is None:
             return

@@ -34,7 +34,9 @@ def key_params_text(spec: LayerSpec, params: dict[str, Any]) -> str:
         value = params.get(key)
         if value is None or value == "none" or value is False:
             continue
-        if spec.param(key).kind == INT_TUPLE:
+        if isinstance(value, dict):  # a reference to a parameter of the block it is in
+            value = f"${value.get('$param')}"
+        elif spec.param(key).kind == INT_TUPLE:
             value = "×".join(str(v) for v in value)
         elif isinstance(value, float):
             value = f"{value:g}"
@@ -43,6 +45,36 @@ def key_params_text(spec: LayerSpec, params: dict[str, Any]) -> str:
         label = SHORT_LABELS.get(key, "")
         parts.append(f"{label} {value}".strip() if label else str(value))
     return " · ".join(parts)
+
+
+def block_text(block: Any, params: dict[str, Any]) -> str:
+    """``BasicBlock ×2 · channels 64``: a Block node's definition, repeat and values."""
+    repeat = params.get("repeat", 1)
+    parts = [block.name + (f" ×{repeat}" if repeat != 1 else "")]
+    for p in block.block_params:
+        value = params.get(p.name, p.default)
+        if isinstance(value, dict):  # a reference to the enclosing block's parameter
+            value = "$" + str(value.get("$param"))
+        elif isinstance(value, float):
+            value = f"{value:g}"
+        parts.append(f"{p.name} {value}")
+    return " · ".join(parts)
+
+
+def block_ports_text(doc: Any, node_id: str, info: Any) -> str:
+    """A Block node's tooltip: its definition and the shapes at its ports."""
+    spec = doc.spec(node_id)
+    block = doc.block(doc.attr(node_id, "params")["block"])
+    ins = info.input_shapes if info is not None else ()
+    outs = info.output_shapes if info is not None else ()
+    lines = [f"<b>{doc.label(node_id)}</b>: block {block.name} (double-click to open)"]
+    for k in range(spec.arity):
+        lines.append(f"in {spec.input_name(k)}: {ins[k] if k < len(ins) else '?'}")
+    for k in range(spec.output_count()):
+        lines.append(f"out {spec.output_name(k)}: {outs[k] if k < len(outs) else '?'}")
+    if info is not None and info.error:
+        lines.append(f"<span style='color:#c0392b'>{info.error}</span>")
+    return "<br>".join(lines)
 
 
 #: How a key parameter is named on a node when its bare value would be unclear.
@@ -132,6 +164,12 @@ class NodeItem(QGraphicsItem):
     @property
     def error(self) -> str:
         return self.badge.toolTip() if self.badge.isVisible() else ""
+
+    def set_subtitle(self, text: str) -> None:
+        """Replace the type line (a Block node shows its definition and values)."""
+        if text != self.subtitle:
+            self.subtitle = text
+            self._relayout()
 
     def set_params_text(self, text: str, show: bool) -> None:
         if (text, show) != (self.params_text, self.show_params):

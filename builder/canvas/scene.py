@@ -28,7 +28,7 @@ from builder.canvas.context_menu import CanvasMenus
 from builder.canvas.edge_item import EdgeItem
 from builder.canvas.labels import LabelPlacer
 from builder.canvas.link_gesture import NewLinkGesture
-from builder.canvas.node_item import GRID, NodeItem
+from builder.canvas.node_item import GRID, NodeItem, block_ports_text, block_text
 from builder.canvas.port_item import PortItem
 from builder.controller import EditorController
 from builder.theme import LIGHT, CanvasColors
@@ -87,6 +87,7 @@ class CanvasScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.selectionChanged.connect(self._emit_selection)
         controller.documentReplaced.connect(self.rebuild)
+        controller.shownChanged.connect(self.rebuild)
         controller.selectRequested.connect(self.select_nodes)
         self.rebuild()
 
@@ -107,7 +108,7 @@ class CanvasScene(QGraphicsScene):
         self._labels_dirty.clear()
         self._moved.clear()
         self._report = None
-        doc = self.controller.doc
+        doc = self.controller.shown
         for node_id in doc.node_ids():
             self._add_node(node_id)
         for edge in doc.edges():
@@ -146,13 +147,19 @@ class CanvasScene(QGraphicsScene):
                 self._grow_scene_rect(item)
         elif isinstance(event, (ev.ParamsChanged, ev.NodeRenamed, ev.TrainableChanged)):
             self._refresh_node(event.node_id)
+        elif isinstance(event, (ev.BlockChanged, ev.BlockRenamed)):
+            # a definition changed: its instances' ports, name and parameters follow
+            doc = self.controller.shown
+            for node_id in list(self.nodes):
+                if node_id in doc and doc.attr(node_id, "type") == "Block":
+                    self._refresh_node(node_id)
 
     def _add_node(self, node_id: str) -> None:
         item = NodeItem(node_id)
         item.set_direction(self.direction)
         self.nodes[node_id] = item
         self._refresh_node(node_id)
-        item.setPos(*self.controller.doc.attr(node_id, "pos"))
+        item.setPos(*self.controller.shown.attr(node_id, "pos"))
         self.addItem(item)
         self._index_node(item)
         self._grow_scene_rect(item)
@@ -169,13 +176,16 @@ class CanvasScene(QGraphicsScene):
 
     def _refresh_node(self, node_id: str) -> None:
         item = self.nodes.get(node_id)
-        doc = self.controller.doc
+        doc = self.controller.shown
         if item is None or node_id not in doc:
             return
         data = doc.graph.nodes[node_id]
         before = (len(item.inputs), item.height)
-        item.refresh(doc.spec(node_id), data["name"], data["params"], data["trainable"],
+        spec = doc.spec(node_id)
+        item.refresh(spec, data["name"], data["params"], data["trainable"],
                      len(doc.in_edges(node_id)))
+        if data["type"] == "Block":
+            item.set_subtitle(block_text(doc.block(data["params"]["block"]), data["params"]))
         if item.scene() is not None:
             if (len(item.inputs), item.height) != before:
                 self._index_node(item)
@@ -293,7 +303,7 @@ class CanvasScene(QGraphicsScene):
             self._place_edge(item)
 
     def _mark_ports(self, edge: Edge) -> None:
-        doc = self.controller.doc
+        doc = self.controller.shown
         src, dst = self.nodes.get(edge.src), self.nodes.get(edge.dst)
         if src is not None and edge.src_port < len(src.outputs) and edge.src in doc:
             src.outputs[edge.src_port].connected = any(
@@ -305,7 +315,7 @@ class CanvasScene(QGraphicsScene):
                 port.update()
 
     def _update_node_edges(self, item: NodeItem) -> None:
-        doc = self.controller.doc
+        doc = self.controller.shown
         if item.node_id not in doc:
             return
         for edge in doc.in_edges(item.node_id) + doc.out_edges(item.node_id):
@@ -334,9 +344,12 @@ class CanvasScene(QGraphicsScene):
             if text != item.label:
                 item.set_label(text)
                 self._labels_dirty.add(edge)
+        doc = self.controller.shown
         for node_id, item in self.nodes.items():
             info = report.nodes.get(node_id)
             item.set_error(info.error if info else "")
+            if node_id in doc and doc.attr(node_id, "type") == "Block":
+                item.setToolTip(block_ports_text(doc, node_id, info))
             item.set_params_text(format_count(info.params) if info and info.params else "",
                                  self.show_params)
         if self._labels_dirty:
@@ -410,6 +423,18 @@ class CanvasScene(QGraphicsScene):
         if self._frame:
             self.flush_routes(budget=DRAG_ROUTE_BUDGET_S)
 
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        """Double-click a block: open its inside (edits then change the definition)."""
+        doc = self.controller.shown
+        for item in self.items(event.scenePos()):
+            if isinstance(item, NodeItem):
+                if item.node_id in doc and doc.attr(item.node_id, "type") == "Block":
+                    self.controller.open_block(doc.attr(item.node_id, "params")["block"])
+                    event.accept()
+                    return
+                break
+        super().mouseDoubleClickEvent(event)
+
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         if self._gesture is not None and event.button() == Qt.MouseButton.LeftButton:
             gesture, self._gesture = self._gesture, None
@@ -426,7 +451,7 @@ class CanvasScene(QGraphicsScene):
     def commit_moves(self) -> bool:
         """Push one move command for every selected node that the drag displaced."""
         moved = {}
-        doc = self.controller.doc
+        doc = self.controller.shown
         for node_id, item in self.nodes.items():
             if item.isSelected() and node_id in doc:
                 pos = (item.pos().x(), item.pos().y())

@@ -20,7 +20,7 @@ from graph.examples import list_examples, load_example
 from tests.backend.test_script_export import ENV
 
 NEW = ["lenet5", "resnet_small", "unet_autoencoder", "vae_digits", "transformer_sequences",
-       "bilstm_sequences"]
+       "bilstm_sequences", "resnet_blocks_digits", "transformer_blocks"]
 
 
 def _doc(name, **training):

@@ -17,8 +17,20 @@ from graph import (
     connect,
     delete,
 )
+from graph.block_edits import (
+    BlockRecord,
+    DefineBlock,
+    InBlock,
+    RemoveBlock,
+    RenameBlock,
+    add_block,
+    group,
+    ungroup,
+)
+from graph.blocks import param_spec, ref
+from graph.document import Node
 from graph.edits import Disconnect
-from graph.project import dumps
+from graph.project import dumps, loads
 
 TYPES = ["Input", "Dense", "ReLU", "Dropout", "Concatenate", "Add", "Output", "Flatten"]
 PARAM_CHOICES = {
@@ -30,6 +42,18 @@ PARAM_CHOICES = {
     "Flatten": [("start_dim", [1, 2])],
 }
 NAMES = ["a", "hidden", "dense_1", "class", "out", "x1", "1bad", "input_1"]
+BLOCK_NAMES = ["Stem", "BasicBlock", "Block", "Net", "class"]
+
+
+def mlp_record(block_id: str, name: str) -> BlockRecord:
+    """x → Dense(units = $width) → ReLU → out: a definition with one parameter."""
+    return BlockRecord(block_id, name, (param_spec("width", "int", 8, minimum=1, maximum=64),),
+                       False,
+                       (Node("p1", "BlockInput", "x", {}, (0, 0)),
+                        Node("n1", "Dense", "fc", {"units": ref("width")}, (200, 0)),
+                        Node("n2", "ReLU", "act", {}, (400, 0)),
+                        Node("p2", "BlockOutput", "out", {}, (600, 0))),
+                       (Edge("p1", 0, "n1", 0), Edge("n1", 0, "n2", 0), Edge("n2", 0, "p2", 0)))
 
 
 class EditMachine(RuleBasedStateMachine):
@@ -103,6 +127,96 @@ class EditMachine(RuleBasedStateMachine):
     def trainable(self, data, flag):
         self._push(SetTrainable(self._some(data), flag))
 
+    # --- blocks ------------------------------------------------------------------------------
+    def _block(self, data):
+        return data.draw(st.sampled_from(self.doc.block_ids()))
+
+    @rule(name=st.sampled_from(BLOCK_NAMES))
+    def define(self, name):
+        self._push(DefineBlock(mlp_record(self.doc.new_block_id(), name)))
+
+    @precondition(lambda self: self.doc.block_ids())
+    @rule(data=st.data(), width=st.sampled_from([None, 4, 100]), repeat=st.sampled_from([1, 2]))
+    def instantiate(self, data, width, repeat):
+        block_id = self._block(data)
+        values = {} if width is None else {"width": width}
+        if "width" not in {p.name for p in self.doc.block(block_id).block_params}:
+            values = {}
+        where = data.draw(st.sampled_from(["", *self.doc.block_ids()]))
+        target = self.doc.block(where) if where else self.doc
+        edit = add_block(target, block_id, (0, 0), values=values, repeat=repeat)
+        self._push(InBlock(where, edit) if where else edit)
+
+    @precondition(lambda self: len(self.doc) >= 1)
+    @rule(data=st.data(), count=st.integers(1, 3), name=st.sampled_from(BLOCK_NAMES))
+    def group_some(self, data, count, name):
+        ids = self.doc.node_ids()
+        chosen = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=count))
+        try:
+            edit = group(self.doc, chosen, name)
+        except GraphError:
+            return
+        self._push(edit)
+
+    @precondition(lambda self: self.doc.block_ids())
+    @rule(data=st.data())
+    def group_inside(self, data):
+        inner = self.doc.block(self._block(data))
+        if len(inner) == 0:
+            return
+        chosen = data.draw(st.lists(st.sampled_from(inner.node_ids()), min_size=1, max_size=2))
+        try:
+            edit = group(inner, chosen)
+        except GraphError:
+            return
+        self._push(edit)
+
+    @precondition(lambda self: any(self.doc.attr(n, "type") == "Block"
+                                   for n in self.doc.node_ids()))
+    @rule(data=st.data())
+    def ungroup_one(self, data):
+        blocks = [n for n in self.doc.node_ids() if self.doc.attr(n, "type") == "Block"]
+        try:
+            edit = ungroup(self.doc, data.draw(st.sampled_from(blocks)))
+        except GraphError:
+            return
+        self._push(edit)
+
+    @precondition(lambda self: self.doc.block_ids())
+    @rule(data=st.data(), units=st.sampled_from([3, 16]), use_ref=st.booleans())
+    def edit_inside(self, data, units, use_ref):
+        block_id = self._block(data)
+        inner = self.doc.block(block_id)
+        dense = [n for n in inner.node_ids() if inner.attr(n, "type") == "Dense"]
+        if dense:
+            value = ref("width") if use_ref else units
+            self._push(InBlock(block_id, SetParams(data.draw(st.sampled_from(dense)),
+                                                   {"units": value})))
+        else:
+            self._push(InBlock(block_id, add_node(inner, "Dense", (100, 100))))
+
+    @precondition(lambda self: self.doc.block_ids())
+    @rule(data=st.data())
+    def edit_inside_structure(self, data):
+        block_id = self._block(data)
+        inner = self.doc.block(block_id)
+        if len(inner) >= 2 and data.draw(st.booleans()):
+            src, dst = (data.draw(st.sampled_from(inner.node_ids())) for _ in range(2))
+            self._push(InBlock(block_id, connect(inner, src, dst)))
+        elif len(inner):
+            self._push(InBlock(block_id, delete(inner, [data.draw(
+                st.sampled_from(inner.node_ids()))])))
+
+    @precondition(lambda self: self.doc.block_ids())
+    @rule(data=st.data(), name=st.sampled_from(BLOCK_NAMES))
+    def rename_block(self, data, name):
+        self._push(RenameBlock(self._block(data), name))
+
+    @precondition(lambda self: self.doc.block_ids())
+    @rule(data=st.data())
+    def remove_block(self, data):
+        self._push(RemoveBlock(self._block(data)))
+
     @precondition(lambda self: self.history.can_undo())
     @rule()
     def undo(self):
@@ -115,7 +229,9 @@ class EditMachine(RuleBasedStateMachine):
 
     @invariant()
     def matches_snapshot(self):
-        assert dumps(self.doc) == self.snapshots[self.history.index]
+        text = dumps(self.doc)
+        assert text == self.snapshots[self.history.index]
+        assert dumps(loads(text)) == text, "a saved design loads back through the same edits"
         for e in self.doc.edges():
             assert isinstance(e, Edge)
 

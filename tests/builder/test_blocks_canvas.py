@@ -1,0 +1,125 @@
+"""Blocks on the canvas: group (Ctrl+G), open with a double-click (breadcrumb), edit inside,
+undo, ungroup — the document and the scene's items agree at every step."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+
+from tests.builder.gestures import Gestures
+
+
+def _counts(window):
+    """(layers, connections) of the document on the canvas, checked against the scene."""
+    shown, scene = window.controller.shown, window.scene
+    assert set(scene.nodes) == set(shown.node_ids())
+    assert set(scene.edges) == set(shown.edges())
+    return len(shown), len(shown.edges())
+
+
+def _double_click(window, node_id):
+    view, item = window.view, window.scene.nodes[node_id]
+    view.ensureVisible(item, 20, 20)
+    point = view.mapFromScene(item.mapToScene(QPointF(60, 14)))
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     point)
+    QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier, point)
+    QTest.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier, point)
+
+
+def test_group_open_edit_inside_undo_ungroup(window, qtbot):
+    g = Gestures(window)
+    c = window.controller
+    doc = c.doc
+    x = c.add_layer("Input", (0, 0), shape=(8,))
+    d1 = c.insert_after("Dense", [(x, 0)])
+    d2 = c.insert_after("Dense", [(d1, 0)])
+    out = c.insert_after("Output", [(d2, 0)])
+    assert _counts(window) == (4, 3)
+    window.scene.select_nodes([d1, d2])
+    g.shortcut("Ctrl+G")
+    assert doc.block_ids() == ["b1"]
+    assert _counts(window) == (3, 2)
+    (block,) = [n for n in doc.node_ids() if doc.attr(n, "type") == "Block"]
+    item = window.scene.nodes[block]
+    assert item.subtitle.startswith("Block")
+    assert len(item.inputs) == 1 and len(item.outputs) == 1
+    window.analysis.run_now()
+    assert "(N, " in item.toolTip() and "in x" in item.toolTip()
+    # double-click: the inside of the block, with a breadcrumb back to the design
+    _double_click(window, block)
+    assert c.shown is doc.block("b1")
+    assert not window.breadcrumb.isHidden()
+    assert window.breadcrumb.text() == f"{doc.name} › Block"
+    assert _counts(window) == (4, 3)  # x → dense → dense → out
+    inner = c.shown
+    dense = d2  # grouped layers keep their ids inside the definition
+    assert c.set_params([dense], {"units": 5})
+    assert inner.attr(dense, "params")["units"] == 5
+    report = window.analysis.run_now()
+    assert report.nodes[out].input_shapes == ("(N, 5)",)  # the instance follows
+    assert window.scene._report is report.view(inner)
+    # add a layer inside from the palette: one undo step, in the definition
+    window.scene.select_nodes([dense])
+    g.palette_double_click("ReLU")
+    assert _counts(window) == (5, 4)
+    c.stack.undo()
+    assert _counts(window) == (4, 3)
+    c.stack.undo()  # the parameter change
+    assert inner.attr(dense, "params")["units"] == 32
+    # back to the design, ungroup (Ctrl+Shift+G), undo and redo
+    window.breadcrumb.back.click()
+    assert c.shown is doc and _counts(window) == (3, 2) and window.breadcrumb.isHidden()
+    window.scene.select_nodes([block])
+    g.shortcut("Ctrl+Shift+G")
+    assert doc.block_ids() == [] and _counts(window) == (4, 3)
+    c.stack.undo()
+    assert doc.block_ids() == ["b1"] and _counts(window) == (3, 2)
+    c.stack.undo()  # the group itself
+    assert doc.block_ids() == [] and _counts(window) == (4, 3)
+    assert set(doc.node_ids()) == {x, d1, d2, out}
+
+
+def test_palette_lists_the_designs_blocks_and_closing_follows_removal(window, qtbot):
+    c = window.controller
+    x = c.add_layer("Input", (0, 0), shape=(8,))
+    d = c.insert_after("Dense", [(x, 0)])
+    c.insert_after("Output", [(d, 0)])
+    block = c.group_into_block([d], "Hidden")
+    palette = window.palette
+    window.analysis.run_now()
+    assert palette.block_item("b1").text(0) == "Hidden"
+    # insert a second instance from the palette after the block
+    window.scene.select_nodes([block])
+    palette.blockActivated.emit("b1")
+    blocks = [n for n in c.doc.node_ids() if c.doc.attr(n, "type") == "Block"]
+    assert len(blocks) == 2
+    c.open_block("b1")
+    assert _counts(window) == (3, 2)
+    c.stack.undo()  # the second instance
+    c.stack.undo()  # the group: the definition goes, the canvas shows the design again
+    assert c.shown is c.doc and _counts(window) == (3, 2)
+    assert c.doc.block_ids() == []
+
+
+def test_an_open_block_shows_references_and_its_first_instance(window, qtbot):
+    from graph.examples import load_example
+
+    c = window.controller
+    c.set_document(load_example("resnet_blocks_digits"))
+    window.analysis.set_document(c.doc)
+    window.analysis.run_now()
+    layer1 = c.doc.find("layer1")
+    assert window.scene.nodes[layer1].subtitle == "BasicBlock ×2 · channels 16"
+    basic = c.doc.find_block("BasicBlock")
+    c.open_block(basic)
+    inner = c.shown
+    conv1 = inner.find("conv1")
+    assert "$channels" in window.scene.nodes[conv1].subtitle
+    # shapes inside are the first instance's (layer1.0: 16 channels, 8 × 8)
+    edge = inner.out_edges(conv1)[0]
+    assert window.scene.edges[edge].label == "(N, 16, 8, 8)"
+    window.scene.select_nodes([conv1])
+    assert "$channels" in window.inspector.editors["filters"].toolTip()
