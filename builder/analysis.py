@@ -21,11 +21,25 @@ DEBOUNCE_MS = 150
 
 
 @dataclass(frozen=True)
+class QuickFix:
+    """A one-click repair the analysis attached to an error (`backend.model.layers.Fix`), for
+    the node it concerns; `graph.fixes.fix_edit` makes it one undoable edit."""
+
+    node_id: str
+    kind: str
+    args: dict[str, Any]
+    label: str
+
+
+@dataclass(frozen=True)
 class Problem:
-    """One error to show: its message and the nodes it concerns."""
+    """One error to show: its message, the nodes it concerns, the connections that bring what
+    the layer cannot take (drawn in the error colour) and the quick fixes offered for it."""
 
     message: str
     node_ids: tuple[str, ...] = ()
+    fixes: tuple[QuickFix, ...] = ()
+    edges: tuple[Edge, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,28 @@ class Report:
     def node_error(self, node_id: str) -> str:
         info = self.nodes.get(node_id)
         return info.error if info else ""
+
+    def error_edges(self) -> set[Edge]:
+        """The connections named by a problem (the offending edges)."""
+        return {edge for problem in self.problems for edge in problem.edges}
+
+    def fixes_for(self, node_id: str | None = None, edge: Edge | None = None) -> list[QuickFix]:
+        """The quick fixes of the problems that concern this node or this connection (an edge
+        concerns the problems it is named by, and those of the layer it feeds)."""
+        found: list[QuickFix] = []
+        for problem in self.problems:
+            if (node_id is not None and node_id in problem.node_ids) or (
+                    edge is not None and (edge in problem.edges or edge.dst in problem.node_ids)):
+                found.extend(f for f in problem.fixes if f not in found)
+        return found
+
+    def run_blocker(self) -> str:
+        """Why the design cannot train now (the first problem), or "" when it can."""
+        if not self.problems:
+            return ""
+        more = len(self.problems) - 1
+        extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        return f"Fix the design first: {self.problems[0].message}{extra}"
 
     def view(self, doc: Document) -> Report:
         """The report for the document on the canvas (a block's: its first instance)."""
@@ -130,7 +166,21 @@ def _fill(report: Report, doc: Document, analysis: Any, fmt: Any) -> None:
         key = (err.message, tuple(err.node_ids))
         if key not in seen:
             seen.add(key)
-            report.problems.append(Problem(*key))
+            report.problems.append(_problem(doc, err))
+
+
+def _problem(doc: Document, err: Any) -> Problem:
+    """A backend error as a `Problem`: a shape error of one layer names the connections into it
+    (only the input a fix inserts in front of, when there is one) and carries its fixes."""
+    node_ids = tuple(err.node_ids)
+    raw = tuple(getattr(err, "fixes", ()) or ())
+    if len(node_ids) != 1 or node_ids[0] not in doc or not hasattr(err, "fixes"):
+        return Problem(err.message, node_ids)
+    node_id = node_ids[0]
+    fixes = tuple(QuickFix(node_id, f.kind, dict(f.args), f.label or f.kind) for f in raw)
+    ports = {int(f.args["port"]) for f in raw if f.kind == "insert_before" and "port" in f.args}
+    edges = tuple(e for e in doc.in_edges(node_id) if not ports or e.dst_port in ports)
+    return Problem(err.message, node_ids, fixes, edges)
 
 
 def _errors_onto_nodes(report: Report) -> None:
@@ -185,6 +235,10 @@ class AnalysisRunner(QObject):
         """Ask for an analysis soon (restarts the debounce timer)."""
         if self.enabled:
             self._timer.start()
+
+    def pending(self) -> bool:
+        """Whether the design changed since the last analysis (one is scheduled)."""
+        return self._timer.isActive()
 
     def start(self) -> None:
         """Enable analysis (after the window is shown: the first one imports torch)."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextCursor
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
@@ -19,11 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from builder.analysis import Report
+from builder.analysis import QuickFix, Report
 from builder.highlighter import PythonHighlighter
 from graph.document import Document
 
 IDS_ROLE = Qt.ItemDataRole.UserRole + 2
+FIX_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
 def _human(n: int | None) -> str:
@@ -145,13 +147,18 @@ class CodeView(QWidget):
 
 
 class ProblemList(QListWidget):
-    """Errors of the design; activating one asks to select its nodes."""
+    """Errors of the design; activating one asks to select its nodes. Each quick fix the
+    analysis offers for an error is a row under it: a click applies it (one undo step)."""
 
     nodesRequested = Signal(list)
+    #: A quick fix row was clicked (the window applies it through the controller).
+    fixRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWordWrap(True)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
         self.itemClicked.connect(self._on_item)
         self.itemActivated.connect(self._on_item)
 
@@ -169,11 +176,52 @@ class ProblemList(QListWidget):
             item.setData(IDS_ROLE, list(problem.node_ids))
             item.setToolTip(problem.message)
             self.addItem(item)
+            for fix in problem.fixes:
+                self.addItem(self._fix_row(fix))
+
+    def _fix_row(self, fix: QuickFix) -> QListWidgetItem:
+        row = QListWidgetItem(f"      Quick fix: {fix.label}")
+        row.setData(FIX_ROLE, fix)
+        row.setToolTip("Click to apply (one undo step)")
+        font = QFont(self.font())
+        font.setUnderline(True)
+        row.setFont(font)
+        row.setForeground(self.palette().link())
+        return row
+
+    def fix_rows(self) -> list[QListWidgetItem]:
+        return [self.item(i) for i in range(self.count()) if self.item(i).data(FIX_ROLE)]
 
     def _on_item(self, item: QListWidgetItem) -> None:
+        fix = item.data(FIX_ROLE)
+        if fix is not None:
+            self.fixRequested.emit(fix)
+            return
         ids = item.data(IDS_ROLE)
         if ids:
             self.nodesRequested.emit(list(ids))
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.itemAt(pos)
+        if item is None:
+            return
+        row = self.row(item)
+        while row > 0 and self.item(row).data(FIX_ROLE) is not None:
+            row -= 1  # the problem the fix row belongs to
+        fixes = []
+        for i in range(row + 1, self.count()):
+            fix = self.item(i).data(FIX_ROLE)
+            if fix is None:
+                break
+            fixes.append(fix)
+        if not fixes:
+            return
+        menu = QMenu(self)
+        menu.addSection("Quick fixes")
+        for fix in fixes:
+            menu.addAction(fix.label, lambda f=fix: self.fixRequested.emit(f))
+        menu.exec(self.viewport().mapToGlobal(pos))
+        menu.deleteLater()
 
 
 class LogView(QPlainTextEdit):

@@ -66,8 +66,10 @@ def _merge_forward(first: Edit, second: Edit) -> Edit:
     return Composite((first, second))
 
 
-def push_edit(stack, doc: Document, edit: Edit, text: str | None = None) -> bool:
-    """Apply ``edit`` and record it on ``stack`` as one undo step.
+def push_edit(stack, doc: Document, edit: Edit, text: str | None = None, *,
+              mergeable: bool = True) -> bool:
+    """Apply ``edit`` and record it on ``stack`` as one undo step (``mergeable=False``: never
+    merged into the previous parameter change, e.g. a quick fix).
 
     Raises the graph's typed error (nothing changed) when the edit is refused; returns False
     for an edit that would change nothing (no undo step), True otherwise.
@@ -77,7 +79,7 @@ def push_edit(stack, doc: Document, edit: Edit, text: str | None = None) -> bool
     if inverse is None:
         return False
     command: EditCommand
-    target = _params_target(edit)
+    target = _params_target(edit) if mergeable else None
     if target is not None:
         command = SetParamsCommand(doc, edit, inverse, label, target)
     else:

@@ -111,17 +111,19 @@ class EditorController(QObject):
             self.shownChanged.emit()  # the same definition back (redo): a new document
 
     # --- the one way in ----------------------------------------------------------------------
-    def push(self, edit: Edit, text: str | None = None) -> bool:
+    def push(self, edit: Edit, text: str | None = None, *, mergeable: bool = True) -> bool:
         """Apply ``edit`` (made for the document shown) as one undo step; report a refusal and
-        return False. Inside a block it is applied through `InBlock`, so undo reaches the
-        definition by its id whatever is shown then."""
+        return False (``mergeable=False``: never merged into the previous parameter edit).
+        Inside a block it is applied through `InBlock`, so undo reaches the definition by its
+        id whatever is shown then."""
         from graph.block_edits import inside
 
-        return self._push_to(self.doc, inside(self.shown, edit), text)
+        return self._push_to(self.doc, inside(self.shown, edit), text, mergeable=mergeable)
 
-    def _push_to(self, doc: Document, edit: Edit, text: str | None = None) -> bool:
+    def _push_to(self, doc: Document, edit: Edit, text: str | None = None, *,
+                 mergeable: bool = True) -> bool:
         try:
-            return push_edit(self.stack, doc, edit, text)
+            return push_edit(self.stack, doc, edit, text, mergeable=mergeable)
         except GraphError as exc:
             self.message.emit(exc.message)
             return False
@@ -283,6 +285,18 @@ class EditorController(QObject):
             self.message.emit(exc.message)
             return False
         return self.push(edit)
+
+    def apply_fix(self, node_id: str, kind: str, args: Mapping[str, Any], label: str = "") -> bool:
+        """Apply a quick fix the analysis offered (`graph.fixes`): one undo step of its own,
+        refused with the reason when the design changed so that it no longer fits."""
+        from graph.fixes import fix_edit
+
+        try:
+            edit = fix_edit(self.shown, node_id, kind, args, label)
+        except GraphError as exc:
+            self.message.emit(exc.message)
+            return False
+        return self.push(edit, label or None, mergeable=False)
 
     def disconnect(self, edges: Iterable[Edge], text: str = "") -> bool:
         """Remove these connections in one undo step."""

@@ -50,7 +50,11 @@ from builder.palette import Palette
 from builder.settings import AppSettings
 from builder.theme import THEMES, apply_theme, canvas_colors, icon, resolve
 from graph.document import Document
+from graph.edits import SetSection
 from graph.recovery import RecoveryStore
+
+#: The validation split of a new design (File ▸ New).
+NEW_DESIGN_VALIDATION = 0.2
 
 
 class MainWindow(QMainWindow):
@@ -81,6 +85,7 @@ class MainWindow(QMainWindow):
         runs = ProjectRuns(RecoveryStore(recovery_dir).runs_path)
         self.files = ProjectFiles(self.controller, self.dialogs, self.settings, self, runs)
         self._training_warm = False
+        self._run_blocked = ""  # why Run is disabled (the design's first problem), or ""
         self.analysis = AnalysisRunner(self)
         self.analysis.set_document(self.controller.doc)
         self.autosaver = Autosaver(self.files, recovery_dir, self)
@@ -144,6 +149,7 @@ class MainWindow(QMainWindow):
     def _build_training(self) -> None:
         """A placeholder tab; the panel itself is built after the window is shown."""
         self._training = None
+        self._plot_widgets: list = []  # the panel's plots, made ahead (`_ensure_training`)
         self._training_placeholder = QLabel("Preparing the training panel…", self)
         self._training_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._training_index = self.add_panel(self._training_placeholder, "Training")
@@ -160,8 +166,14 @@ class MainWindow(QMainWindow):
 
             panel = TrainingPanel(
                 self.controller, self.dialogs, self.log_view.log,
-                lambda: self.files.path.parent if self.files.path else None, self)
+                lambda: self.files.path.parent if self.files.path else None, self,
+                plot_widgets=self._plot_widgets)
+            self._plot_widgets = []
             panel.attach_files(self.files)
+            panel.run_gate = self.run_blocker
+            panel.set_run_blocked(self._run_blocked)
+            panel.form.set_facts(self.target_shapes.facts, self.target_shapes.error)
+            panel.set_kind(self.kind)
             panel.runningChanged.connect(self._training_running)
             panel.pause_button.toggled.connect(self._pause_shown)
             current = self.bottom_tabs.currentIndex() == self._training_index
@@ -182,16 +194,47 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _ensure_training(self) -> None:
+        """Build the training panel after the launch, in event-loop turns: first its plot
+        widgets one per turn (8–9 ms each), then the rest (~15 ms). Built in one go it held
+        the GUI thread for 45–110 ms."""
+        if self._training is None:
+            from builder.training.plots import TrainingPlots, new_plot_widget
+
+            if len(self._plot_widgets) < TrainingPlots.COUNT:
+                self._plot_widgets.append(new_plot_widget(self))
+                QTimer.singleShot(0, self, self._ensure_training)
+                return
         self.training  # noqa: B018 - the property builds the panel
         self._warm_training_soon()
 
     def _training_running(self, on: bool) -> None:
-        self.act_run.setEnabled(not on)
+        self._update_run_action()
         self.act_stop.setEnabled(on)
         self.act_pause.setEnabled(on)
         if not on:
             self._pause_shown(False)
         self._update_resume()
+
+    def run_blocker(self) -> str:
+        """Why the design cannot train now ("" when it can): the first problem of an analysis
+        of the design as it is (a pending one is run first, so an edit just made counts)."""
+        if self.analysis.enabled and (self.analysis.pending() or self.analysis.last is None):
+            self.analysis.run_now()  # apply_report updates the blocked state
+        return self._run_blocked
+
+    def _set_run_blocked(self, reason: str) -> None:
+        self._run_blocked = reason
+        self._update_run_action()
+        if self._training is not None:
+            self._training.set_run_blocked(reason)
+
+    def _update_run_action(self) -> None:
+        running = self._training is not None and self._training.running()
+        self.act_run.setEnabled(not running and not self._run_blocked)
+        tip = self._run_blocked or "Train the design in the background"
+        self.act_run.setStatusTip(tip)
+        keys = self.act_run.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        self.act_run.setToolTip(f"{tip} ({keys})" if not self._run_blocked else tip)
 
     def _update_resume(self, _what: str = "") -> None:
         resumable = any(r.resumable for r in self.files.runs.runs())
@@ -218,14 +261,53 @@ class MainWindow(QMainWindow):
         self.workflows = WorkflowActions(self, self.file_menu, self.export_menu)
 
     def show_training(self) -> None:
-        """Raise the training tab (and the bottom dock)."""
+        """Raise the training tab in the Training view (the bottom panel takes most of the
+        window's height; `leave_training_view` gives the canvas its height back)."""
         self.bottom_dock.show()
         self.training  # noqa: B018 - built (in its tab) if it was not yet
         self.bottom_tabs.setCurrentIndex(self._training_index)
-        if self.bottom_dock.height() < self.height() * 0.45:  # the dashboards need room
-            self.training.plots.paint_in_turn()  # the whole window repaints: spread it out
-            self.resizeDocks([self.bottom_dock], [int(self.height() * 0.55)],
-                             Qt.Orientation.Vertical)
+        self.enter_training_view()
+
+    # --- the Training view (issue 14) -------------------------------------------------------------
+    #: The bottom panel's share of the window's height in the Training view.
+    TRAINING_SHARE = 0.62
+
+    def training_view(self) -> bool:
+        return self.act_training_view.isChecked()
+
+    def enter_training_view(self) -> None:
+        """Give the dashboards room: the bottom panel grows to `TRAINING_SHARE` of the
+        window; the height it had is kept to go back to."""
+        if not self.act_training_view.isChecked():
+            self.act_training_view.blockSignals(True)
+            self.act_training_view.setChecked(True)
+            self.act_training_view.blockSignals(False)
+        if self._design_height is None:
+            self._design_height = self.bottom_dock.height()
+        self.bottom_dock.show()
+        self.bottom_tabs.setCurrentIndex(self._training_index)
+        wanted = int(self.height() * self.TRAINING_SHARE)
+        if self.bottom_dock.height() < wanted - 8:
+            if self._training is not None:
+                self.training.plots.paint_in_turn()  # the whole window repaints: spread it out
+            self.resizeDocks([self.bottom_dock], [wanted], Qt.Orientation.Vertical)
+
+    def leave_training_view(self) -> None:
+        """Back to the design: the bottom panel's height from before the Training view."""
+        if self.act_training_view.isChecked():
+            self.act_training_view.blockSignals(True)
+            self.act_training_view.setChecked(False)
+            self.act_training_view.blockSignals(False)
+        height, self._design_height = self._design_height, None
+        if height is not None:
+            self.resizeDocks([self.bottom_dock], [height], Qt.Orientation.Vertical)
+        self.view.setFocus()
+
+    def _training_view_toggled(self, on: bool) -> None:
+        if on:
+            self.show_training()
+        else:
+            self.leave_training_view()
 
     def run_training(self) -> bool:
         self.show_training()
@@ -303,6 +385,10 @@ class MainWindow(QMainWindow):
                                        tip="Continue the latest interrupted or stopped run "
                                            "from its last checkpoint")
         self.act_resume.setEnabled(False)
+        self._design_height: int | None = None  # the bottom panel's before the Training view
+        self.act_training_view = self._action(
+            "&Training View", self._training_view_toggled, "Ctrl+T", checkable=True,
+            tip="The training dashboards with room (again: back to the design)")
         self.act_runs = self._action("Show R&uns", self.show_runs, "Ctrl+Shift+U",
                                      tip="The project's runs: compare, restore, resume, export")
         self.act_exports = {fmt: self._action(text, lambda _=False, f=fmt: self.export_design(f))
@@ -345,6 +431,7 @@ class MainWindow(QMainWindow):
         train_menu = bar.addMenu("&Train")
         train_menu.addActions([self.act_run, self.act_pause, self.act_stop, self.act_resume])
         train_menu.addSeparator()
+        train_menu.addAction(self.act_training_view)
         train_menu.addAction(self.act_runs)
         self.view_menu = view
         theme_menu = view.addMenu("&Theme")
@@ -403,6 +490,8 @@ class MainWindow(QMainWindow):
         self._list_blocks()
         self.analysis.finished.connect(self.apply_report)
         self.problems.nodesRequested.connect(self.reveal_nodes)
+        self.problems.fixRequested.connect(self.apply_fix)
+        self.scene.menus.add_provider(self._fix_entries)
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self.setAcceptDrops(True)
         self.view.viewport().installEventFilter(self)
@@ -414,6 +503,7 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         self._sized_docks = state is not None  # else: sized to the window when first shown
+        self._clamped = False
 
     # --- window chrome that fits the window (issue 14) ---------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -421,6 +511,17 @@ class MainWindow(QMainWindow):
         if not self._sized_docks:
             self._sized_docks = True
             QTimer.singleShot(0, self, self.fit_docks)  # once the window has its size
+        elif not self._clamped:
+            self._clamped = True
+            QTimer.singleShot(0, self, self._clamp_bottom)
+
+    def _clamp_bottom(self) -> None:
+        """A layout saved with the bottom panel enlarged (a Training view of an older
+        version) gives the canvas its height back at launch."""
+        if not self.training_view() and self.bottom_dock.height() > 0.45 * self.height():
+            self.resizeDocks([self.bottom_dock],
+                             [int(min(260, max(130, 0.28 * self.height())))],
+                             Qt.Orientation.Vertical)
 
     def fit_docks(self) -> None:
         """Dock sizes in proportion to the window, so the canvas keeps most of it in a small
@@ -482,6 +583,13 @@ class MainWindow(QMainWindow):
             self.controller, self.workflows.new_runner("targets"),
             lambda: self.files.path.parent if self.files.path else None, self)
         self.controller.targets = self.target_shapes.lookup
+        self.target_shapes.factsChanged.connect(self._data_facts_changed)
+
+    @Slot()
+    def _data_facts_changed(self) -> None:
+        """The data set's columns and targets are known (or not): the column picker shows them."""
+        if self._training is not None:
+            self._training.form.set_facts(self.target_shapes.facts, self.target_shapes.error)
 
     def find_layer(self) -> None:
         self.finder.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -554,6 +662,8 @@ class MainWindow(QMainWindow):
         self.act_pause.setIconText("Pause")
         self.act_stop.setIconText("Stop")
         bar.addActions([self.act_run, self.act_pause, self.act_stop])
+        self.act_training_view.setIconText("Training")
+        bar.addAction(self.act_training_view)
         spacer = QWidget(bar)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -596,7 +706,10 @@ class MainWindow(QMainWindow):
         name = self.dialogs.design_name("Model")
         if name is None:
             return False
-        self.files.open_document(Document(class_name(name)), name)
+        doc = Document(class_name(name))
+        # a fifth of the samples held out, so the validation curves show from the first run
+        doc.apply(SetSection("data", {"validation_split": NEW_DESIGN_VALIDATION}))
+        self.files.open_document(doc, name)
         return True
 
     def _pause_toggled(self, on: bool) -> None:
@@ -683,7 +796,10 @@ class MainWindow(QMainWindow):
             self.files.open(path, ask=False)
         elif not restored and self.settings.first_launch and not os.environ.get(
                 "NETCANVAS_NO_GALLERY"):
-            self.show_gallery()
+            # in later turns: building the gallery (its examples read and the first one
+            # drawn) and its first paint took the GUI thread 30–100 ms in one go
+            QTimer.singleShot(0, self, self._build_gallery)
+            QTimer.singleShot(0, self, self.show_gallery)
         self.settings.mark_launched()
         self._start_warm_up()
 
@@ -783,7 +899,32 @@ class MainWindow(QMainWindow):
         n = len(report.problems)
         self.bottom_tabs.setTabText(2, f"Problems ({n})" if n else "Problems")
         self.analysis_label.setText(f"{n} problem(s)" if n else "design OK")
+        self.analysis_label.setToolTip(report.run_blocker())
+        self._set_run_blocked(report.run_blocker())
         self._warm_training_soon()
+
+    # --- quick fixes (issue 14) ------------------------------------------------------------------
+    def apply_fix(self, fix) -> bool:
+        """Apply a quick fix of the last analysis (`builder.analysis.QuickFix`): one undo step."""
+        done = self.controller.apply_fix(fix.node_id, fix.kind, fix.args, fix.label)
+        if done:
+            self.show_message(f"Applied: {fix.label}")
+        return done
+
+    def _fix_entries(self, target) -> list:
+        """The canvas menu's quick fixes for a layer, a port of it, or a connection."""
+        if self.analysis.enabled and self.analysis.pending():
+            self.analysis.run_now()  # the design changed since: fixes of the design as it is
+        if self.analysis.last is None:
+            return []
+        report = self.analysis.last.view(self.controller.shown)  # inside a block: its own
+        if target.kind == "edge":
+            fixes = report.fixes_for(edge=target.edge)
+        elif target.kind in ("node", "port"):
+            fixes = report.fixes_for(node_id=target.node_id)
+        else:
+            fixes = []
+        return [(fix.label, lambda f=fix: self.apply_fix(f)) for fix in fixes]
 
     def _warm_training_soon(self) -> None:
         """Once the panel is built and the first analysis is in: prepare the first run while
@@ -849,20 +990,28 @@ class MainWindow(QMainWindow):
             self.kind = resolve(theme)
         self.scene.colors = canvas_colors(self.kind)
         self.code_view.highlighter.set_kind(self.kind)
+        if self._training is not None:
+            self._training.set_kind(self.kind)
         self._set_glyphs()
         for item in self.scene.items():
             item.update()
         self.scene.update()
 
-    def show_gallery(self):
-        """Open the example gallery without blocking (a window-modal sheet)."""
+    @Slot()
+    def _build_gallery(self):
         from builder.gallery import GalleryDialog
 
         if self.gallery is None:
             self.gallery = GalleryDialog(self)
             self.gallery.exampleChosen.connect(self.open_example)
-        self.gallery.open()
         return self.gallery
+
+    @Slot()
+    def show_gallery(self):
+        """Open the example gallery without blocking (a window-modal sheet)."""
+        gallery = self._build_gallery()
+        gallery.open()
+        return gallery
 
     def open_example(self, name: str) -> bool:
         from graph.examples import list_examples, load_example
@@ -918,6 +1067,8 @@ class MainWindow(QMainWindow):
             self._training.shutdown()  # joins the training thread
         self.target_shapes.close()  # its timer starts no job once the runners are joined
         self.workflows.shutdown()  # joins the workflow jobs' threads
+        if self.training_view():  # the next launch opens on the design, its canvas full height
+            self.leave_training_view()
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.autosaver.release()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from builder.insertion import TargetShape
 from builder.training.guard import gui_only
@@ -27,11 +27,23 @@ def read_target_shapes(data: dict[str, Any], outputs: list[str], base_dir: str |
     """Load the data set of a ``data`` section and describe each Output's target (key None:
     the data's default target, what an Output without a mapping gets). Runs off the GUI
     thread; never downloads."""
+    return read_data(data, outputs, base_dir)[0]
+
+
+def read_data(data: dict[str, Any], outputs: list[str], base_dir: str | None
+              ) -> tuple[dict[str | None, TargetShape], Any]:
+    """`read_target_shapes` and the data set's facts (`backend.data.columns.DataFacts`: its
+    columns and targets, for the settings form's column picker), from one load."""
+    from backend.data.columns import describe
     from backend.data.config import DataConfig
     from backend.data.load import load_dataset
 
     cfg = DataConfig.from_dict(data)
     ds = load_dataset(cfg, base_dir, download=False)
+    return _shapes(ds, cfg, outputs), describe(ds)
+
+
+def _shapes(ds: Any, cfg: Any, outputs: list[str]) -> dict[str | None, TargetShape]:
     shapes: dict[str | None, TargetShape] = {}
     for name in [None, *outputs]:
         key = cfg.targets.get(name, {}).get("target") if name is not None else None
@@ -43,8 +55,11 @@ def read_target_shapes(data: dict[str, Any], outputs: list[str], base_dir: str |
 
 
 class TargetShapes(QObject):
-    """Keeps `shapes` in step with the controller's document; `lookup` is what the controller's
-    ``targets`` hook calls."""
+    """Keeps `shapes` and `facts` in step with the controller's document; `lookup` is what the
+    controller's ``targets`` hook calls."""
+
+    #: `facts` (or `error`) changed: the data set's columns and targets, or why they are unknown.
+    factsChanged = Signal()
 
     def __init__(self, controller: Any, runner: Any, base_dir: Any = None,
                  parent: QObject | None = None) -> None:
@@ -53,6 +68,11 @@ class TargetShapes(QObject):
         self.runner = runner  # a builder.workflows.jobs.JobRunner
         self.base_dir = base_dir or (lambda: None)
         self.shapes: dict[str | None, TargetShape] = {}
+        #: The loaded data set's `DataFacts`, None while unknown (loading, or not loadable).
+        self.facts: Any = None
+        #: Why the data cannot be loaded ("" when they can, or while loading).
+        self.error = ""
+        self._facts_key = ""  # the data set (`_data_set`) the facts describe
         self.enabled = False
         self._closed = False
         self._data_key = ""
@@ -93,8 +113,14 @@ class TargetShapes(QObject):
         self._unsubscribe = self.controller.doc.subscribe(self._on_event)
         self.shapes = {}
         self._data_key = ""
+        self._set_facts(None, "")
         if self.enabled:
             self._timer.start()
+
+    def _set_facts(self, facts: Any, error: str) -> None:
+        if facts is not self.facts or error != self.error:
+            self.facts, self.error = facts, error
+            self.factsChanged.emit()
 
     def _on_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.SectionChanged) and event.section == "data" and self.enabled:
@@ -118,23 +144,34 @@ class TargetShapes(QObject):
         base = self.base_dir()
         base = str(base) if base else None
         self._pending = key
-        return self.runner.start(lambda report, control: (key, read_target_shapes(
+        if self.facts is not None and self._facts_key != _data_set(data):
+            self._set_facts(None, "")  # another data set: its columns are being read
+        return self.runner.start(lambda report, control: (key, *read_data(
             data, outputs, base)))
 
     @Slot(object)
     @gui_only
     def _loaded(self, result: Any) -> None:
-        key, shapes = result
+        key, shapes, facts = result
         current = json.dumps(self.controller.doc.section("data"), sort_keys=True, default=str)
         if key != current:  # the settings changed meanwhile: load again
             self._timer.start()
             return
         self._data_key = key
         self.shapes = shapes
+        self._facts_key = _data_set(self.controller.doc.section("data"))
+        self._set_facts(facts, "")
 
     @Slot(str)
     @gui_only
     def _failed(self, message: str) -> None:
         self.shapes = {}  # data that cannot be loaded say nothing about sizes
         self._data_key = self._pending  # not again until the settings change
+        self._set_facts(None, message)
 
+
+def _data_set(data: dict[str, Any]) -> str:
+    """What decides a data set's columns: its kind, file and reader options (not the split or
+    the mapping)."""
+    return json.dumps([data.get("dataset", "iris"), data.get("path", ""),
+                       data.get("options", {})], sort_keys=True, default=str)

@@ -76,6 +76,8 @@ def preload_torch() -> bool:
 FREEZE_AT = 5_000
 #: The youngest generation's threshold while the warm-up runs (see `_no_young_collections`).
 YOUNG_THRESHOLD_DURING_WARM_UP = 10_000_000
+#: The interpreter's thread switch interval while the warm-up imports (see `_quiet`).
+SWITCH_INTERVAL_DURING_WARM_UP_S = 0.0005
 
 
 class _FreezingFinder:
@@ -127,7 +129,8 @@ def _load_early() -> None:
     try:
         preload_torch()  # while the main thread imports the app (no GIL needed)
         _go.wait()
-        _imports(ANALYSIS_MODULES)
+        with _quiet():
+            _imports(ANALYSIS_MODULES)
     except Exception:  # noqa: BLE001 - the warm-up job imports again and reports the error
         pass
     finally:
@@ -181,7 +184,7 @@ def warm_up(documents: Iterable[Any] = (), report: Callable[[Any], None] | None 
     finder = _FreezingFinder()  # first analyses import lazily too (the meta kernels' modules)
     sys.meta_path.insert(0, finder)
     try:
-        with _no_young_collections():
+        with _quiet():
             return _warm_up(documents, say, control, examples)
     finally:
         sys.meta_path.remove(finder)
@@ -189,22 +192,31 @@ def warm_up(documents: Iterable[Any] = (), report: Callable[[Any], None] | None 
 
 _quiet_lock = threading.Lock()
 _quiet_count = 0
-_quiet_saved: tuple[int, int, int] | None = None
+_quiet_saved: tuple[tuple[int, int, int], float] | None = None
 
 
 @contextlib.contextmanager
-def _no_young_collections():
-    """While the warm-up allocates, the GUI thread's collections (`gc_policy` collects when
-    the youngest generation passes its threshold) wait: what is allocated is the libraries'
-    objects, frozen as it goes, and a collection of them right after torch's extension had held
-    the GIL for ~65 ms made one ~100 ms stall of the two. The threshold comes back after the
-    last of overlapping warm-ups (two windows) ends, not at the first one's end."""
+def _quiet():
+    """While the warm-up imports and allocates, it keeps out of the GUI thread's way:
+
+    - The GUI thread's collections (`gc_policy` collects when the youngest generation passes
+      its threshold) wait: what is allocated is the libraries' objects, frozen as it goes, and
+      a collection of them right after torch's extension had held the GIL for ~65 ms made one
+      ~100 ms stall of the two.
+    - The GIL changes hands every 0.5 ms instead of 5: painting calls Python hundreds of times
+      (the style's overrides, paint events), and each call waited for the importing thread's
+      turn to end; the gallery's first paint during torch's import took 45–65 ms of the GUI
+      thread, 10 ms without the import.
+
+    Both come back after the last of overlapping warm-ups (two windows, the early thread)
+    ends, not at the first one's end."""
     global _quiet_count, _quiet_saved
     with _quiet_lock:
         _quiet_count += 1
         if _quiet_count == 1:
-            _quiet_saved = gc.get_threshold()
-            gc.set_threshold(YOUNG_THRESHOLD_DURING_WARM_UP, *_quiet_saved[1:])
+            _quiet_saved = gc.get_threshold(), sys.getswitchinterval()
+            gc.set_threshold(YOUNG_THRESHOLD_DURING_WARM_UP, *_quiet_saved[0][1:])
+            sys.setswitchinterval(min(SWITCH_INTERVAL_DURING_WARM_UP_S, _quiet_saved[1]))
     try:
         yield
     finally:
@@ -212,7 +224,8 @@ def _no_young_collections():
         with _quiet_lock:
             _quiet_count -= 1
             if _quiet_count == 0 and _quiet_saved is not None:
-                gc.set_threshold(*_quiet_saved)
+                gc.set_threshold(*_quiet_saved[0])
+                sys.setswitchinterval(_quiet_saved[1])
                 _quiet_saved = None
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -106,10 +105,8 @@ def run(args: argparse.Namespace) -> int:
     from backend.runs.store import RunStore, create_run_folder
     from backend.runs.writer import recording
     from backend.training.checkpoints import CheckpointError
-    from backend.training.console import Console, overrides
+    from backend.training.console import Console, ctrl_c_stops, overrides, run_ended
     from backend.training.control import Control
-    from backend.training.events import Failed, Finished
-    from backend.training.metrics_text import format_metrics
     from backend.training.trainer import Trainer
     from graph.errors import GraphError
     from graph.project import load
@@ -168,15 +165,6 @@ def run(args: argparse.Namespace) -> int:
     control = Control()
     console = Console(doc.name, as_json=args.json)
 
-    def on_sigint(signum: int, frame: Any) -> None:
-        if control.stopped:
-            raise KeyboardInterrupt
-        control.stop()
-        console.close()
-        print("\nstopping after this batch (Ctrl-C again to abort)…", file=err)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-
     def show(event: Any) -> None:
         if trainer.dist.is_main:
             console.processes = trainer.dist.world_size
@@ -187,28 +175,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             callback = recording(trainer, run_folder, show, resume=resume)
         except RunFormatError as exc:
-            signal.signal(signal.SIGINT, previous)
             print(f"error: the run in {run_folder} cannot be resumed: {exc}", file=err)
             return 2
     try:
-        result = trainer.run(callback, control)
+        with ctrl_c_stops(control, console):
+            result = trainer.run(callback, control)
     finally:
-        signal.signal(signal.SIGINT, previous)
-        console.close()
         trainer.leave_process_group()
-    if not trainer.dist.is_main:
-        return 0 if isinstance(result, Finished) else 1
-    if isinstance(result, Failed):
-        print(f"error: {result.message}", file=err)
-        return 1
-    if not args.json:
-        if trainer.history:
-            last = trainer.history[-1]
-            print(f"final (epoch {last['epoch']}): train {format_metrics(last['train'])}"
-                  + (f" | validation {format_metrics(last['validation'])}" if last["validation"] else ""))
-        print(f"wrote the run to {run_folder}")
-    if result.reason == "stopped":
-        print(f"stopped; continue with: netcanvas train {args.project} --resume {run_folder}",
-              file=err)
-        return 130
-    return 0
+    return run_ended(trainer, result, args.json, f"wrote the run to {run_folder}",
+                     f"netcanvas train {args.project} --resume {run_folder}")

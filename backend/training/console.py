@@ -10,6 +10,7 @@ the current batch with a checkpoint to resume from, and the same ``history.json`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -142,6 +143,35 @@ class Console:
             self.bar = None
 
 
+@contextlib.contextmanager
+def ctrl_c_stops(control: Control, console: Console):
+    """While training: the first Ctrl-C stops after the current batch (a checkpoint to resume
+    from), a second one aborts; the previous handler and the console come back after."""
+    def on_sigint(signum: int, frame: Any) -> None:
+        if control.stopped:
+            raise KeyboardInterrupt
+        control.stop()
+        console.close()
+        print("\nstopping after this batch (Ctrl-C again to abort)…", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        console.close()
+
+
+def final_line(history: list[dict[str, Any]]) -> str | None:
+    """The last epoch's metrics, as printed when a run ends (None before the first epoch)."""
+    if not history:
+        return None
+    last = history[-1]
+    return (f"final (epoch {last['epoch']}): train {format_metrics(last['train'])}"
+            + (f" | validation {format_metrics(last['validation'])}"
+               if last["validation"] else ""))
+
+
 def run_in_terminal(trainer: Any, args: argparse.Namespace, *, name: str,
                     project: str | None, again: str,
                     also: Callable[[Any], None] | None = None) -> int:
@@ -149,16 +179,8 @@ def run_in_terminal(trainer: Any, args: argparse.Namespace, *, name: str,
 
     ``again``: the command that continues a stopped run (``--resume`` is appended); ``also``
     gets every event too (rank 0), e.g. a TensorBoard writer."""
-    err = sys.stderr
     console = Console(name, as_json=args.json)
     control = Control()
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        if control.stopped:
-            raise KeyboardInterrupt
-        control.stop()
-        console.close()
-        print("\nstopping after this batch (Ctrl-C again to abort)…", file=err)
 
     def callback(event: Any) -> None:
         if not trainer.dist.is_main:
@@ -168,12 +190,8 @@ def run_in_terminal(trainer: Any, args: argparse.Namespace, *, name: str,
             also(event)
         console(event)
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with ctrl_c_stops(control, console):
         result = trainer.run(callback, control)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        console.close()
     out = Path(args.out)
     weights = None
     try:
@@ -182,20 +200,25 @@ def run_in_terminal(trainer: Any, args: argparse.Namespace, *, name: str,
                                 model=name)
     finally:
         trainer.leave_process_group()
+    return run_ended(trainer, result, args.json, f"wrote {out / HISTORY} and {weights}",
+                     f"{again} --resume {out}")
+
+
+def run_ended(trainer: Any, result: Any, as_json: bool, wrote: str, resume: str) -> int:
+    """What a terminal run prints when it ends (rank 0), and its exit status: 0 done, 1
+    failed, 130 stopped (``resume``: the command that continues it)."""
     failed = type(result).__name__ == "Failed"
     if not trainer.dist.is_main:
         return 1 if failed else 0
     if failed:
-        print(f"error: {result.message}", file=err)
+        print(f"error: {result.message}", file=sys.stderr)
         return 1
-    if not args.json:
-        if trainer.history:
-            last = trainer.history[-1]
-            print(f"final (epoch {last['epoch']}): train {format_metrics(last['train'])}"
-                  + (f" | validation {format_metrics(last['validation'])}"
-                     if last["validation"] else ""))
-        print(f"wrote {out / HISTORY} and {weights}")
+    if not as_json:
+        line = final_line(trainer.history)
+        if line:
+            print(line)
+        print(wrote)
     if result.reason == "stopped":
-        print(f"stopped; continue with: {again} --resume {out}", file=err)
+        print(f"stopped; continue with: {resume}", file=sys.stderr)
         return 130
     return 0

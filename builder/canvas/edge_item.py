@@ -1,6 +1,7 @@
 """A connection: an orthogonal route with rounded corners and its tensor shape as a label.
 
-The route comes from `builder.canvas.routing` (the scene asks for it); the label sits on the
+An edge the analysis names as offending (it brings a shape its layer cannot take) is drawn in
+the error colour. The route comes from `builder.canvas.routing` (the scene asks for it); the label sits on the
 route's longest straight piece along the flow. Where the scene's label layout finds no room for
 it (`set_label_room`), the label is hidden and drawn only while the mouse is over the edge.
 """
@@ -103,6 +104,8 @@ class EdgeItem(QGraphicsItem):
         self._label_rect = QRectF()
         self._label_shown = True  # the scene's label layout found room
         self._hover = False
+        #: It brings a shape the layer it feeds cannot take (the analysis says so).
+        self.error = False
         self._bounds = QRectF()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
@@ -136,6 +139,12 @@ class EdgeItem(QGraphicsItem):
             self.label = text
             self._label_rect = QRectF()
             self._update_bounds()
+            self.update()
+
+    def set_error(self, on: bool) -> None:
+        """Draw the connection in the error colour (it brings what its layer cannot take)."""
+        if on != self.error:
+            self.error = on
             self.update()
 
     def label_size(self) -> tuple[float, float]:
@@ -209,8 +218,9 @@ class EdgeItem(QGraphicsItem):
         colors = self.scene().colors  # type: ignore[union-attr]
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod > 0.4)
-        colour = colors.selected if (self.isSelected() or self._hover) else colors.edge
-        painter.setPen(QPen(colour, 2.4 if self.isSelected() else 1.7))
+        colour = colors.selected if (self.isSelected() or self._hover) else (
+            colors.error if self.error else colors.edge)
+        painter.setPen(QPen(colour, 2.4 if self.isSelected() or self.error else 1.7))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
         if self.label_visible() and (lod >= LABEL_LOD or self._hover) and \

@@ -335,9 +335,11 @@ class CanvasScene(QGraphicsScene):
 
     # --- analysis results --------------------------------------------------------------------
     def apply_report(self, report: Report) -> None:
-        """Show shapes on edges, error badges and parameter counts."""
+        """Show shapes on edges, error badges, offending edges and parameter counts."""
         self._report = report
+        offending = report.error_edges()
         for edge, item in self.edges.items():
+            item.set_error(edge in offending)
             text = report.edge_labels.get(edge, "")
             if text != item.label:
                 item.set_label(text)

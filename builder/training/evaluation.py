@@ -47,6 +47,18 @@ def split_data(trainer: Any, split: str) -> Any:
             "test": trainer.test_data}[split]
 
 
+SPLITS = ("test", "validation", "train")
+
+
+def first_split(trainer: Any) -> str:
+    """The first split that holds samples (test, then validation, then train)."""
+    for split in SPLITS:
+        data = split_data(trainer, split)
+        if data is not None and len(data):
+            return split
+    return "train"
+
+
 def evaluate_split(trainer: Any, split: str) -> Any:
     """An ``Evaluated`` event for ``split`` of a finished trainer (what the run sends at its
     end for the test split), computed by the trainer on its device."""
@@ -133,6 +145,8 @@ class CountsItem(pg.GraphicsObject):
         super().__init__()
         self.matrix = np.zeros((0, 0), dtype=np.int64)
         self.dark = np.zeros((0, 0), dtype=bool)
+        #: Text on cells of few counts and on cells of many (the colour map's two ends).
+        self.inks = (QColor("#202020"), QColor("#ffffff"))
 
     def set_counts(self, matrix: np.ndarray, dark: np.ndarray) -> None:
         self.prepareGeometryChange()
@@ -155,7 +169,7 @@ class CountsItem(pg.GraphicsObject):
         font = painter.font()
         font.setPixelSize(max(6, min(12, int(min(width, height) * 0.45))))
         painter.setFont(font)
-        light, dark = QColor("#202020"), QColor("#ffffff")
+        light, dark = self.inks
         for r in range(k):
             for c in range(k):
                 value = int(self.matrix[r, c])
@@ -168,6 +182,13 @@ class CountsItem(pg.GraphicsObject):
         painter.restore()
 
 
+#: Per look: the heat map's colours from no counts to all of a row's, and the text on each end.
+CONFUSION_LOOKS = {
+    "light": (("#ffffff", "#08306b"), ("#202020", "#ffffff")),
+    "dark": (("#1b1e23", "#7fb0ff"), ("#e6e9ef", "#101215")),
+}
+
+
 class ConfusionView(pg.PlotWidget):
     """A confusion matrix as a heat map with the count written in each cell."""
 
@@ -175,7 +196,7 @@ class ConfusionView(pg.PlotWidget):
         super().__init__(parent)
         self.setBackground(None)
         self.image = pg.ImageItem()
-        self.image.setColorMap(pg.colormap.get("CET-L12"))  # white → blue
+        self.kind = "light"
         self.addItem(self.image)
         self.getPlotItem().invertY(True)
         self.setAspectLocked(True)
@@ -184,6 +205,16 @@ class ConfusionView(pg.PlotWidget):
         self.counts = CountsItem()
         self.addItem(self.counts)
         self.matrix = np.zeros((0, 0), dtype=np.int64)
+        self.set_kind("light")
+
+    def set_kind(self, kind: str) -> None:
+        """Light: white to dark blue; dark: the dark base to light blue (a white grid glared
+        on the dark palette), the counts in the colour that reads on each cell."""
+        self.kind = kind
+        (low, high), (ink_low, ink_high) = CONFUSION_LOOKS[kind]
+        self.image.setColorMap(pg.ColorMap([0.0, 1.0], [QColor(low), QColor(high)]))
+        self.counts.inks = (QColor(ink_low), QColor(ink_high))
+        self.counts.update()
 
     def show_matrix(self, matrix: list[list[int]], classes: tuple[str, ...] | None) -> None:
         m = np.asarray(matrix, dtype=np.int64).reshape(len(matrix), len(matrix))
@@ -225,7 +256,9 @@ class EvaluationView(QWidget):
         self.output_box = QComboBox()
         self.output_box.currentTextChanged.connect(self._output_changed)
         self.split_box = QComboBox()
-        self.split_box.addItems(["test", "validation", "train"])
+        self.split_box.addItems(list(SPLITS))
+        #: (loss unit, metric unit) per output (`builder.training.plots.units_of`).
+        self.units: dict[str, tuple[str, str]] = {}
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.setToolTip("Evaluate the trained model on the chosen split.")
         self.evaluate_button.clicked.connect(self.evaluate_now)
@@ -267,16 +300,24 @@ class EvaluationView(QWidget):
         self.confusion = ConfusionView()
         self.scatter = pg.PlotWidget()
         self.scatter.setBackground(None)
-        self.scatter.setLabel("bottom", "true value")
-        self.scatter.setLabel("left", "predicted value")
+        self.scatter.setLabel("bottom", "true value (original units)")
+        self.scatter.setLabel("left", "predicted value (original units)")
         self.scatter.showGrid(x=True, y=True, alpha=0.25)
         self.scatter_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(31, 119, 180,
                                                                                    150))
+        self.kind = "light"
         self.diagonal = pg.PlotDataItem(pen=pg.mkPen("#d62728", width=1.5,
                                                      style=Qt.PenStyle.DashLine))
         self.scatter.addItem(self.scatter_points)
         self.scatter.addItem(self.diagonal)
+        self.no_chart = QLabel("The chart of the chosen output shows here after an evaluation: "
+                               "a confusion matrix for classes, predicted against true values "
+                               "for regression.")
+        self.no_chart.setObjectName("muted")
+        self.no_chart.setWordWrap(True)
+        self.no_chart.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.chart = QStackedWidget()
+        self.chart.addWidget(self.no_chart)
         self.chart.addWidget(self.confusion)
         self.chart.addWidget(self.scatter)
         self.wrong = QListWidget()
@@ -298,6 +339,13 @@ class EvaluationView(QWidget):
         layout.addLayout(top)
         layout.addLayout(body, 1)
         self._set_enabled(False)
+
+    def set_kind(self, kind: str) -> None:
+        """Draw the charts for the light or the dark look."""
+        self.kind = kind
+        self.confusion.set_kind(kind)
+        brush = (31, 119, 180, 150) if kind == "light" else (127, 176, 255, 170)
+        self.scatter_points.setBrush(pg.mkBrush(*brush))
 
     def _set_enabled(self, on: bool) -> None:
         on = on or (self._buildable and self.trainer_source is not None and not self._foreign)
@@ -335,6 +383,9 @@ class EvaluationView(QWidget):
             self.output_box.clear()
             self.output_box.addItems(trainer.prepared.output_names)
             self.output_box.blockSignals(False)
+            chosen = split_data(trainer, self.split_box.currentText())
+            if chosen is None or not len(chosen):  # an empty split: the first that has samples
+                self.split_box.setCurrentText(first_split(trainer))
 
     @gui_only
     def clear(self, message: str = "Train the design to see its evaluation here.") -> None:
@@ -353,6 +404,7 @@ class EvaluationView(QWidget):
         self.diagonal.setData([], [])
         self.wrong.clear()
         self.wrong_box.setTitle("Wrong predictions (true → predicted)")
+        self.chart.setCurrentWidget(self.no_chart)
         self.sample_box.setRange(0, 0)
         self.prediction.clear()
         self.sample_image.clear()
@@ -388,7 +440,9 @@ class EvaluationView(QWidget):
         rows = [(o, k, v) for o, values in evaluated.metrics.items() for k, v in values.items()]
         self.metrics.setRowCount(len(rows))
         for r, (o, k, v) in enumerate(rows):
-            for c, text in enumerate((o, k, f"{v:.4g}" if math.isfinite(v) else "—")):
+            unit = self._unit(o, k)
+            metric = f"{k} ({unit})" if unit else k
+            for c, text in enumerate((o, metric, f"{v:.4g}" if math.isfinite(v) else "—")):
                 self.metrics.setItem(r, c, QTableWidgetItem(text))
         data = split_data(self.trainer, evaluated.split) if self.trainer is not None else None
         self.sample_box.setRange(0, max(0, (len(data) if data is not None else 1) - 1))
@@ -408,7 +462,7 @@ class EvaluationView(QWidget):
             self.confusion.show_matrix(ev.confusion[output], info.classes if info else None)
             self._fill_wrong(output, info)
             self.wrong_box.setVisible(True)
-        elif output in ev.predictions:
+        elif output in ev.predictions and ev.predictions[output].numel():
             self.chart.setCurrentWidget(self.scatter)
             pred = ev.predictions[output].reshape(-1).numpy()
             true = ev.targets[output].reshape(-1).numpy()
@@ -417,6 +471,15 @@ class EvaluationView(QWidget):
             lo, hi = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
             self.diagonal.setData([lo, hi], [lo, hi])
             self.wrong_box.setVisible(False)
+        else:  # an output without targets (a penalty): nothing to chart
+            self.chart.setCurrentWidget(self.no_chart)
+            self.wrong_box.setVisible(False)
+
+    def _unit(self, output: str, metric: str) -> str:
+        """The unit a metric of ``output`` is in: the loss on standardised targets, the MAE
+        in the data's units (`units`)."""
+        loss, value = self.units.get(output, ("", ""))
+        return loss if metric == "loss" else value if metric == "mae" else ""
 
     def _info(self, output: str) -> Any:
         if self.trainer is None or self.trainer.prepared is None:

@@ -39,7 +39,7 @@ from builder.progress import ProgressBar
 from builder.training.evaluation import EvaluationView
 from builder.training.guard import gui_only
 from builder.training.history import RunRecord
-from builder.training.plots import TrainingPlots
+from builder.training.plots import TrainingPlots, units_of
 from builder.training.preview import DataPreview
 from builder.training.runs_view import RunsView
 from builder.training.settings_form import SettingsForm, show_lr_finder
@@ -63,7 +63,7 @@ class TrainingPanel(QWidget):
     def __init__(self, controller: Any, dialogs: Any = None,
                  log: Callable[[str], None] | None = None,
                  project_dir: Callable[[], Path | None] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, plot_widgets: list | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.dialogs = dialogs
@@ -93,6 +93,12 @@ class TrainingPanel(QWidget):
         self._numbers = 0
         self.run_overrides: dict[str, Any] = {}  # tests and benchmarks: patch the settings
         self.run_data: Any = None  # tests and benchmarks: PreparedData instead of the section
+        #: The look ("light" / "dark") the plots are drawn for (`set_kind`).
+        self.kind = "light"
+        #: Why the design cannot train ("" when it can): the window's analysis says so.
+        self.run_blocked = ""
+        #: Asked on Run: the reason the design cannot train now, or "" (the window's analysis).
+        self.run_gate: Callable[[], str] | None = None
 
         # --- controls ---------------------------------------------------------------------
         self.run_button = QPushButton("Run")
@@ -134,7 +140,7 @@ class TrainingPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
         scroll.setMinimumWidth(390)
-        self.plots = TrainingPlots()
+        self.plots = TrainingPlots(widgets=plot_widgets)
         self.plots.png_button.clicked.connect(self._export_png)
         self.plots.csv_button.clicked.connect(self._export_csv)
         self.plots.load_run = self._fill_record
@@ -192,6 +198,7 @@ class TrainingPanel(QWidget):
     def evaluation(self) -> EvaluationView:
         if self._evaluation is None:
             view = EvaluationView()
+            view.set_kind(self.kind)
             view.trainer_source = self._trainer_for_current_weights
             self._evaluation = self._fill_tab(self._EVALUATION_TAB, view, "Evaluation")
             if self._shown_keys is not None and not self.running():
@@ -243,8 +250,27 @@ class TrainingPanel(QWidget):
         """Make ``state`` the design's weights (copied or imported ones: not from a run)."""
         self.project.set_weights(None if state is None else Weights(state, preprocessing))
 
+    def set_kind(self, kind: str) -> None:
+        """Draw the plots, the confusion matrix and the charts for the light or dark look."""
+        self.kind = kind
+        self.plots.set_kind(kind)
+        if self._evaluation is not None:
+            self._evaluation.set_kind(kind)
+
+    def set_run_blocked(self, reason: str) -> None:
+        """Disable Run while the design has errors, with the reason as tooltip and status."""
+        was = self.run_blocked
+        self.run_blocked = reason
+        self.run_button.setEnabled(not self.running() and not reason)
+        self.run_button.setToolTip(reason or "Train the design with these settings (Ctrl+R).")
+        if self.running() or reason == was:
+            return
+        # the status line only (the log would get a line per analysis)
+        self.status.setText(f"Cannot train yet. {reason}" if reason else "Ready to train.")
+        self.status.setStyleSheet("color: #c62828;" if reason else "")
+
     def _set_running(self, on: bool) -> None:
-        self.run_button.setEnabled(not on)
+        self.run_button.setEnabled(not on and not self.run_blocked)
         self.pause_button.setEnabled(on)
         self.stop_button.setEnabled(on)
         self.continue_box.setEnabled(not on and self.trained_state is not None)
@@ -388,6 +414,7 @@ class TrainingPanel(QWidget):
         not built yet, it is brought up to date when it is (`evaluation`)."""
         if self._evaluation is None:
             return
+        self.evaluation.units = units_of(self.controller.doc)
         if self.trainer is not None and self._trainer_keys == keys:
             self.evaluation.set_trainer(self.trainer)
             last = self.records.get(self._trainer_run)
@@ -431,6 +458,7 @@ class TrainingPanel(QWidget):
             self._fill_record(record)
         outputs = list(record.outputs) or [self.controller.doc.attr(n, "name")
                                            for n in self.controller.doc.outputs()]
+        self.plots.set_units(units_of(self.controller.doc))
         self.plots.begin_run(record, outputs)
         epochs = max(record.total_epochs, len(record.epochs), 1)
         steps = max(record.step, record.steps_per_epoch * epochs, 1)
@@ -560,6 +588,10 @@ class TrainingPanel(QWidget):
         project counts as modified from now on."""
         if self.running():
             return False
+        reason = self.run_gate() if self.run_gate is not None else ""
+        if reason:
+            self._say(f"Cannot train: {reason}", error=True)
+            return False
         problems = self.design_problems()
         if problems:
             self._say("Cannot train: fix the design first — " + " ".join(problems[:3]),
@@ -586,6 +618,7 @@ class TrainingPanel(QWidget):
         self.run = run
         self.outcome = None
         outputs = [doc.attr(n, "name") for n in doc.outputs()]
+        self.plots.set_units(units_of(doc))
         self.plots.begin_run(run, outputs)
         self.progress.setValue(0)
         self.eta.setText("preparing…")
@@ -635,6 +668,7 @@ class TrainingPanel(QWidget):
         self.run = record
         self.outcome = None
         self.project.resume_run(run_id)
+        self.plots.set_units(units_of(design))
         self.plots.begin_run(record, list(record.outputs) or
                              [design.attr(n, "name") for n in design.outputs()])
         self.progress.setValue(0)

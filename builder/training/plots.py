@@ -3,6 +3,12 @@
 Curves are created once per run and then only fed with ``setData`` from a GUI-thread QTimer
 (one plot per tick, each plot ≤ 10 Hz) when the run has new points; clip-to-view and peak
 downsampling keep a million-point curve cheap. Earlier runs can be overlaid for comparison.
+
+The legend is one line above the plots (a colour per output, a line style per split), never
+inside a plot where it covers curves; titles are elided to the plot's width with the whole
+title as tooltip. The x axes follow the data while a run trains — they grow in steps of half
+again, so the tick text is redrawn a few times per run, not with every point — and fit the
+data exactly when it ends (an early-stopped run fills its plots).
 """
 
 from __future__ import annotations
@@ -13,8 +19,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGridLayout,
@@ -39,6 +45,31 @@ REDRAW_HZ = 10
 #: One colour per output (train solid, validation dashed); earlier runs are drawn grey.
 OUTPUT_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
 OVERLAY_COLORS = ("#7f7f7f", "#bcbd22", "#e377c2", "#8c564b", "#17becf")
+#: Per look: the learning-rate curve, axis lines and tick text (pyqtgraph's grey is too faint
+#: on the dark palette for the text, and the lr curve's dark grey vanished there).
+PLOT_INK = {"light": {"lr": "#444444", "axis": "#5b6575", "text": "#3c4656"},
+            "dark": {"lr": "#c9cfda", "axis": "#8a93a3", "text": "#c9cfda"}}
+#: While running, an x axis grows to this multiple of the data's extent when outgrown.
+X_GROWTH = 1.5
+
+
+#: Losses of regression outputs (their targets are standardised when the data settings say so).
+REGRESSION_LOSSES = ("mse", "mae", "huber")
+
+
+def units_of(doc: Any) -> dict[str, tuple[str, str]]:
+    """Per Output name: the unit of its loss and of its metric, as the axes and the evaluation
+    label them. A regression output trains on standardised targets (the loss is in those
+    units) while its MAE is reported in the data's original units."""
+    standardised = doc.section("data").get("standardize", True) is not False
+    out = {}
+    for node in doc.outputs():
+        params = doc.attr(node, "params")
+        regression = params.get("loss", "mse") in REGRESSION_LOSSES
+        loss = "standardised" if regression and standardised else ""
+        metric = "original units" if regression else ""
+        out[doc.attr(node, "name")] = (loss, metric)
+    return out
 
 
 def _pen(color: str, width: float = 1.5, alpha: int = 255, dashed: bool = False) -> Any:
@@ -61,11 +92,23 @@ def _fast(plot: pg.PlotItem) -> None:
         plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+def new_plot_widget(parent: QWidget | None = None) -> pg.PlotWidget:
+    """One of the panel's plot widgets, made ahead of the panel: each takes 8–9 ms of the GUI
+    thread (its view box, axes and menus), so a window builds them one per event-loop turn
+    (`TrainingPlots.COUNT` of them) instead of all four in the panel's constructor."""
+    return pg.PlotWidget(parent)  # a child of a shown window stays hidden until laid out
+
+
 class TrainingPlots(QWidget):
     """Four plots for the current run, a crosshair read-out, exports and the run history."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    #: How many plot widgets the dashboards use (`new_plot_widget`).
+    COUNT = 4
+
+    def __init__(self, parent: QWidget | None = None,
+                 widgets: list[pg.PlotWidget] | None = None) -> None:
         super().__init__(parent)
+        self._made = list(widgets or [])  # plot widgets built ahead (`new_plot_widget`)
         self.runs: list[RunRecord] = []
         self.current: RunRecord | None = None
         self._curves: dict[str, dict[str, pg.PlotDataItem]] = {}
@@ -76,11 +119,18 @@ class TrainingPlots(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(2)
         self._widgets: list[pg.PlotWidget] = []
+        self.kind = "light"
         self.batch_plot = self._plot(0, 0, "Loss per batch", "step")
-        self.epoch_plot = self._plot(0, 1, "Loss per epoch (— train, ‐‐ validation)", "epoch")
+        self.epoch_plot = self._plot(0, 1, "Loss per epoch", "epoch")
         self.metric_plot = self._plot(1, 0, "Metric per epoch", "epoch")
         self.lr_plot = self._plot(1, 1, "Learning rate", "epoch")
-        self.lr_curve = self.lr_plot.plot(pen=_pen("#444444", 2), symbol="o", symbolSize=4)
+        self.lr_curve = self.lr_plot.plot(pen=_pen(PLOT_INK["light"]["lr"], 2), symbol="o",
+                                          symbolSize=4)
+        #: The legend: outputs' colours and the splits' line styles, above the plots.
+        self.legend = QLabel("")
+        self.legend.setObjectName("plotLegend")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
         self._crosshairs = {}
         for plot in self.plots():
             line = pg.InfiniteLine(angle=90, movable=False, pen=_pen("#888888", 1, 150))
@@ -93,7 +143,10 @@ class TrainingPlots(QWidget):
         self._mouse = [pg.SignalProxy(w.scene().sigMouseMoved, rateLimit=30,
                                       slot=self._mouse_moved) for w in self._widgets]
         self.run_list = QListWidget()
+        self.run_list.setObjectName("runList")
         self.run_list.setToolTip("The project's runs: check one to overlay its epoch curves.")
+        self.run_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.run_list.setWordWrap(False)
         self.run_list.itemChanged.connect(self._run_checked)
         self.png_button = QPushButton("Export PNG…")
         self.csv_button = QPushButton("Export CSV…")
@@ -109,6 +162,7 @@ class TrainingPlots(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.legend)
         left_layout.addWidget(self.graphics, 1)
         left_layout.addWidget(self.readout)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -126,21 +180,94 @@ class TrainingPlots(QWidget):
         self._pending: list[str] = []  # plots with new points, oldest first
         self._fed_at: dict[str, float] = {}  # when each plot was last fed (monotonic s)
         self._extent: tuple[int, int] | None = None  # (steps, epochs) of the current run
+        #: The x axes' right ends now (0: following the data by auto-range).
+        self._x_hi = {"batch": 0.0, "epoch": 0.0}
+        self._outputs: list[str] = []
+        self._validation = True
         self.redraws = 0  # how many times a plot was fed (tests, benchmark)
         self._metric_title = ""
+        #: (loss unit, metric unit) of the current run's outputs (`units_of`)
+        self.units: tuple[str, str] = ("", "")
         #: Fills a stored run's curves (from its folder) before it is first overlaid.
         self.load_run: Any = None
 
     def _plot(self, row: int, col: int, title: str, xlabel: str) -> pg.PlotItem:
-        widget = pg.PlotWidget(title=title)
+        widget = self._made.pop(0) if self._made else new_plot_widget()
         widget.setBackground(None)
         self._grid.addWidget(widget, row, col)
+        widget.show()  # one made ahead as a hidden child of the window
         self._widgets.append(widget)
+        widget.installEventFilter(self)
         plot = widget.getPlotItem()
         plot.setLabel("bottom", xlabel)
-        plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
         _fast(plot)
+        self.set_title(plot, title)
         return plot
+
+    # --- titles that fit, the legend, the look ------------------------------------------------
+    def set_title(self, plot: pg.PlotItem, title: str) -> None:
+        """Give ``plot`` its title, elided to its width (the whole title as its tooltip)."""
+        widget = self._widget_of(plot)
+        widget.setProperty("fullTitle", title)
+        self._elide_title(widget)
+
+    def title(self, plot: pg.PlotItem) -> str:
+        return str(self._widget_of(plot).property("fullTitle") or "")
+
+    def shown_title(self, plot: pg.PlotItem) -> str:
+        return plot.titleLabel.text
+
+    def _widget_of(self, plot: pg.PlotItem) -> pg.PlotWidget:
+        return next(w for w in self._widgets if w.getPlotItem() is plot)
+
+    def _elide_title(self, widget: pg.PlotWidget) -> None:
+        title = str(widget.property("fullTitle") or "")
+        metrics = QFontMetrics(widget.font())
+        room = max(40, widget.width() - 24)
+        shown = metrics.elidedText(title, Qt.TextElideMode.ElideRight, room)
+        if shown != widget.getPlotItem().titleLabel.text:
+            widget.setTitle(shown)
+        widget.setToolTip(title if shown != title else "")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Resize and watched in self._widgets:
+            self._elide_title(watched)  # type: ignore[arg-type]
+        return False
+
+    def _show_legend(self) -> None:
+        """One line for all four plots: a swatch per output, the line styles of the splits
+        (validation only when the run holds samples out for it)."""
+        parts = [f'<span style="color:{OUTPUT_COLORS[i % len(OUTPUT_COLORS)]}">&#9632;</span>'
+                 f"&nbsp;{name}" for i, name in enumerate(self._outputs)]
+        styles = "— train" + ("&nbsp;&nbsp;‐ ‐ validation" if self._validation else "")
+        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts) + ("&nbsp;&nbsp;&nbsp;&nbsp;" +
+                                                               styles if parts else ""))
+        self.legend.setToolTip("Colours: the outputs. Solid: training split"
+                               + ("; dashed: validation split." if self._validation else
+                                  ". (No validation split: the data settings hold none out.)"))
+
+    def legend_text(self) -> str:
+        """The legend as plain text (tests)."""
+        import re
+        from html import unescape
+
+        return unescape(re.sub(r"<[^>]+>", "", self.legend.text())).replace("\xa0", " ")
+
+    def set_kind(self, kind: str) -> None:
+        """Draw for the light or the dark look: axes, tick text and the lr curve."""
+        self.kind = kind
+        ink = PLOT_INK[kind]
+        self.lr_curve.setPen(_pen(ink["lr"], 2))
+        self.lr_curve.setSymbolBrush(ink["lr"])
+        self.lr_curve.setSymbolPen(ink["lr"])
+        for widget in self._widgets:
+            plot = widget.getPlotItem()
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(ink["axis"])
+                axis.setTextPen(ink["text"])
+            plot.titleLabel.setAttr("color", ink["text"])
+            plot.titleLabel.setText(plot.titleLabel.text)
 
     def plots(self) -> list[pg.PlotItem]:
         return [self.batch_plot, self.epoch_plot, self.metric_plot, self.lr_plot]
@@ -160,10 +287,35 @@ class TrainingPlots(QWidget):
         self.lr_curve.setData([], [])
         self._pending.clear()
         self._extent = None
-        for plot in self.plots():  # until the run's length is known (set_extent)
+        self._x_hi = {"batch": 0.0, "epoch": 0.0}
+        for plot in self.plots():  # until the first points come (`_follow_x`)
             plot.enableAutoRange(x=True)
+        self._outputs = list(outputs)
+        split = run.data_settings.get("validation_split")
+        self._validation = split is None or float(split) > 0
+        self._show_legend()
         run.dirty = run.epoch_dirty = True
         self.timer.start()
+
+    @gui_only
+    def set_units(self, units: dict[str, tuple[str, str]]) -> None:
+        """Label the loss axes and the metric axis with their units (`units_of`): "loss
+        (standardised)" when every output's loss is on standardised targets, and so on."""
+        losses = {u[0] for u in units.values()}
+        metrics = {u[1] for u in units.values()}
+        loss = losses.pop() if len(losses) == 1 else ""
+        metric = metrics.pop() if len(metrics) == 1 else ""
+        if len(units) > 1 and not loss and any(u[0] for u in units.values()):
+            loss = "standardised for regression outputs"
+        self.units = (loss, metric)
+        for plot in (self.batch_plot, self.epoch_plot):
+            plot.getAxis("left").setLabel(f"loss ({loss})" if loss else "loss")
+        self._label_metric()
+
+    def _label_metric(self) -> None:
+        name = self._metric_title or "metric"
+        unit = self.units[1] if name == "mae" else ""
+        self.metric_plot.getAxis("left").setLabel(f"{name} ({unit})" if unit else name)
 
     @gui_only
     def add_run(self, run: RunRecord) -> None:
@@ -176,7 +328,7 @@ class TrainingPlots(QWidget):
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Unchecked)
         item.setData(Qt.ItemDataRole.UserRole, run.number)
-        item.setToolTip(run.settings_text())
+        item.setToolTip(f"{item.text()}\n{run.settings_text()}")
         self.run_list.blockSignals(True)
         self.run_list.addItem(item)
         self.run_list.blockSignals(False)
@@ -218,26 +370,54 @@ class TrainingPlots(QWidget):
 
     @gui_only
     def set_extent(self, steps: int, epochs: int) -> None:
-        """The run's length is known (its Started event): the x axes span the whole run from
-        now on, so they stay put instead of moving (and redrawing their tick text) with every
-        new point; the y axes keep following the data."""
+        """The run's planned length (its Started event): the most the x axes grow to while it
+        trains; they follow the data (`_follow_x`) and fit it when it ends."""
         self._extent = (max(1, steps), max(1, epochs))
-        self._apply_extent()
-        self.paint_in_turn()  # all four axes changed: one paint each, not one for all
 
-    def _apply_extent(self) -> None:
-        if self._extent is None:
-            return
-        steps, epochs = self._extent
+    def _data_extent(self, run: RunRecord | None) -> tuple[float, float]:
+        """The last step and epoch with points, of the current run and of overlays."""
+        steps = epochs = 0.0
+        if run is not None:
+            for data in run.outputs.values():
+                s, e = data.steps.view(), data.epochs.view()
+                if len(s):
+                    steps = max(steps, float(s[-1]))
+                if len(e):
+                    epochs = max(epochs, float(np.nanmax(e)))
+            e = run.epochs.view()
+            if len(e):
+                epochs = max(epochs, float(np.nanmax(e)))
         for curves in self._overlays.values():  # earlier runs shown may be longer
             for _, curve in curves:
                 xs = curve.xData
                 if xs is not None and len(xs):
-                    epochs = max(epochs, int(np.nanmax(xs)))
-        self.batch_plot.setXRange(0, steps, padding=0.02)
-        lo, hi = (1, epochs) if epochs > 1 else (0.5, 1.5)
-        for plot in (self.epoch_plot, self.metric_plot, self.lr_plot):
-            plot.setXRange(lo, hi, padding=0.04)
+                    epochs = max(epochs, float(np.nanmax(xs)))
+        return steps, epochs
+
+    def _follow_x(self, final: bool = False) -> None:
+        """Keep the data in view: while running, an axis that the data outgrew grows to half
+        again the data (at most the planned length); at the end, it fits the data."""
+        steps, epochs = self._data_extent(self.current)
+        plan = self._extent or (float("inf"), float("inf"))
+        for key, got, cap in (("batch", steps, plan[0]), ("epoch", epochs, plan[1])):
+            if got <= 0:
+                continue
+            if final:
+                hi = got
+            elif got > self._x_hi[key] or self._x_hi[key] == 0:
+                hi = min(max(got * X_GROWTH, got + 1), max(cap, got))
+            else:
+                continue
+            self._x_hi[key] = hi
+            if key == "batch":
+                self.batch_plot.setXRange(0, max(hi, 1), padding=0.02)
+            else:
+                lo, top = (1, hi) if hi > 1 else (0.5, 1.5)
+                for plot in (self.epoch_plot, self.metric_plot, self.lr_plot):
+                    plot.setXRange(lo, top, padding=0.04)
+
+    def _apply_extent(self) -> None:
+        self._follow_x(final=self.current is None or not self.timer.isActive())
 
     @gui_only
     def prepare_outputs(self, outputs: list[str]) -> None:
@@ -292,6 +472,14 @@ class TrainingPlots(QWidget):
         before = self.redraws
         self.refresh()
         self.timer.stop()
+        self._follow_x(final=True)
+        run = self.current
+        if run is not None and self._validation:  # say so when no validation points came
+            has_val = any(np.isfinite(d.val_loss.view()).any() for d in run.outputs.values()
+                          if len(d.val_loss.view()))
+            if not has_val and any(len(d.epochs.view()) for d in run.outputs.values()):
+                self._validation = False
+                self._show_legend()
         if self.redraws - before > 1:
             self.paint_in_turn()  # several plots changed at once: one paint each
         if self.current is not None:
@@ -307,6 +495,7 @@ class TrainingPlots(QWidget):
             if item.data(Qt.ItemDataRole.UserRole) == run.number:
                 self.run_list.blockSignals(True)
                 item.setText(f"{run.title} — {run.status}")
+                item.setToolTip(f"{item.text()}\n{run.settings_text()}")
                 self.run_list.blockSignals(False)
 
     @Slot()
@@ -355,6 +544,11 @@ class TrainingPlots(QWidget):
 
     def _feed(self, group: str, run: RunRecord) -> None:
         self.redraws += 1
+        self._feed_curves(group, run)
+        if self.timer.isActive():
+            self._follow_x()
+
+    def _feed_curves(self, group: str, run: RunRecord) -> None:
         if group == "lr":
             lrs = run.lr.view()
             self.lr_curve.setData(run.epochs.view(), lrs)
@@ -381,7 +575,10 @@ class TrainingPlots(QWidget):
                 curves["val_m"].setData(epochs, data.val_metric.view())
                 if data.metric and self._metric_title != data.metric:
                     self._metric_title = data.metric
-                    self.metric_plot.setTitle(f"{data.metric} per epoch (— train, ‐‐ validation)")
+                    shown = data.metric.upper() if data.metric in ("mae", "r2") else \
+                        data.metric.capitalize()
+                    self.set_title(self.metric_plot, f"{shown} per epoch")
+                    self._label_metric()
 
     def points(self, output: str, curve: str) -> int:
         """How many points a current-run curve holds (tests)."""

@@ -8,6 +8,14 @@ can say is written here: Browse… beside the path, Find… beside the learning 
 weights typed by hand, the devices this PyTorch sees and the per-design mapping of inputs and
 outputs. A change writes just its key through the controller (``SetSection`` / set_params),
 after the same validation training uses; the form refreshes itself after undo.
+
+The mapping: each Input's columns are typed as ranges (``0-4, 7``, checked as they are typed
+against the loaded data set's columns: a bad text is marked with the reason and never written)
+or chosen in the column picker (`ColumnPicker`: the data set's columns with their types and
+first values); either writes the mapping and the Input's size in one undo step. Each Output
+picks one of the data set's targets. The facts come from `set_facts` (the window's background
+load of the data, `builder.targets`); the built-in sets' sizes from
+`backend.data.columns.BUILTIN_FACTS`.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -33,17 +41,26 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
+from backend.data.columns import (
+    BUILTIN_FACTS,
+    column_indices,
+    format_columns,
+    parse_columns,
+)
 from backend.data.config import ENCODINGS, DataConfig
 from backend.training.config import TrainConfig
 from backend.training.setting import NESTED, declared, default_of, parse, problems
+from builder.training.column_picker import ColumnPicker
 from builder.training.guard import gui_only
 from builder.training.setting_fields import SettingField
 from graph.catalogue import LOSSES
-from graph.edits import SetSection
+from graph.edits import Composite, Edit, SetParams, SetSection
 
 #: Class-weight choices: the combo's texts.
 CW_NONE, CW_BALANCED, CW_HAND = "none", "balanced", "by hand"
@@ -62,20 +79,26 @@ SECTIONS = {"data": DataConfig, "training": TrainConfig}
 
 #: Browse dialog: ``(dataset kind, current path, folder?) -> chosen path or None``.
 PathChooser = Callable[[str, str, bool], "str | None"]
+#: How a typed field the form refuses looks (the reason is its tooltip and the form's message).
+BAD_FIELD = "QLineEdit { border: 1px solid #c62828; }"
+
+
+class DataSetFacts(QStyledItemDelegate):
+    """The data set list shows each built-in set's size and target beside its name (the
+    combo's own text stays the name, which is the setting's value)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem,  # noqa: N802 - Qt override
+                        index: QModelIndex) -> None:
+        super().initStyleOption(option, index)
+        facts = BUILTIN_FACTS.get(str(index.data()))
+        if facts is not None:
+            option.text = f"{option.text}  —  {facts.text()}"
 
 
 def parse_features(text: str) -> list[int | str]:
-    """``"0, 1, 5"`` or ``"age, bmi"`` → feature list (indices stay ints)."""
-    out: list[int | str] = []
-    for part in text.replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            out.append(int(part))
-        except ValueError:
-            out.append(part)
-    return out
+    """``"0-4, 7"`` or ``"age, bmi"`` → feature list (indices stay ints); ValueError with the
+    reason for text that is not a column list (`backend.data.columns.parse_columns`)."""
+    return parse_columns(text)
 
 
 def parse_class_weights(text: str, classes: int | None = None) -> list[float]:
@@ -219,6 +242,18 @@ class SettingsForm(QWidget):
         data_box, self._data_form = QGroupBox("Data"), QFormLayout()
         data_box.setLayout(self._data_form)
         self._add_fields(self._data_form, "data", DataConfig, beside)
+        dataset = self.field("data.dataset").widget
+        dataset.setItemDelegate(DataSetFacts(dataset))
+        for i in range(dataset.count()):
+            facts = BUILTIN_FACTS.get(dataset.itemText(i))
+            if facts is not None:
+                dataset.setItemData(i, facts.text(), Qt.ItemDataRole.ToolTipRole)
+        dataset.view().setMinimumWidth(dataset.view().sizeHintForColumn(0) + 24)
+        self.data_facts = QLabel("")
+        self.data_facts.setObjectName("muted")
+        self.data_facts.setWordWrap(True)
+        row, _role = self._data_form.getWidgetPosition(self._rows["data.dataset"][1])
+        self._data_form.insertRow(row + 1, "", self.data_facts)
         # --- mapping (rebuilt per design) -------------------------------------------------
         self.mapping_box = QGroupBox("Inputs and outputs")
         self.mapping = QGridLayout(self.mapping_box)
@@ -228,6 +263,19 @@ class SettingsForm(QWidget):
         self.input_edits: dict[str, QLineEdit] = {}
         self.output_rows: dict[str, dict[str, QWidget]] = {}
         self._mapping_key: tuple = ()
+        #: The data set's columns and targets (`backend.data.columns.DataFacts`), when loaded.
+        self.facts: Any = None
+        self.facts_error = ""
+        self.picker = ColumnPicker()
+        self.picker.columnsChosen.connect(self._columns_chosen)
+        self.picker_note = QLabel("")
+        self.picker_note.setObjectName("muted")
+        self.picker_note.setWordWrap(True)
+        self.mapping_message = QLabel("")
+        self.mapping_message.setObjectName("formMessage")
+        self.mapping_message.setWordWrap(True)
+        self.mapping_message.setStyleSheet("color: #c62828;")
+        self.mapping_message.hide()
         train_box, self._train_form = QGroupBox("Training"), QFormLayout()
         train_box.setLayout(self._train_form)
         self._add_fields(self._train_form, "training", TrainConfig, beside)
@@ -400,24 +448,98 @@ class SettingsForm(QWidget):
         if key != self._mapping_key:
             self._build_mapping(inputs, outputs)
             self._mapping_key = key
-        mapped_inputs = data.get("inputs") if isinstance(data.get("inputs"), dict) else {}
-        mapped_targets = data.get("targets") if isinstance(data.get("targets"), dict) else {}
         for name, edit in self.input_edits.items():
-            spec = mapped_inputs.get(name)
-            feats = spec.get("features", []) if isinstance(spec, dict) else []
-            edit.setText(", ".join(str(f) for f in feats))
+            edit.setText(format_columns(self._features(data, name)))
+            self._mark(edit, "")
         for node_id, name in outputs:
             row = self.output_rows[name]
-            spec = mapped_targets.get(name)
-            spec = spec if isinstance(spec, dict) else {}
+            spec = self._targets(data).get(name, {})
             target = spec.get("target")
-            row["target"].setText("" if target is None else str(target))
+            row["target"].setCurrentText("" if target is None else str(target))
+            self._mark(row["target"].lineEdit(), "")
             row["encoding"].setCurrentText(str(spec.get("encoding", "auto")))
             params = doc.attr(node_id, "params")
             row["loss"].setCurrentText(params.get("loss", "mse"))
             row["weight"].setValue(float(params.get("loss_weight", 1.0)))
+        self._say_mapping("")
+        self._show_facts()
+
+    @staticmethod
+    def _inputs(data: dict) -> dict[str, Any]:
+        return data.get("inputs") if isinstance(data.get("inputs"), dict) else {}
+
+    @staticmethod
+    def _targets(data: dict) -> dict[str, Any]:
+        found = data.get("targets") if isinstance(data.get("targets"), dict) else {}
+        return {k: v for k, v in found.items() if isinstance(v, dict)}
+
+    def _features(self, data: dict, name: str) -> list[int | str]:
+        spec = self._inputs(data).get(name)
+        return list(spec.get("features", [])) if isinstance(spec, dict) else []
+
+    # --- the data set's facts: the column picker, the targets, the data set's size ------------
+    @gui_only
+    def set_facts(self, facts: Any, error: str = "") -> None:
+        """The loaded data set's columns and targets (`DataFacts`), or None with why not."""
+        self.facts, self.facts_error = facts, error
+        self._show_facts()
+
+    def _names(self) -> list[str] | None:
+        """The data set's column names when it is loaded and tabular (typed text is checked
+        against them), else None (only the syntax is checked)."""
+        facts = self.facts
+        return list(facts.column_names()) if facts is not None and facts.tabular else None
+
+    def _show_facts(self) -> None:
+        facts, data = self.facts, self.controller.doc.section("data")
+        kind = str(data.get("dataset", "iris"))
+        builtin = BUILTIN_FACTS.get(kind)
+        if facts is not None:
+            self.data_facts.setText(facts.summary())
+        elif self.facts_error:
+            self.data_facts.setText(f"Cannot read the data: {self.facts_error}")
+        else:
+            self.data_facts.setText(builtin.text() if builtin else "")
+        names = [n for n in self.input_edits]
+        if facts is not None and facts.tabular and names:
+            self.picker.set_columns(facts.columns, names)
+            cols = facts.column_names()
+            self.picker.set_chosen({n: column_indices(self._features(data, n), cols)
+                                    for n in names})
+            self.picker.show()
+            self.picker_note.setText("Click a cell to add or remove a column for an Input; "
+                                     "drag down its column to choose a range.")
+        else:
+            self.picker.hide()
+            if not names:
+                note = ""
+            elif facts is not None:
+                shape = " × ".join(str(s) for s in facts.sample_shape)
+                note = (f"'{facts.name}' holds samples of shape {shape}: each Input takes the "
+                        "whole sample (columns are chosen for tabular data).")
+            elif self.facts_error:
+                note = "The columns are shown once the data can be read."
+            else:
+                note = f"Reading the columns of '{kind}'…"
+            self.picker_note.setText(note)
+        self.picker_note.setVisible(bool(self.picker_note.text()))
+        targets = [t for t in facts.targets] if facts is not None else []
+        for row in self.output_rows.values():
+            box: QComboBox = row["target"]
+            text = box.currentText()
+            box.blockSignals(True)
+            box.clear()
+            for t in targets:
+                box.addItem(t.name)
+                box.setItemData(box.count() - 1, f"{t.kind}; first values "
+                                f"{', '.join(t.preview)}", Qt.ItemDataRole.ToolTipRole)
+            box.setCurrentText(text)
+            box.blockSignals(False)
+            box.lineEdit().setPlaceholderText(targets[0].name if targets else "first")
 
     def _build_mapping(self, inputs: list, outputs: list) -> None:
+        for keep in (self.picker, self.picker_note, self.mapping_message):
+            self.mapping.removeWidget(keep)
         while self.mapping.count():
             item = self.mapping.takeAt(0)
             if item.widget() is not None:
@@ -426,28 +548,45 @@ class SettingsForm(QWidget):
         r = 0
         if not inputs and not outputs:
             self.mapping.addWidget(QLabel("The design has no Input or Output layer yet."), 0, 0)
+            self.picker.hide()
+            self.picker_note.hide()
             return
         for _node, name in inputs:
             edit = QLineEdit()
-            edit.setPlaceholderText("all features")
-            edit.setToolTip(f"Feature columns (indices or names, comma-separated) feeding "
-                            f"Input '{name}'; empty: all of them.")
-            edit.editingFinished.connect(self._mapping_edited)
+            edit.setPlaceholderText("all columns")
+            edit.setToolTip(f"The columns feeding Input '{name}': indices, ranges or names, "
+                            f"e.g. “0-4, 7”; empty: all of them. Enter applies.")
+            edit.textEdited.connect(lambda _t, n=name: self._check_typed(n))
+            edit.editingFinished.connect(lambda n=name: self._columns_typed(n))
             self.mapping.addWidget(QLabel(f"→ {name}"), r, 0)
             self.mapping.addWidget(edit, r, 1, 1, 4)
             self.input_edits[name] = edit
             r += 1
+        self.mapping.addWidget(self.mapping_message, r, 0, 1, 5)
+        r += 1
+        self.mapping.addWidget(self.picker, r, 0, 1, 5)
+        r += 1
+        self.mapping.addWidget(self.picker_note, r, 0, 1, 5)
+        r += 1
         for c, head in enumerate(("output", "target", "encoding", "loss", "weight")):
             label = QLabel(head)
             label.setObjectName("muted")
             self.mapping.addWidget(label, r, c)
         r += 1
         for node_id, name in outputs:
-            target = QLineEdit()
-            target.setPlaceholderText("first")
-            target.setToolTip("Target name or index in the data set; empty: the first target.")
-            target.editingFinished.connect(self._mapping_edited)
+            target = QComboBox()
+            target.setEditable(True)
+            target.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            target.setToolTip("The data set's target this Output learns (its name or index); "
+                              "empty: the first target.")
+            target.lineEdit().setPlaceholderText("first")
+            target.activated.connect(self._mapping_edited)
+            target.lineEdit().editingFinished.connect(self._mapping_edited)
+            target.lineEdit().textEdited.connect(lambda _t, n=name: self._check_target(n))
             target.setMinimumWidth(40)
+            target.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            target.setMinimumContentsLength(4)
             encoding = _combo(ENCODINGS, "How the target is encoded for the loss.")
             encoding.activated.connect(self._mapping_edited)
             loss = _combo(LOSSES, f"Loss of output '{name}'.")
@@ -475,12 +614,67 @@ class SettingsForm(QWidget):
         self.mapping.setColumnStretch(1, 1)  # the target (and input features) take the room
         self.mapping.setColumnStretch(3, 1)
 
+    # --- typed text, checked as it is typed -----------------------------------------------------
+    @staticmethod
+    def _mark(edit: QLineEdit, reason: str) -> None:
+        edit.setStyleSheet(BAD_FIELD if reason else "")
+        edit.setProperty("problem", reason)
+        if reason:
+            edit.setToolTip(reason)
+
+    def _say_mapping(self, text: str) -> None:
+        self.mapping_message.setText(text)
+        self.mapping_message.setVisible(bool(text))
+
+    def _check_typed(self, name: str) -> list[int | str] | None:
+        """Parse an Input's typed columns; mark the field and say why when they are refused."""
+        edit = self.input_edits[name]
+        try:
+            features = parse_columns(edit.text(), self._names())
+        except ValueError as exc:
+            reason = f"Input '{name}': {exc}"
+            self._mark(edit, reason)
+            self._say_mapping(reason)
+            return None
+        self._mark(edit, "")
+        edit.setToolTip(f"The columns feeding Input '{name}': indices, ranges or names, "
+                        "e.g. “0-4, 7”; empty: all of them. Enter applies.")
+        self._say_mapping(self._first_problem())
+        return features
+
+    def _check_target(self, name: str) -> str | int | None:
+        """An Output's typed target: a target of the data set (when known), or its index."""
+        edit = self.output_rows[name]["target"].lineEdit()
+        text = edit.text().strip()
+        value: str | int | None = (int(text) if text.lstrip("-").isdigit() else text) or None
+        facts = self.facts
+        reason = ""
+        if value is not None and facts is not None:
+            names = [t.name for t in facts.targets]
+            if isinstance(value, int) and not 0 <= value < len(names):
+                reason = (f"Output '{name}': target {value} does not exist; the data set has "
+                          f"{len(names)} target(s): {', '.join(names)}.")
+            elif isinstance(value, str) and value not in names:
+                reason = (f"Output '{name}': there is no target “{value}”; the targets are: "
+                          f"{', '.join(names)}.")
+        self._mark(edit, reason)
+        self._say_mapping(reason or self._first_problem())
+        return None if reason else value
+
+    def _first_problem(self) -> str:
+        for edit in [*self.input_edits.values(),
+                     *(r["target"].lineEdit() for r in self.output_rows.values())]:
+            if edit.property("problem"):
+                return str(edit.property("problem"))
+        return ""
+
     # --- form → document ---------------------------------------------------------------------
     def _field_edited(self, key: str) -> bool:
         section, _, path = key.partition(".")
         return self._edit(section, {path: self.fields[key].value()})
 
-    def _edit(self, section: str, changes: dict[str, Any]) -> bool:
+    def _edit(self, section: str, changes: dict[str, Any], extra: tuple[Edit, ...] = (),
+              label: str = "") -> bool:
         """One undoable edit setting ``changes`` ({path: value}) in ``section``. In the same
         edit, values of the file the declarations refuse become what the form shows (their
         defaults), and settings that stop applying and are declared ``reset_when_off`` go back
@@ -511,10 +705,15 @@ class SettingsForm(QWidget):
             self._say(f"Not applied: {found[0]}")
             return False
         self._say("")
-        if values == self.controller.doc.section(section):
+        if values == self.controller.doc.section(section) and not extra:
             self.refresh()  # e.g. a switched-off group written back as it was
             return False
-        done = self.controller.push(SetSection(section, values), f"change {section} settings")
+        edit: Edit = SetSection(section, values)
+        if extra:
+            edit = Composite((edit, *extra), label or f"change {section} settings")
+        done = self.controller.push(edit, label or f"change {section} settings")
+        if not done:
+            self.refresh()
         if done and section == "data":
             self.dataChanged.emit()
         return done
@@ -583,21 +782,68 @@ class SettingsForm(QWidget):
 
     @Slot()
     @gui_only
+    def _columns_typed(self, name: str) -> bool:
+        """Enter in an Input's columns field: apply them when they are valid."""
+        if self._loading or name not in self.input_edits:
+            return False
+        features = self._check_typed(name)
+        if features is None:
+            return False
+        return self.set_input_columns(name, features)
+
+    @Slot(str, list)
+    @gui_only
+    def _columns_chosen(self, name: str, indices: list) -> None:
+        self.set_input_columns(name, [int(i) for i in indices])
+
+    def set_input_columns(self, name: str, features: list[int | str]) -> bool:
+        """Feed Input ``name`` from these columns (empty: all of them), in one undo step with
+        the Input's shape when it is a row of values (it takes the number of columns)."""
+        doc = self.controller.doc
+        data = doc.section("data")
+        if self._features(data, name) == list(features):
+            return False
+        inputs = dict(self._inputs(data))
+        if features:
+            inputs[name] = {"features": list(features)}
+        else:
+            inputs.pop(name, None)
+        extra: tuple[Edit, ...] = ()
+        node = doc.find(name)
+        names = self._names()
+        width = len(features) or (len(names) if names is not None else 0)
+        if node is not None and width:
+            shape = list(doc.attr(node, "params").get("shape", []))
+            if len(shape) == 1 and shape[0] != width:
+                extra = (SetParams(node, {"shape": [width]}),)
+        count = f"{len(features)} column{'s' if len(features) != 1 else ''}" if features else \
+            "all columns"
+        return self._edit("data", {"inputs": inputs or None}, extra, f"map {count} to {name}")
+
+    @Slot()
+    @gui_only
     def _mapping_edited(self, *_: Any) -> bool:
-        """The feature columns, targets and encodings of the design's inputs and outputs."""
-        inputs = {n: {"features": parse_features(e.text())}
-                  for n, e in self.input_edits.items() if parse_features(e.text())}
+        """The targets and encodings of the design's outputs (a refused target is not written)."""
+        if self._loading:
+            return False
         targets = {}
         for name, row in self.output_rows.items():
             spec: dict[str, Any] = {}
-            text = row["target"].text().strip()
+            text = row["target"].currentText().strip()
             if text:
-                spec["target"] = int(text) if text.lstrip("-").isdigit() else text
+                value = self._check_target(name)
+                if value is None:
+                    return False
+                spec["target"] = value
             if row["encoding"].currentText() != "auto":
                 spec["encoding"] = row["encoding"].currentText()
             if spec:
                 targets[name] = spec
-        return self._edit("data", {"inputs": inputs or None, "targets": targets or None})
+        data = self.controller.doc.section("data")
+        old = data.get("targets") or None
+        if (targets or None) == old:
+            return False
+        return self._edit("data", {"targets": targets or None})
 
     @Slot(int)
     @gui_only

@@ -111,3 +111,35 @@ def test_progress_on_a_terminal_is_a_tqdm_bar_per_epoch():
     console(BatchEnd(2, 1, 2, {"y": 0.5}, 0.5))
     console(EpochEnd(1, {"y": {"loss": 0.25}}, {}, 0.25, None, 0.1, 0.2))
     assert plain.getvalue().splitlines()[-1] == "epoch 1/2  train loss 0.25  (0.2s, ETA 0:00)"
+
+
+def test_ctrl_c_stops_after_the_batch_and_says_how_to_resume(tmp_path):
+    """A first Ctrl-C (SIGINT) ends the run after its batch, with the run folder written and
+    the command that continues it; the exit status is 130."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli.main", "train", str(EXAMPLES / "wide_and_deep.json"),
+         "--epochs", "100000", "--out", str(out), "--json"],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        for line in proc.stdout:
+            if json.loads(line)["event"] == "EpochEnd":
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "stopping after this batch" in err
+    assert f"--resume {out}" in err and "Traceback" not in err
+    history = json.loads((out / "history.json").read_text())
+    assert history["status"] == "stopped" and 1 <= len(history["epochs"]) < 100000

@@ -190,18 +190,19 @@ def test_every_example_opens_without_errors(window):
         assert all(not item.error for item in window.scene.nodes.values())
 
 
-def test_gallery_opens_on_first_launch_only(make_window, monkeypatch):
+def test_gallery_opens_on_first_launch_only(make_window, monkeypatch, qtbot):
     monkeypatch.delenv("NETCANVAS_NO_GALLERY", raising=False)
     window = make_window()
-    window.startup()
+    window.startup()  # the gallery is built and opened in the next event-loop turns
+    qtbot.waitUntil(lambda: window.gallery is not None and window.gallery.isVisible())
     gallery = window.gallery
-    assert gallery is not None and gallery.isVisible()
     assert "wide_and_deep" in gallery.names()
     gallery.choose("wide_and_deep")
     assert not gallery.isVisible()
     assert window.controller.doc.name == "WideAndDeep"
     second = make_window()
     second.startup()
+    qtbot.wait(50)  # its deferred steps have run
     assert second.gallery is None
 
 

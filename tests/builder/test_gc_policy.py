@@ -114,20 +114,24 @@ def test_ticks_collect_young_generations_and_rarely_the_whole_heap(qtbot, monkey
 
 
 def test_overlapping_warm_ups_give_the_threshold_back():
-    """Two windows warm up at once: the young-generation threshold comes back after the last,
-    not stuck at the raised value the second one saw when it began."""
+    """Two windows warm up at once: the young-generation threshold and the switch interval
+    come back after the last, not stuck at the values the second one saw when it began."""
+    import sys
+
     from builder import warmup
 
-    before = gc.get_threshold()
-    first = warmup._no_young_collections()
-    second = warmup._no_young_collections()
+    before = gc.get_threshold(), sys.getswitchinterval()
+    first = warmup._quiet()
+    second = warmup._quiet()
     first.__enter__()
     second.__enter__()
     assert gc.get_threshold()[0] == warmup.YOUNG_THRESHOLD_DURING_WARM_UP
+    assert sys.getswitchinterval() == warmup.SWITCH_INTERVAL_DURING_WARM_UP_S
     first.__exit__(None, None, None)
     assert gc.get_threshold()[0] == warmup.YOUNG_THRESHOLD_DURING_WARM_UP  # one still runs
+    assert sys.getswitchinterval() == warmup.SWITCH_INTERVAL_DURING_WARM_UP_S
     second.__exit__(None, None, None)
-    assert gc.get_threshold() == before
+    assert (gc.get_threshold(), sys.getswitchinterval()) == before
 
 
 def test_a_closed_runner_starts_nothing(qtbot):

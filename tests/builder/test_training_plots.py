@@ -178,23 +178,60 @@ def test_ending_a_run_feeds_every_plot_then_paints_them_in_turn(qtbot):
     qtbot.waitUntil(lambda: all(w.updatesEnabled() for w in plots._widgets), timeout=2000)
 
 
-def test_x_axes_span_the_whole_run_once_its_length_is_known(qtbot):
+def test_x_axes_follow_the_data_and_an_early_stopped_run_fills_its_plots(qtbot):
     plots = TrainingPlots()
     qtbot.addWidget(plots)
-    earlier = _run(1, epochs=9)
+    run = _run(1, epochs=5)  # 20 steps, 5 epochs so far
+    plots.begin_run(run, ["y"])
+    plots.set_extent(steps=1000, epochs=50)  # planned: 50 epochs
+    plots.refresh()
+    plots._follow_x()  # as the timer's feed does while running
+    lo, hi = plots.batch_plot.viewRange()[0]
+    assert lo <= 0 and 20 <= hi <= 32  # the data and room to grow, not the planned 1000
+    lo, hi = plots.epoch_plot.viewRange()[0]
+    assert lo <= 1 and 5 <= hi <= 8
+    plots.end_run()  # stopped early at epoch 5 of 50: the data fill the plots
+    assert 20 <= plots.batch_plot.viewRange()[0][1] <= 21
+    assert 5 <= plots.epoch_plot.viewRange()[0][1] <= 5.3
+    assert 5 <= plots.metric_plot.viewRange()[0][1] <= 5.3
+    earlier = _run(2, epochs=9)
     plots.begin_run(earlier, ["y"])
     plots.end_run()
-    run = _run(2, epochs=3)
-    plots.begin_run(run, ["y"])
-    plots.set_extent(steps=400, epochs=5)
-    lo, hi = plots.batch_plot.viewRange()[0]
-    assert lo <= 0 and 400 <= hi < 420  # the whole run, not just the points so far
-    lo, hi = plots.epoch_plot.viewRange()[0]
-    assert lo <= 1 and 5 <= hi < 5.5
-    plots.set_overlay(1, True)  # a longer earlier run: the epoch axes make room for it
-    assert plots.epoch_plot.viewRange()[0][1] >= 9 and plots.metric_plot.viewRange()[0][1] >= 9
-    plots.refresh()  # new points do not move the x axes
-    assert 400 <= plots.batch_plot.viewRange()[0][1] < 420
-    plots.begin_run(_run(3), ["y"])  # the next run follows its data until its length is known
-    assert plots.batch_plot.getViewBox().autoRangeEnabled()[0]
+    plots.begin_run(_run(3, epochs=3), ["y"])
+    plots.end_run()
+    plots.set_overlay(2, True)  # a longer earlier run: the epoch axes make room for it
+    assert plots.epoch_plot.viewRange()[0][1] >= 9
     qtbot.waitUntil(lambda: all(w.updatesEnabled() for w in plots._widgets), timeout=2000)
+
+
+def test_legend_outside_the_plots_titles_and_run_names_elided_with_tooltips(qtbot):
+    from PySide6.QtCore import Qt
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.resize(900, 500)
+    plots.show()
+    run = _run()
+    run.data_settings["validation_split"] = 0.2
+    plots.begin_run(run, ["main_output", "aux_output"])
+    assert all(p.legend is None for p in plots.plots())  # nothing drawn over the curves
+    text = plots.legend_text()
+    assert "main_output" in text and "aux_output" in text and "validation" in text
+    assert plots.legend.geometry().bottom() <= plots.graphics.geometry().top()
+    plots.set_title(plots.epoch_plot, "A very long title that cannot fit in a narrow plot at all")
+    widget = plots._widget_of(plots.epoch_plot)
+    plots.resize(300, 500)
+    qtbot.waitUntil(lambda: widget.width() < 200, timeout=2000)
+    shown = plots.shown_title(plots.epoch_plot)
+    assert shown.endswith("…") and widget.toolTip().startswith("A very long title")
+    plots.resize(1600, 500)
+    qtbot.waitUntil(lambda: not plots.shown_title(plots.epoch_plot).endswith("…"), timeout=2000)
+    assert widget.toolTip() == ""
+    assert plots.run_list.textElideMode() == Qt.TextElideMode.ElideMiddle
+    assert plots.run_list.item(0).toolTip().startswith("Run 1")
+    plots.end_run()
+    no_val = _run(2)
+    no_val.data_settings["validation_split"] = 0.0
+    plots.begin_run(no_val, ["y"])
+    assert "validation" not in plots.legend_text()
+    plots.end_run()
