@@ -37,10 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write what can be imported even when some operations cannot")
     parser.add_argument("--name", default=None, help="the design's model name (default: the "
                                                      "class name)")
-    parser.add_argument("--blocks", action="store_true",
-                        help="keep the model's own submodule classes as block definitions "
-                             "(state-dict keys as in the model, so its checkpoints load "
-                             "strictly); kept flat, with a note, where that is not exact")
+    parser.add_argument("--flat", action="store_true",
+                        help="flatten the model into one sheet of layers (by default its own "
+                             "submodule classes become block definitions, with the model's "
+                             "state-dict keys, so its checkpoints load strictly; kept flat, "
+                             "with a note, where that is not exact)")
 
 
 def _parse_shape(text: str) -> tuple[int, ...]:
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         shapes = [_parse_shape(s) for s in args.input_shape] if args.input_shape else None
         result = import_file(args.target, shapes, args.name, allow_partial=args.allow_partial,
-                             blocks=args.blocks)
+                             blocks=not args.flat)
     except TargetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -88,9 +88,10 @@ def load_target(target: str) -> Any:
 
 def import_file(target: str, input_shapes: list[tuple[int, ...]] | None = None,
                 name: str | None = None, *, allow_partial: bool = False,
-                blocks: bool = False) -> Any:
+                blocks: bool = True) -> Any:
     """``FILE.py:NAME`` or ``FILE.onnx`` as an `ImportResult` (see `import_module`;
-    ``blocks``: the module's own submodules become block definitions)."""
+    ``blocks``, the default: the module's own submodule classes become block definitions;
+    False flattens. An ONNX graph has no classes to keep and is always flat)."""
     from backend.importer.convert import import_module
 
     path, _ = split_target(target)

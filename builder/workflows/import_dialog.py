@@ -94,11 +94,18 @@ class ImportDialog(JobView, QDialog):
                                "the first layer is a Linear or the file was exported by "
                                "NetCanvas.")
         self.partial = QCheckBox("Import the supported part when some operations are not")
+        self.keep_blocks = QCheckBox("Keep my classes as blocks")
+        self.keep_blocks.setChecked(True)
+        self.keep_blocks.setToolTip("Your own submodule classes (a BasicBlock, an encoder "
+                                    "layer) become block definitions with your state-dict "
+                                    "keys; unchecked, the model is flattened into one sheet "
+                                    "of layers. An ONNX graph is always flat.")
         form = QFormLayout()
         form.addRow("File", file_row)
         form.addRow("Class", self.class_box)
         form.addRow("Input shapes", self.shapes)
         form.addRow("", self.partial)
+        form.addRow("", self.keep_blocks)
         warning = QLabel("Importing runs the file's code (as `python model.py` would): import "
                          "only files you trust.")
         warning.setObjectName("muted")
@@ -168,7 +175,7 @@ class ImportDialog(JobView, QDialog):
         except ValueError as exc:
             self._say(str(exc), True)
             return False
-        partial = self.partial.isChecked()
+        partial, blocks = self.partial.isChecked(), self.keep_blocks.isChecked()
 
         def job(report: Any, control: Any) -> Any:
             from backend.importer.convert import ModelImportError
@@ -176,7 +183,7 @@ class ImportDialog(JobView, QDialog):
 
             try:
                 return import_file(path if onnx else f"{path}:{name}", shapes,
-                                   allow_partial=partial)
+                                   allow_partial=partial, blocks=blocks)
             except ModelImportError as exc:
                 return exc  # its list of unsupported operations is shown, not just a message
 

@@ -183,7 +183,8 @@ def test_what_cannot_keep_the_keys_stays_flat_with_a_note():
     assert any(n.startswith("Kept flat") for n in result.notes), result.notes
 
 
-def test_the_command_line_keeps_blocks_and_the_weights_load_strictly(tmp_path, capsys):
+def test_the_command_line_keeps_blocks_by_default_and_the_weights_load_strictly(tmp_path,
+                                                                                capsys):
     from backend.cli.main import main
     from backend.export.weights import load_weights
     from backend.model.compiler import compile_document
@@ -208,8 +209,7 @@ def test_the_command_line_keeps_blocks_and_the_weights_load_strictly(tmp_path, c
         "    def forward(self, x):\n"
         "        return self.head(self.second(self.first(x)))\n")
     out = tmp_path / "net.json"
-    assert main(["import", f"{source}:Net", "-o", str(out), "--blocks",
-                 "--input-shape", "6"]) == 0
+    assert main(["import", f"{source}:Net", "-o", str(out), "--input-shape", "6"]) == 0
     printed = capsys.readouterr().out
     assert "Kept the submodules as blocks: Block" in printed
     doc = load(out)
@@ -217,6 +217,13 @@ def test_the_command_line_keeps_blocks_and_the_weights_load_strictly(tmp_path, c
     module = compile_document(doc).module
     load_weights(module, tmp_path / "net.safetensors", strict=True)
     assert "first.fc.weight" in module.state_dict()
+
+    flat = tmp_path / "flat.json"  # --flat: one sheet of layers, as before
+    assert main(["import", f"{source}:Net", "-o", str(flat), "--flat", "--input-shape", "6"]) == 0
+    assert "Kept the submodules" not in capsys.readouterr().out
+    flat_doc = load(flat)
+    assert flat_doc.block_ids() == []
+    assert [n.type for n in flat_doc.nodes()].count("Dense") == 3
 
 
 def test_an_exported_block_design_imports_back_as_blocks(tmp_path):

@@ -34,6 +34,25 @@ class Conv(nn.Module):
         return self.conv(image).flatten(1)
 
 
+class Step(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.fc = nn.Linear(n, n)
+
+    def forward(self, x):
+        return x + torch.relu(self.fc(x))
+
+
+class Stacked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.one = Step(6)
+        self.two = Step(6)
+
+    def forward(self, x):
+        return self.two(self.one(x))
+
+
 class Odd(nn.Module):
     def __init__(self):
         super().__init__()
@@ -74,7 +93,7 @@ class FakeAsk:
 
 
 def test_helpers_read_classes_and_shapes(model_file):
-    assert module_classes(model_file) == ["Net", "Conv", "Odd"]
+    assert module_classes(model_file) == ["Net", "Conv", "Step", "Stacked", "Odd"]
     assert parse_shapes("1,28,28; 10") == [(1, 28, 28), (10,)]
     assert parse_shapes("  ") is None
     with pytest.raises(ValueError, match="whole numbers"):
@@ -86,7 +105,7 @@ def test_import_opens_a_new_design_with_its_weights(window, qtbot, model_file):
     dialog = window.workflows.show_import()
     assert dialog.browse()
     assert [dialog.class_box.itemText(i) for i in range(dialog.class_box.count())] == \
-        ["Net", "Conv", "Odd"]
+        ["Net", "Conv", "Step", "Stacked", "Odd"]
     dialog.class_box.setCurrentText("Net")
     with qtbot.waitSignal(dialog.runner.finished, timeout=60000):
         assert dialog.start()
@@ -97,6 +116,25 @@ def test_import_opens_a_new_design_with_its_weights(window, qtbot, model_file):
     weights = window.training.trained_state
     assert torch.equal(weights["fc1.weight"], dialog.result.state_dict["fc1.weight"])
     assert "Opened Net" in dialog.status.text() and "with their weights" in dialog.status.text()
+    dialog.close()
+
+
+def test_own_classes_import_as_blocks_unless_unchecked(window, qtbot, model_file):
+    dialog = window.workflows.show_import()
+    assert dialog.keep_blocks.isChecked()  # the default
+    dialog.path.setText(str(model_file))
+    dialog.class_box.setEditText("Stacked")
+    dialog.shapes.setText("6")
+    with qtbot.waitSignal(dialog.runner.finished, timeout=60000):
+        assert dialog.start()
+    doc = window.controller.doc
+    assert [doc.block(b).name for b in doc.block_ids()] == ["Step"]
+    assert "one.fc.weight" in window.training.trained_state
+    dialog.keep_blocks.setChecked(False)
+    with qtbot.waitSignal(dialog.runner.finished, timeout=60000):
+        assert dialog.start()
+    doc = window.controller.doc
+    assert doc.block_ids() == [] and [n.type for n in doc.nodes()].count("Dense") == 2
     dialog.close()
 
 
