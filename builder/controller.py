@@ -45,6 +45,9 @@ class EditorController(QObject):
     selectRequested = Signal(list)
     #: The canvas shows another document: the design, or the inside of a block definition.
     shownChanged = Signal()
+    #: A block definition was renamed (or its parameters changed): the breadcrumb and the
+    #: palette's list show its name.
+    blockRenamed = Signal(str)
 
     def __init__(self, doc: Document | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -102,9 +105,11 @@ class EditorController(QObject):
             self.shownChanged.emit()
 
     def _on_design_event(self, event: Any) -> None:
-        from graph.events import BlockDefined, BlockRemoved
+        from graph.events import BlockDefined, BlockRemoved, BlockRenamed
 
-        if isinstance(event, BlockRemoved) and event.block_id == self._shown_id:
+        if isinstance(event, BlockRenamed):
+            self.blockRenamed.emit(event.block_id)
+        elif isinstance(event, BlockRemoved) and event.block_id == self._shown_id:
             self._shown_id = ""  # its definition went (ungroup, undo of a group)
             self.shownChanged.emit()
         elif isinstance(event, BlockDefined) and event.block_id == self._shown_id:
@@ -148,6 +153,15 @@ class EditorController(QObject):
                        and e.node.type == "Block")
         self.selectRequested.emit([node_id])
         return node_id
+
+    def rename_block(self, block_id: str, name: str) -> bool:
+        """Rename a definition (its class name in the code; one undo step); a name another
+        block or the design has is refused with a message."""
+        from graph.block_edits import RenameBlock
+
+        if not self.doc.has_block(block_id) or not name.strip():
+            return False
+        return self._push_to(self.doc, RenameBlock(block_id, name.strip()))
 
     def ungroup(self, node_id: str) -> bool:
         """Put a block's layers back in its place (one undo step)."""

@@ -40,6 +40,27 @@ class Gestures:
         QTest.mouseRelease(tree.viewport(), LEFT, NONE, point)  # the button is up again
         self._note(f"double-click {type_name} in the palette")
 
+    def palette_block(self, block_id: str) -> None:
+        """Double-click a block of the design in the palette's Blocks group."""
+        tree = self.window.palette.tree
+        item = self.window.palette.block_item(block_id)
+        tree.scrollToItem(item)
+        point = tree.visualItemRect(item).center()
+        QTest.mouseClick(tree.viewport(), LEFT, NONE, point)
+        QTest.mouseDClick(tree.viewport(), LEFT, NONE, point)
+        QTest.mouseRelease(tree.viewport(), LEFT, NONE, point)
+        self._note(f"double-click block {item.text(0)} in the palette")
+
+    def double_click_node(self, node_id: str) -> None:
+        view = self.window.view
+        item = self.window.scene.nodes[node_id]
+        view.ensureVisible(item, 20, 20)
+        point = view.mapFromScene(item.mapToScene(QPointF(60, 14)))
+        QTest.mouseClick(view.viewport(), LEFT, NONE, point)
+        QTest.mouseDClick(view.viewport(), LEFT, NONE, point)
+        QTest.mouseRelease(view.viewport(), LEFT, NONE, point)
+        self._note(f"double-click {node_id}")
+
     def palette_enter(self, type_name: str | None = None) -> None:
         """Enter on the palette's current item (``type_name``: click it first, one more)."""
         tree = self.window.palette.tree
