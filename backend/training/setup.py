@@ -65,11 +65,12 @@ def parts_from_module(module: nn.Module, inputs: list[InputSpec | str | dict] | 
                       layer_attrs: dict[str, str] | None = None,
                       frozen: list[str] | None = None) -> ModelParts:
     """A plain module whose forward takes the inputs positionally and returns one tensor or
-    a tuple in ``outputs`` order. ``frozen``: attributes whose parameters do not train."""
+    a tuple in ``outputs`` order. ``frozen``: attributes (or dotted paths of layers inside
+    blocks, ``layer1.0.conv1``) whose parameters do not train."""
     ins = [_spec(InputSpec, i) for i in (inputs or ["input"])]
     outs = [_spec(OutputSpec, o) for o in (outputs or ["output"])]
     for attr in frozen or ():
-        for p in getattr(module, attr).parameters():
+        for p in module.get_submodule(attr).parameters():
             p.requires_grad_(False)
     return ModelParts(module, ins, outs, dict(stripped or {}), [], dict(layer_attrs or {}))
 

@@ -224,6 +224,63 @@ def test_freezing_a_layer_inside_a_block_freezes_it_in_every_instance():
                       "layer4.1.conv1.weight"]
 
 
+def test_freezing_a_whole_block_freezes_every_layer_of_that_instance(tmp_path):
+    """A Block node's trainable switch: every inner layer of that instance stops training
+    (the app's trainer, the counts, train.py), the other instances of the definition train."""
+    from graph.edits import SetTrainable
+
+    doc = load_example("resnet_blocks_digits")
+    section = doc.section("training")
+    section.update(device="cpu", threads=1, epochs=1)
+    doc.apply(SetSection("training", section))
+    layer1 = doc.find("layer1")
+    doc.apply(SetTrainable(layer1, False))
+    analysis = analyse(doc)
+    assert analysis.nodes[layer1].params > 0 and analysis.nodes[layer1].trainable_params == 0
+    module = compile_document(doc).module
+    frozen = {n for n, p in module.named_parameters() if not p.requires_grad}
+    assert frozen == {n for n, _ in module.named_parameters() if n.startswith("layer1.")}
+    assert any(n.startswith("layer2.") for n, _ in module.named_parameters())
+    trainer = Trainer(doc)
+    before: dict = {}
+
+    def first_weights(_event) -> None:  # the run's own initial weights, at its first event
+        if not before and getattr(trainer, "module", None) is not None:
+            before.update({k: v.clone() for k, v in trainer.module.state_dict().items()})
+
+    result = trainer.run(first_weights)
+    assert before
+    assert isinstance(result, Finished), getattr(result, "message", result)
+    after = trainer.module.state_dict()
+    for key, value in after.items():
+        if key.startswith("layer1.") and key.endswith("weight"):
+            assert torch.equal(value, before[key]), key  # frozen: the initial weights
+    assert not torch.equal(after["layer2.0.conv1.weight"], before["layer2.0.conv1.weight"])
+    # train.py freezes the same: the block's attribute, and layers frozen inside a block
+    basic = doc.find_block("BasicBlock")
+    doc.apply(InBlock(basic, SetTrainable(doc.block(basic).find("conv2"), False)))
+    code = generate(doc)
+    assert "layer2.block.conv2" in code.frozen_paths or any(
+        p.startswith("layer2.") and p.endswith("conv2") for p in code.frozen_paths)
+    out = tmp_path / "script"
+    out.mkdir()
+    export_training_script(doc, out, base_dir=tmp_path)
+    script = (out / "train.py").read_text()
+    listed = script.split("FROZEN = ", 1)[1].split("\n\n", 1)[0]
+    assert "'layer1'" in listed
+    for path in code.frozen_paths:
+        assert repr(path) in listed
+    from backend.training.setup import parts_from_module
+
+    fresh = compile_document(doc).module
+    for p in fresh.parameters():
+        p.requires_grad_(True)
+    frozen_attrs = eval(listed)  # noqa: S307 - the list NetCanvas just wrote
+    parts_from_module(fresh, None, None, frozen=frozen_attrs)
+    assert {n for n, p in fresh.named_parameters() if not p.requires_grad} == \
+        {n for n, p in compile_document(doc).module.named_parameters() if not p.requires_grad}
+
+
 def test_memory_and_check_count_the_layers_inside_blocks(capsys):
     from backend.cli.main import main
     from backend.model.memory import memory_report
