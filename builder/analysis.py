@@ -53,6 +53,19 @@ class NodeReport:
 
 
 @dataclass
+class InstanceReport:
+    """One instance of a block as the summary unfolds it: its path (``layer1.0``, as in the
+    state-dict keys), its definition and its layers' figures (a nested block: its own
+    instances)."""
+
+    path: str
+    block_id: str
+    order: list[str]
+    nodes: dict[str, NodeReport]
+    instances: dict[str, list[InstanceReport]] = field(default_factory=dict)
+
+
+@dataclass
 class Report:
     """What the canvas, inspector, summary and code view show after an analysis."""
 
@@ -67,6 +80,8 @@ class Report:
     backend: bool = False
     blocks: dict[str, Report] = field(default_factory=dict)
     """Block id → what its first instance's analysis shows inside the definition."""
+    instances: dict[str, list[InstanceReport]] = field(default_factory=dict)
+    """Block node id → its instances (one per repeat), each with its layers' figures."""
 
     def node_error(self, node_id: str) -> str:
         info = self.nodes.get(node_id)
@@ -125,6 +140,7 @@ def analyse_document(doc: Document, *, with_code: bool = True) -> Report:
     report.total_params = analysis.total_params
     _errors_onto_nodes(report)
     _fill_blocks(report, doc, analysis, shapes.format_shape)
+    report.instances = _instances(doc, analysis, shapes.format_shape)
     if with_code:
         _add_code(doc, analysis, report)
     report.seconds = time.perf_counter() - start
@@ -148,15 +164,35 @@ def _fill_blocks(report: Report, doc: Document, analysis: Any, fmt: Any) -> None
         _fill_blocks(report, block, info.instances[0], fmt)
 
 
+def _instances(doc: Document, analysis: Any, fmt: Any) -> dict[str, list[InstanceReport]]:
+    """Every Block node's instances with their layers' figures (nested blocks within)."""
+    found: dict[str, list[InstanceReport]] = {}
+    for node_id in analysis.order:
+        info = analysis.nodes[node_id]
+        if doc.attr(node_id, "type") != "Block" or not info.instances:
+            continue
+        block = doc.root.block(doc.attr(node_id, "params")["block"])
+        found[node_id] = [
+            InstanceReport(inner.prefix.rstrip("."), block.block_id, list(inner.order),
+                           {n: _node_report(i, fmt) for n, i in inner.nodes.items()},
+                           _instances(block, inner, fmt))
+            for inner in info.instances]
+    return found
+
+
+def _node_report(info: Any, fmt: Any) -> NodeReport:
+    error = getattr(info, "error", None)
+    return NodeReport(
+        tuple(fmt(s) for s in (info.input_shapes or ()) if s is not None),
+        tuple(fmt(s) for s in (info.output_shapes or ()) if s is not None),
+        info.params, info.trainable_params, info.flops,
+        error.message if error is not None else "",
+    )
+
+
 def _fill(report: Report, doc: Document, analysis: Any, fmt: Any) -> None:
     for node_id, info in analysis.nodes.items():
-        error = getattr(info, "error", None)
-        report.nodes[node_id] = NodeReport(
-            tuple(fmt(s) for s in (info.input_shapes or ()) if s is not None),
-            tuple(fmt(s) for s in (info.output_shapes or ()) if s is not None),
-            info.params, info.trainable_params, info.flops,
-            error.message if error is not None else "",
-        )
+        report.nodes[node_id] = _node_report(info, fmt)
     for edge in doc.edges():
         shape = analysis.edge_shape(edge)
         if shape is not None:

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -37,47 +37,50 @@ def _human(n: int | None) -> str:
     return str(n)
 
 
+PORT_TYPES = ("BlockInput", "BlockOutput")
+#: On a block's row: what to unfold (a list of `InstanceReport`, or one instance).
+UNFOLD_ROLE = Qt.ItemDataRole.UserRole + 4
+
+
 class SummaryTable(QWidget):
-    """Layer, type, output shape, parameters, FLOPs per layer; totals below."""
+    """Layer, type, output shape, parameters, FLOPs per layer; totals below. A block is one
+    row with its instances' parameters and FLOPs; unfolding it (on demand) lists its layers,
+    per instance when it repeats (``layer1.0``, ``layer1.1``), nested blocks alike."""
 
     HEADERS = ("Layer", "Type", "Output shape", "Parameters", "FLOPs")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.table = QTableWidget(0, len(self.HEADERS), self)
-        self.table.setHorizontalHeaderLabels(list(self.HEADERS))
-        self.table.verticalHeader().hide()
+        self.table = QTreeWidget(self)
+        self.table.setColumnCount(len(self.HEADERS))
+        self.table.setHeaderLabels(list(self.HEADERS))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
+        self.table.setUniformRowHeights(True)
+        header = self.table.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.itemExpanded.connect(self._unfold)
         self.totals = QLabel(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
         layout.addWidget(self.totals)
+        self._doc: Document | None = None
 
     def show_report(self, doc: Document, report: Report) -> None:
+        open_paths = {self.path_of(item) for item in self._items() if item.isExpanded()}
+        self._doc = doc
+        self.table.clear()
         order = _safe_order(doc)
-        self.table.setRowCount(len(order))
-        for row, node_id in enumerate(order):
-            info = report.nodes.get(node_id)
-            values = (doc.attr(node_id, "name"), doc.attr(node_id, "type"),
-                      ", ".join(info.output_shapes) if info and info.output_shapes else
-                      ("error" if info and info.error else "–"),
-                      f"{info.params:,}" if info and info.params is not None else "–",
-                      _human(info.flops) if info else "–")
-            for col, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                if col >= 3:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
-                if info and info.error:
-                    item.setToolTip(info.error)
-                self.table.setItem(row, col, item)
+        for node_id in order:
+            self._row(self.table.invisibleRootItem(), doc, node_id, report.nodes.get(node_id),
+                      report.instances.get(node_id))
+        for item in self._items():  # what was unfolded stays unfolded (nested too)
+            if self.path_of(item) in open_paths:
+                item.setExpanded(True)
         if len(order) <= 300:
             for col in (0, 1, 3, 4):
                 self.table.resizeColumnToContents(col)
@@ -86,6 +89,88 @@ class SummaryTable(QWidget):
         self.totals.setText(
             f"  {len(order)} layers · {total:,} parameters ({trainable:,} trainable)"
             if total is not None else f"  {len(order)} layers · parameters after shapes resolve")
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """The top-level rows' texts (a test's view of the table)."""
+        root = self.table.invisibleRootItem()
+        return [self._texts(root.child(i)) for i in range(root.childCount())]
+
+    def children(self, item: QTreeWidgetItem) -> list[tuple[str, ...]]:
+        return [self._texts(item.child(i)) for i in range(item.childCount())]
+
+    def item_named(self, name: str) -> QTreeWidgetItem | None:
+        """The shown row whose Layer column reads ``name``."""
+        return next((item for item in self._items() if item.text(0) == name), None)
+
+    @staticmethod
+    def path_of(item: QTreeWidgetItem) -> str:
+        names = []
+        while item is not None:
+            names.append(item.text(0))
+            item = item.parent()
+        return "/".join(reversed(names))
+
+    def _items(self):
+        stack = [self.table.invisibleRootItem()]
+        while stack:
+            item = stack.pop()
+            for i in range(item.childCount()):
+                child = item.child(i)
+                yield child
+                stack.append(child)
+
+    @staticmethod
+    def _texts(item: QTreeWidgetItem) -> tuple[str, ...]:
+        return tuple(item.text(c) for c in range(item.columnCount()))
+
+    def _row(self, parent: QTreeWidgetItem, doc: Document, node_id: str, info,
+             instances, name: str | None = None) -> QTreeWidgetItem:
+        type_name = doc.attr(node_id, "type")
+        if type_name == "Block":
+            block = doc.root.block(doc.attr(node_id, "params")["block"])
+            repeat = doc.attr(node_id, "params").get("repeat", 1)
+            type_name = block.name + (f" ×{repeat}" if repeat > 1 else "")
+        values = (name or doc.attr(node_id, "name"), type_name,
+                  ", ".join(info.output_shapes) if info and info.output_shapes else
+                  ("error" if info and info.error else "–"),
+                  f"{info.params:,}" if info and info.params is not None else "–",
+                  _human(info.flops) if info else "–")
+        item = QTreeWidgetItem(parent, list(values))
+        for col in (3, 4):
+            item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight
+                                  | Qt.AlignmentFlag.AlignVCenter)
+        if info and info.error:
+            for col in range(len(values)):
+                item.setToolTip(col, info.error)
+        if instances:
+            item.setData(0, UNFOLD_ROLE, (doc, instances))
+            item.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
+        return item
+
+    def _unfold(self, item: QTreeWidgetItem) -> None:
+        """Fill a block's row with its layers the first time it is unfolded."""
+        payload = item.data(0, UNFOLD_ROLE)
+        if payload is None or item.childCount():
+            return
+        doc, what = payload
+        if isinstance(what, list) and len(what) == 1:
+            what = what[0]  # used once: its layers directly
+        if isinstance(what, list):  # repeated: one row per instance
+            for inst in what:
+                block = doc.root.block(inst.block_id)
+                total = sum(n.params or 0 for n in inst.nodes.values())
+                flops = [n.flops for n in inst.nodes.values() if n.flops is not None]
+                row = QTreeWidgetItem(item, [inst.path, block.name, "", f"{total:,}",
+                                             _human(sum(flops)) if flops else "–"])
+                row.setData(0, UNFOLD_ROLE, (doc, inst))
+                row.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
+            return
+        block = doc.root.block(what.block_id)
+        for node_id in what.order:
+            if block.attr(node_id, "type") in PORT_TYPES:
+                continue
+            self._row(item, block, node_id, what.nodes.get(node_id),
+                      what.instances.get(node_id))
 
 
 def _safe_order(doc: Document) -> list[str]:

@@ -161,3 +161,49 @@ def test_from_an_empty_canvas_one_block_used_twice_with_its_own_width(window, qt
     c.stack.undo()  # the parameter
     assert inner.block_params == () and inner.attr(conv, "params")["filters"] == 8
     assert "filters" not in doc.attr(block, "params")
+
+
+def test_the_summary_folds_per_block_and_unfolds_to_its_layers(window, qtbot):
+    from graph.examples import load_example
+
+    c = window.controller
+    c.set_document(load_example("resnet_blocks_digits"))
+    window.analysis.set_document(c.doc)
+    report = window.analysis.run_now()
+    summary = window.summary
+    doc = c.doc
+    layer1, layer2 = doc.find("layer1"), doc.find("layer2")
+    rows = {r[0]: r for r in summary.rows()}
+    assert len(rows) == len(doc)  # one row per node of the design: blocks folded
+    assert rows["layer1"][1] == "BasicBlock ×2"
+    assert rows["layer1"][3] == f"{report.nodes[layer1].params:,}"
+    assert rows["layer2"][1] == "Stage"
+    item = summary.item_named("layer1")
+    assert item.childCount() == 0  # unfolded on demand
+    item.setExpanded(True)
+    assert [r[0] for r in summary.children(item)] == ["layer1.0", "layer1.1"]
+    first = item.child(0)
+    first.setExpanded(True)
+    inner = summary.children(first)
+    assert [r[0] for r in inner] == ["conv1", "bn1", "relu1", "conv2", "bn2", "add", "relu2"]
+    assert inner[0][3] == f"{16 * 16 * 9:,}" and inner[0][2] == "(N, 16, 8, 8)"
+    # the instance rows add up to the block's row, FLOPs included
+    halves = [int(r[3].replace(",", "")) for r in summary.children(item)]
+    assert sum(halves) == report.nodes[layer1].params
+    assert first.text(4) != "–"
+    # a block inside a block unfolds the same way; the layers of layer2 are 32 channels wide
+    stage = summary.item_named("layer2")
+    stage.setExpanded(True)
+    nested = [stage.child(i) for i in range(stage.childCount())
+              if stage.child(i).text(1).startswith("BasicBlock")]
+    assert nested
+    nested[0].setExpanded(True)
+    assert summary.children(nested[0])[0][2] == "(N, 32, 4, 4)"
+    assert report.nodes[layer2].params == sum(
+        int(stage.child(i).text(3).replace(",", "")) for i in range(stage.childCount())
+        if stage.child(i).text(3) != "–")
+    # what was unfolded stays unfolded after the next analysis
+    window.analysis.run_now()
+    assert summary.item_named("layer1").isExpanded()
+    assert summary.item_named("layer1.0").isExpanded()
+    assert summary.item_named("layer1").childCount() == 2
