@@ -8,6 +8,11 @@ consumer, ending at the head — the Dense layer that feeds the first Output. By
 found by walking back from the head (e.g. ``hidden1 → hidden2`` in Flatten → hidden1 → hidden2
 → logits); ``SearchSpace.block`` names it explicitly. A trial replaces the block by 0–3 new
 Dense layers (``hidden_1``…), each followed by Dropout when dropout is searched.
+
+Block parameters (``SearchSpace.block_params``): a Block node's ``repeat`` (the depth of a
+stage) and its whole-number, number and choice parameters (a width) are dimensions too, named
+``layer.param`` (``layer2.repeat``, ``layer2.channels``): whole numbers and choices are picked
+among the values listed, numbers uniformly between ``[low, high]``.
 """
 
 from __future__ import annotations
@@ -22,14 +27,14 @@ from backend.training.config import OPTIMIZERS
 from backend.training.control import Control
 from backend.workflows.crossval import HIGHER_IS_BETTER, crossval, resolve_metric
 from graph.document import Document
-from graph.edits import Composite, Connect, Edit, SetSection, add_node, delete
+from graph.edits import Composite, Connect, Edit, SetParams, SetSection, add_node, delete
 from graph.errors import GraphError
 from graph.events import Edge
 from graph.names import unique_name
 
 SAMPLERS = ("tpe", "random")
 _SPACE_KEYS = ("hidden_layers", "units", "lr", "batch_size", "dropout", "optimizer", "block",
-               "activation")
+               "activation", "block_params")
 
 
 class SearchError(GraphError):
@@ -48,6 +53,9 @@ class SearchSpace:
     optimizer: tuple[str, ...] | None = None  # choices among TrainConfig's optimizers
     block: tuple[str, ...] | None = None  # layer names; None: found from the head
     activation: str | None = None  # of new layers; None: the block's first layer's, or relu
+    #: "layer.param" → choices (whole numbers, choices) or [low, high] (numbers) of a Block
+    #: node's parameter or its repeat; None: none searched
+    block_params: dict[str, tuple[Any, ...]] | None = None
 
     @property
     def edits_block(self) -> bool:
@@ -66,6 +74,10 @@ class SearchSpace:
         space = cls()
         for key in _SPACE_KEYS:
             if key in raw:
+                if key == "block_params" and isinstance(raw[key], dict):
+                    space.block_params = {str(k): tuple(v) if isinstance(v, (list, tuple))
+                                          else v for k, v in raw[key].items()} or None
+                    continue
                 setattr(space, key, raw[key] if raw[key] is None or key == "activation"
                         else tuple(raw[key]))
         space.check()
@@ -95,6 +107,15 @@ class SearchSpace:
         if self.optimizer is not None and not (self.optimizer and all(
                 o in OPTIMIZERS for o in self.optimizer)):
             raise bad("optimizer", "a list among " + ", ".join(OPTIMIZERS))
+        if self.block_params is not None:
+            if not isinstance(self.block_params, dict):
+                raise bad("block_params", 'an object such as {"layer2.repeat": [1, 2, 3]}')
+            for key, values in self.block_params.items():
+                if key.count(".") != 1 or not all(key.split(".")) or not isinstance(
+                        values, tuple) or not values:
+                    raise ValueError(f"search settings: block_params {key!r}: write "
+                                     "'layer.param' with a non-empty list of values, e.g. "
+                                     '"layer2.repeat": [1, 2, 3].')
 
 
 @dataclass
@@ -226,6 +247,45 @@ def find_block(doc: Document, names: tuple[str, ...] | None = None) -> Block:
     return Block(node, tuple(chain), head)
 
 
+def block_dimensions(doc: Document, space: SearchSpace) -> dict[str, tuple[str, str, str]]:
+    """``layer.param`` → (Block node id, parameter, kind) for every searched block parameter,
+    checked against the design (`SearchError` naming what is wrong)."""
+    from graph.catalogue import CHOICE, FLOAT, INT
+
+    found: dict[str, tuple[str, str, str]] = {}
+    for key, values in (space.block_params or {}).items():
+        layer, param = key.split(".")
+        node_id = doc.find(layer)
+        if node_id is None or doc.attr(node_id, "type") != "Block":
+            raise SearchError(f"The search varies {key!r}, but the design has no block "
+                              f"named {layer!r}.")
+        spec = next((p for p in doc.spec(node_id).params if p.name == param), None)
+        if spec is None or param == "block" or spec.kind not in (INT, FLOAT, CHOICE):
+            block = doc.root.block(doc.attr(node_id, "params")["block"])
+            names = ", ".join(["repeat", *(p.name for p in block.block_params)])
+            raise SearchError(f"The search varies {key!r}, but block {layer} "
+                              f"({block.name}) has no such parameter; it has {names}.")
+        if spec.kind == FLOAT:
+            ok = len(values) == 2 and all(isinstance(v, (int, float)) for v in values) \
+                and values[0] <= values[1]
+            want = "[low, high]"
+        elif spec.kind == INT:
+            ok = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+            want = "a list of whole numbers"
+        else:
+            ok = all(v in spec.choices for v in values)
+            want = "a list among " + ", ".join(spec.choices)
+        for v in values if ok and spec.kind != FLOAT else ():
+            try:
+                spec.validate(v)
+            except Exception as exc:  # noqa: BLE001 - the spec's own message
+                raise SearchError(f"The search varies {key!r}: {exc}") from None
+        if not ok:
+            raise SearchError(f"The search varies {key!r}: give {want}.")
+        found[key] = (node_id, param, spec.kind)
+    return found
+
+
 def _block_units(doc: Document, block: Block) -> list[int]:
     return [doc.attr(n, "params")["units"] for n in block.layers
             if doc.attr(n, "type") == "Dense"]
@@ -250,6 +310,10 @@ def suggest_params(trial: Any, space: SearchSpace, doc: Document, block: Block |
         params["batch_size"] = trial.suggest_categorical("batch_size", list(space.batch_size))
     if space.optimizer is not None:
         params["optimizer"] = trial.suggest_categorical("optimizer", list(space.optimizer))
+    for key, (_node, _param, kind) in block_dimensions(doc, space).items():
+        values = space.block_params[key]
+        params[key] = (trial.suggest_float(key, float(values[0]), float(values[1]))
+                       if kind == "float" else trial.suggest_categorical(key, list(values)))
     return params
 
 
@@ -309,6 +373,9 @@ def trial_document(doc: Document, params: dict[str, Any], settings: SearchSettin
         activation = space.activation or (out.attr(first_dense[0], "params")["activation"]
                                           if first_dense else "relu")
         out.apply(rebuild_block(out, block, units, activation, params.get("dropout", 0.0)))
+    for key, (node_id, param, _kind) in block_dimensions(out, space).items():
+        if key in params:
+            out.apply(SetParams(node_id, {param: params[key]}))
     training = out.section("training")
     for key in ("lr", "batch_size", "optimizer"):
         if key in params:
@@ -405,6 +472,7 @@ def search(doc: Document, settings: SearchSettings | dict | None = None, *,
     control = control or Control()
     space = settings.space
     block = find_block(doc, space.block) if space.edits_block else None
+    block_dimensions(doc, space)  # a wrong name is said before the first trial
     emit = callback or (lambda e: None)
     metric = settings.metric
     direction = "maximize" if metric in HIGHER_IS_BETTER else "minimize"
@@ -532,5 +600,6 @@ def settings_from_section(training: dict[str, Any]) -> SearchSettings:
 
 __all__ = ["SearchError", "SearchSpace", "SearchSettings", "TrialStarted", "TrialEpoch",
            "TrialDone", "TrialRecord", "SearchResult", "Block", "find_block", "rebuild_block",
+           "block_dimensions",
            "trial_document", "search", "settings_from_section"]
 

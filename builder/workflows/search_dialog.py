@@ -41,8 +41,8 @@ from builder.workflows.plotting import BEST_COLOR, SERIES_COLORS, SciSpinBox, pe
 #: Losses whose outputs report accuracy (so "auto" scores accuracy, higher is better).
 _CLASS_LOSSES = ("cross_entropy", "binary_cross_entropy", "nll")
 #: Results table columns (those of parameters that do not vary are hidden).
-COLUMNS = ("trial", "layers", "units", "dropout", "lr", "batch", "optimizer", "score", "state",
-           "time")
+COLUMNS = ("trial", "layers", "units", "dropout", "lr", "batch", "optimizer", "blocks", "score",
+           "state", "time")
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -59,6 +59,38 @@ def _ints(text: str) -> tuple[int, ...]:
     if not out:
         raise ValueError("give at least one value")
     return tuple(out)
+
+
+def parse_block_params(text: str) -> dict[str, tuple]:
+    """``"layer1.repeat = 1, 2, 3; layer2.channels = 16, 32"`` → {"layer1.repeat": (1, 2, 3),
+    …}: whole numbers, numbers or words per entry (a number parameter's two values are its
+    [low, high]); ValueError naming the bad entry."""
+    out: dict[str, tuple] = {}
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        key, eq, values = part.partition("=")
+        key = key.strip()
+        if not eq or key.count(".") != 1 or not all(key.split(".")):
+            raise ValueError(f"{part!r}: write block.parameter = values, e.g. "
+                             "layer2.repeat = 1, 2, 3")
+        items = []
+        for v in (v.strip() for v in values.replace(" ", ",").split(",")):
+            if not v:
+                continue
+            try:
+                items.append(int(v))
+            except ValueError:
+                try:
+                    items.append(float(v))
+                except ValueError:
+                    items.append(v)
+        if not items:
+            raise ValueError(f"{key}: give at least one value")
+        out[key] = tuple(items)
+    if not out:
+        raise ValueError("give at least one block parameter, e.g. layer2.repeat = 1, 2, 3")
+    return out
 
 
 def _float_box(value: float, lo: float, hi: float, decimals: int) -> QDoubleSpinBox:
@@ -161,11 +193,18 @@ class SearchDialog(JobView, QDialog):
         self.units.setToolTip("Choices for every hidden layer, separated by commas.")
         self.vary_dropout = QCheckBox("Dropout")
         self.dropout = _Range(_float_box(0.0, 0.0, 0.9, 2), _float_box(0.5, 0.0, 0.9, 2))
+        self.vary_blocks = QCheckBox("Block parameters")
+        self.block_params = QLineEdit()
+        self.block_params.setToolTip(
+            "A block's repeat (the depth of a stage) and its parameters (a width), each "
+            "with its values: layer2.repeat = 1, 2, 3; layer2.channels = 16, 32. A number "
+            "parameter's two values are its low and high end.")
         form = QFormLayout(arch)
         form.addRow(self.block_label)
         form.addRow(self.vary_layers, self.layers)
         form.addRow(self.vary_units, self.units)
         form.addRow(self.vary_dropout, self.dropout)
+        form.addRow(self.vary_blocks, self.block_params)
         col.addWidget(arch)
 
         train = QGroupBox("Training")
@@ -230,6 +269,7 @@ class SearchDialog(JobView, QDialog):
             box.setChecked(True)
         for box, widget in ((self.vary_layers, self.layers), (self.vary_units, self.units),
                             (self.vary_dropout, self.dropout), (self.vary_lr, self.lr),
+                            (self.vary_blocks, self.block_params),
                             (self.vary_batch, self.batch),
                             (self.vary_optimizer, self.optimizers)):
             box.toggled.connect(widget.setEnabled)
@@ -280,6 +320,12 @@ class SearchDialog(JobView, QDialog):
             self._block_ok = True
         for box in (self.vary_layers, self.vary_units, self.vary_dropout):
             box.setEnabled(self._block_ok)
+        blocks = [n for n in doc.node_ids() if doc.attr(n, "type") == "Block"]
+        self.vary_blocks.setEnabled(bool(blocks))
+        if not blocks:
+            self.vary_blocks.setChecked(False)
+        example = "; ".join(f"{doc.attr(n, 'name')}.repeat = 1, 2" for n in blocks[:2])
+        self.block_params.setPlaceholderText(example or "the design has no blocks")
         self._load_stored(training.get("search"))
 
     def _load_stored(self, raw: Any) -> None:
@@ -311,6 +357,10 @@ class SearchDialog(JobView, QDialog):
         if space.dropout:
             self.dropout.low.setValue(space.dropout[0])
             self.dropout.high.setValue(space.dropout[1])
+        self.vary_blocks.setChecked(space.block_params is not None)
+        if space.block_params:
+            self.block_params.setText("; ".join(
+                f"{k} = {', '.join(str(v) for v in vs)}" for k, vs in space.block_params.items()))
         self.vary_optimizer.setChecked(space.optimizer is not None)
         if space.optimizer:
             for i in range(self.optimizers.count()):
@@ -360,8 +410,14 @@ class SearchDialog(JobView, QDialog):
             if not chosen:
                 raise ValueError("Optimizers: check at least one.")
             space.optimizer = chosen
+        if self.vary_blocks.isChecked() and self.vary_blocks.isEnabled():
+            try:
+                space.block_params = parse_block_params(self.block_params.text())
+            except ValueError as exc:
+                raise ValueError(f"Block parameters: {exc}.") from None
         if not any(v is not None for v in (space.hidden_layers, space.units, space.dropout,
-                                           space.lr, space.batch_size, space.optimizer)):
+                                           space.lr, space.batch_size, space.optimizer,
+                                           space.block_params)):
             raise ValueError("Nothing varies: check at least one thing to search.")
         settings = SearchSettings(space=space, trials=self.trials.value(),
                                   timeout=float(self.timeout.value()) or None,
@@ -406,10 +462,16 @@ class SearchDialog(JobView, QDialog):
         if problems:
             self._say("Cannot search: fix the design first — " + " ".join(problems[:3]), True)
             return False
+        from backend.workflows.search import SearchError, block_dimensions
+
         try:
             settings = self.search_settings()
+            block_dimensions(self.controller.doc, settings.space)  # names the design has
         except ValueError as exc:
             self._say(str(exc), True)
+            return False
+        except SearchError as exc:
+            self._say(f"Block parameters: {exc.message}", True)
             return False
         doc = self.controller.doc.copy()
         base_dir = self.workflows.project_dir()
@@ -430,7 +492,8 @@ class SearchDialog(JobView, QDialog):
         space = settings.space
         shown = {"layers": space.hidden_layers is not None, "units": space.units is not None,
                  "dropout": space.dropout is not None, "lr": space.lr is not None,
-                 "batch": space.batch_size is not None, "optimizer": space.optimizer is not None}
+                 "batch": space.batch_size is not None, "optimizer": space.optimizer is not None,
+                 "blocks": space.block_params is not None}
         for col, title in enumerate(COLUMNS):
             self.table.setColumnHidden(col, not shown.get(title, True))
         self.progress.setRange(0, settings.trials)
@@ -495,7 +558,10 @@ class SearchDialog(JobView, QDialog):
         values = {"trial": str(number), "layers": str(params.get("hidden_layers", "")),
                   "units": units, "dropout": _fmt(params.get("dropout")),
                   "lr": _fmt(params.get("lr")), "batch": str(params.get("batch_size", "")),
-                  "optimizer": str(params.get("optimizer", "")), "score": score_text,
+                  "optimizer": str(params.get("optimizer", "")),
+                  "blocks": " · ".join(f"{k} {_fmt(v) if isinstance(v, float) else v}"
+                                       for k, v in params.items() if "." in k),
+                  "score": score_text,
                   "state": rec["state"], "time": f"{rec['seconds']:.1f} s"
                   if rec["seconds"] else ""}
         for col, title in enumerate(COLUMNS):

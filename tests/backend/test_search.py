@@ -138,3 +138,58 @@ def test_cli_search_writes_the_best_design(tmp_path, capsys):
     assert "best: trial" in text and out.is_file()
     best = json.loads(out.read_text())
     assert sum(n["type"] == "Dense" for n in best["nodes"]) == 2
+
+
+def _digits_resnet(epochs=1):
+    doc = load_example("resnet_blocks_digits")
+    training = doc.section("training")
+    training.update(epochs=epochs, device="cpu", threads=1)
+    from graph.edits import SetSection
+
+    doc.apply(SetSection("training", training))
+    return doc
+
+
+def test_a_blocks_repeat_and_width_are_search_dimensions():
+    """The depth of a stage (layer1's repeat) and a block's width (layer2's channels) vary per
+    trial; each trial's design has them, and the best opens with its values."""
+    doc = _digits_resnet()
+    raw = {"hidden_layers": None, "units": None, "lr": None, "trials": 3, "prune": False,
+           "sampler": "random", "block_params": {"layer1.repeat": [1, 3],
+                                                 "layer2.channels": [8, 24]}}
+    settings = SearchSettings.from_dict(raw)
+    seen = []
+
+    def check(event):
+        if isinstance(event, TrialStarted):
+            seen.append(event.params)
+            trial = trial_document(doc, event.params, settings)
+            layer1, layer2 = trial.find("layer1"), trial.find("layer2")
+            assert trial.attr(layer1, "params")["repeat"] == event.params["layer1.repeat"]
+            assert trial.attr(layer2, "params")["channels"] == event.params["layer2.channels"]
+            shapes = analyse(trial)
+            assert shapes.errors == []
+            width = event.params["layer2.channels"]
+            assert shapes.nodes[layer2].output_shapes[0][1] == width
+
+    result = search(doc, settings, callback=check)
+    assert len(seen) == 3 and {p["layer1.repeat"] for p in seen} <= {1, 3}
+    assert all(t.state == "complete" for t in result.trials), [t.message for t in result.trials]
+    assert "layer1.repeat" in result.table() and "layer2.channels" in result.table()
+    best = result.best_document()
+    assert best.attr(best.find("layer1"), "params")["repeat"] == result.best.params[
+        "layer1.repeat"]
+    assert doc.attr(doc.find("layer1"), "params")["repeat"] == 2  # the design is unchanged
+
+
+def test_block_dimensions_that_do_not_exist_are_messages():
+    doc = _digits_resnet()
+    base = {"hidden_layers": None, "units": None}
+    with pytest.raises(SearchError, match="no block named 'stem'"):
+        search(doc, {**base, "block_params": {"stem.repeat": [1, 2]}})
+    with pytest.raises(SearchError, match="has no such parameter; it has repeat, channels"):
+        search(doc, {**base, "block_params": {"layer1.width": [1, 2]}})
+    with pytest.raises(SearchError, match="whole numbers"):
+        search(doc, {**base, "block_params": {"layer1.repeat": [1.5]}})
+    with pytest.raises(ValueError, match="layer.param"):
+        SearchSettings.from_dict({"block_params": {"layer1": [1]}})

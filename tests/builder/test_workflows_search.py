@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from builder.workflows.search_dialog import COLUMNS
+
 pytestmark = pytest.mark.usefixtures("gui_thread_checks")
 
 
@@ -37,7 +39,7 @@ def test_two_trial_search_fills_table_and_plot_and_opens_best(window, qtbot):
     result = dialog.result
     assert len(result.trials) == 2
     assert dialog.table.rowCount() == 2
-    states = [dialog.table.item(r, 8).text() for r in range(2)]
+    states = [dialog.table.item(r, COLUMNS.index("state")).text() for r in range(2)]
     assert states == [t.state for t in result.trials]
     # every trial has its curve; the best is drawn thick in the highlight colour, and bold
     assert set(dialog.curves) == {0, 1}
@@ -72,7 +74,7 @@ def test_kfold_reports_mean_and_std_and_stop(window, qtbot):
         dialog.start()
     trial = dialog.result.trials[0]
     assert trial.state == "complete" and len(trial.fold_scores) == 3
-    assert "±" in dialog.table.item(0, 7).text()
+    assert "±" in dialog.table.item(0, COLUMNS.index("score")).text()
     assert "over 3 folds" in dialog.status.text()
     # a long search, stopped: the thread ends and the window still closes cleanly
     dialog.trials.setValue(50)
@@ -117,3 +119,44 @@ def test_stored_search_settings_prefill_the_form(window):
     assert dialog.trials.value() == 7 and dialog.folds.currentData() == 4
     settings = dialog.search_settings()
     assert settings.space.optimizer == ("adamw",) and settings.space.hidden_layers == (1, 2)
+
+
+def test_a_blocks_repeat_and_width_are_searched_from_the_dialog(window, qtbot):
+    from builder.workflows.search_dialog import parse_block_params
+
+    assert parse_block_params("layer1.repeat = 1, 3; x.rate = 0.1, 0.5") == {
+        "layer1.repeat": (1, 3), "x.rate": (0.1, 0.5)}
+    window.open_example("mlp_digits")  # no blocks: nothing to vary
+    dialog = window.workflows.show_search()
+    assert not dialog.vary_blocks.isEnabled()
+    window.open_example("resnet_blocks_digits")
+    section = window.controller.doc.section("training")
+    dialog.refresh()
+    assert dialog.vary_blocks.isEnabled() and "layer1.repeat" in \
+        dialog.block_params.placeholderText()
+    for box in (dialog.vary_layers, dialog.vary_units, dialog.vary_lr):
+        box.setChecked(False)
+    dialog.vary_blocks.setChecked(True)
+    dialog.block_params.setText("layer1.depth = 1, 2")
+    assert not dialog.start()
+    assert "no such parameter" in dialog.status.text()
+    dialog.block_params.setText("layer1.repeat = 1, 3; layer2.channels = 8")
+    dialog.trials.setValue(2)
+    dialog.epochs.setValue(1)
+    dialog.prune.setChecked(False)
+    with qtbot.waitSignal(dialog.runner.finished, timeout=180000):
+        assert dialog.start()
+    result = dialog.result
+    assert [t.state for t in result.trials] == ["complete", "complete"], \
+        [t.message for t in result.trials]
+    column = COLUMNS.index("blocks")
+    assert not dialog.table.isColumnHidden(column)
+    for row in range(2):
+        assert "layer2.channels 8" in dialog.table.item(row, column).text()
+    dialog.open_button.click()
+    doc = window.controller.doc
+    best = result.best
+    assert doc.attr(doc.find("layer1"), "params")["repeat"] == best.params["layer1.repeat"]
+    assert doc.attr(doc.find("layer2"), "params")["channels"] == 8
+    assert doc.section("training")["epochs"] == section["epochs"]
+    dialog.close()
