@@ -6,6 +6,10 @@ Per-layer times come from ``record_function`` ranges opened and closed by module
 each layer module of the compiled design (``forward:<layer>``, ``backward:<layer>``), so the
 profiler's trace shows them too. Functional steps written inline in ``forward`` (activations,
 Flatten, Add, Concatenate) belong to no layer module and are reported as the remainder.
+
+A design with blocks is timed per block instance as well (``Profile.blocks``): one row per
+instance, nested ones included, named by its module path as in the state-dict keys
+(``layer1.0``, ``layer2``) with its definition's name.
 """
 
 from __future__ import annotations
@@ -30,22 +34,39 @@ class LayerTime:
     backward_ms: float
 
 
+@dataclass(frozen=True)
+class BlockTime:
+    """One block instance's mean milliseconds per training step (its layers included)."""
+
+    path: str  # the module path, as in the state-dict keys: layer1.0
+    block: str  # the definition's name
+    forward_ms: float
+    backward_ms: float
+
+
 @dataclass
 class Profile:
     """Bar-chart data (one row per layer, in forward order), the whole step's time, and the
-    path of the chrome://tracing JSON trace when one was written."""
+    path of the chrome://tracing JSON trace when one was written; ``blocks``: one row per
+    block instance (nested ones too), in forward order."""
 
     layers: list[LayerTime]
     step_ms: float
     steps: int
     trace: str | None = None
+    blocks: list[BlockTime] = field(default_factory=list)
 
     def table(self) -> str:
-        width = max([5, *(len(t.layer) for t in self.layers)])
+        names = [t.layer for t in self.layers] + [f"{b.path} ({b.block})" for b in self.blocks]
+        width = max([5, *(len(n) for n in names)])
         lines = [f"{'layer':<{width}}  forward ms  backward ms"]
         lines += [f"{t.layer:<{width}}  {t.forward_ms:10.3f}  {t.backward_ms:11.3f}"
                   for t in self.layers]
         lines.append(f"{'step':<{width}}  {self.step_ms:10.3f} (forward + backward + update)")
+        if self.blocks:
+            lines.append(f"{'block instance':<{width}}  forward ms  backward ms")
+            lines += [f"{f'{b.path} ({b.block})':<{width}}  {b.forward_ms:10.3f}  "
+                      f"{b.backward_ms:11.3f}" for b in self.blocks]
         return "\n".join(lines)
 
 
@@ -56,18 +77,50 @@ def _layer_modules(trainer: Any) -> list[tuple[str, nn.Module]]:
             if hasattr(module, attr)]
 
 
+def _block_instances(doc: Any, trainer: Any) -> list[tuple[str, str, nn.Module]]:
+    """(module path, definition name, module) of every block instance, nested ones too, in
+    forward order (the paths are the analysis's instance prefixes, as in the state-dict keys;
+    the first part is the Block node's attribute)."""
+    from backend.model.shapes import analyse
+
+    if doc is None or not getattr(doc, "block_ids", lambda: [])():
+        return []
+    attrs = trainer.parts.layer_attrs
+    module = trainer.module
+    found: list[tuple[str, str, nn.Module]] = []
+
+    def walk(d: Any, analysis: Any) -> None:
+        for node_id in analysis.order:
+            info = analysis.nodes[node_id]
+            if d.attr(node_id, "type") != "Block" or not info.instances:
+                continue
+            block = d.root.block(d.attr(node_id, "params")["block"])
+            name = block.name
+            for inst in info.instances:
+                first, _, rest = inst.prefix.rstrip(".").partition(".")
+                path = attrs.get(first, first) + (f".{rest}" if rest else "")
+                try:
+                    found.append((path, name, module.get_submodule(path)))
+                except AttributeError:
+                    continue
+                walk(block, inst)
+
+    walk(doc, analyse(doc))
+    return found
+
+
 class _Ranges:
     """Hooks that open a profiler range when a layer starts and close it when it ends."""
 
-    def __init__(self, layers: list[tuple[str, nn.Module]]) -> None:
+    def __init__(self, layers: list[tuple[str, nn.Module]], kind: str = "") -> None:
         self.handles: list[Any] = []
         self.open: dict[str, Any] = {}
         for name, mod in layers:
-            self.handles.append(mod.register_forward_pre_hook(self._start(f"forward:{name}")))
-            self.handles.append(mod.register_forward_hook(self._end(f"forward:{name}")))
-            self.handles.append(mod.register_full_backward_pre_hook(
-                self._start(f"backward:{name}")))
-            self.handles.append(mod.register_full_backward_hook(self._end(f"backward:{name}")))
+            fwd, bwd = f"{kind}forward:{name}", f"{kind}backward:{name}"
+            self.handles.append(mod.register_forward_pre_hook(self._start(fwd)))
+            self.handles.append(mod.register_forward_hook(self._end(fwd)))
+            self.handles.append(mod.register_full_backward_pre_hook(self._start(bwd)))
+            self.handles.append(mod.register_full_backward_hook(self._end(bwd)))
 
     def _start(self, label: str) -> Callable[..., None]:
         def hook(*_: Any) -> None:
@@ -128,6 +181,10 @@ def profile_layers(doc: Any, *, steps: int = 10, warmup: int = 2, data: Any = No
         one_step(i)
     layers = _layer_modules(trainer)
     ranges = _Ranges(layers)
+    instances = _block_instances(getattr(trainer, "document", None), trainer)
+    as_layer = {id(mod): name for name, mod in layers}  # an instance that is a layer's module
+    block_ranges = _Ranges([(path, mod) for path, _, mod in instances
+                            if id(mod) not in as_layer], "block-")
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     done = 0
     try:
@@ -141,6 +198,7 @@ def profile_layers(doc: Any, *, steps: int = 10, warmup: int = 2, data: Any = No
                 torch.cuda.synchronize()
     finally:
         ranges.remove()
+        block_ranges.remove()
     if not done:
         raise ValueError("Profiling was stopped before the first step.")
     totals: dict[str, float] = {}
@@ -149,11 +207,19 @@ def profile_layers(doc: Any, *, steps: int = 10, warmup: int = 2, data: Any = No
         totals[evt.key] = us / 1000.0 / done
     rows = [LayerTime(name, totals.get(f"forward:{name}", 0.0),
                       totals.get(f"backward:{name}", 0.0)) for name, _ in layers]
+    blocks = []
+    for path, block, mod in instances:
+        key = f"{as_layer[id(mod)]}" if id(mod) in as_layer else None
+        fwd = totals.get(f"forward:{key}", 0.0) if key else totals.get(
+            f"block-forward:{path}", 0.0)
+        bwd = totals.get(f"backward:{key}", 0.0) if key else totals.get(
+            f"block-backward:{path}", 0.0)
+        blocks.append(BlockTime(path, block, fwd, bwd))
     trace = None
     if trace_path is not None:
         prof.export_chrome_trace(os.fspath(trace_path))
         trace = os.fspath(trace_path)
-    return Profile(rows, totals.get("step", 0.0), done, trace)
+    return Profile(rows, totals.get("step", 0.0), done, trace, blocks)
 
 
 @dataclass

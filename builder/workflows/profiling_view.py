@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -20,6 +21,8 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -115,8 +118,20 @@ class ProfilingView(JobView, QWidget):
         hist_layout.setContentsMargins(0, 0, 0, 0)
         hist_layout.addLayout(pick)
         hist_layout.addLayout(hist_plots, 1)
+        self.block_table = QTableWidget(0, 4)
+        self.block_table.setObjectName("blockTimes")
+        self.block_table.setHorizontalHeaderLabels(["block instance", "block", "forward ms",
+                                                    "backward ms"])
+        self.block_table.verticalHeader().hide()
+        self.block_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.block_table.setToolTip("Time per block instance (its layers included), per "
+                                    "training step; nested instances have their own rows.")
+        self.block_table.hide()  # only for a design with blocks
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.bars_widget)
+        left.addWidget(self.block_table)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.bars_widget)
+        splitter.addWidget(left)
         splitter.addWidget(hist)
         splitter.setSizes([600, 600])
 
@@ -195,6 +210,17 @@ class ProfilingView(JobView, QWidget):
         if legend is not None and not legend.items:
             legend.addItem(self.forward_bars, "forward")
             legend.addItem(self.backward_bars, "backward")
+        blocks = list(getattr(profile, "blocks", []))
+        self.block_table.setRowCount(len(blocks))
+        for row, b in enumerate(blocks):
+            for col, text in enumerate((b.path, b.block, f"{b.forward_ms:.3f}",
+                                        f"{b.backward_ms:.3f}")):
+                item = QTableWidgetItem(text)
+                if col >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.block_table.setItem(row, col, item)
+        self.block_table.setVisible(bool(blocks))
         total = sum(t.forward_ms + t.backward_ms for t in profile.layers)
         slowest = max(profile.layers, key=lambda t: t.forward_ms + t.backward_ms, default=None)
         where = (f" The slowest layer is {slowest.layer} "

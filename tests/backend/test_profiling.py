@@ -54,3 +54,28 @@ def test_histograms_per_layer_per_epoch():
         recorder.epochs[1]["hidden2"]["weights"].counts  # the weights moved between epochs
     fresh = layer_histograms(trainer.module, {"logits": "logits"}, bins=5)
     assert len(fresh["logits"]["weights"].counts) == 5
+
+
+def test_a_design_with_blocks_is_timed_per_block_instance(tmp_path):
+    """One row per block instance, nested ones too, by module path (as in the state-dict
+    keys) with its definition; an instance's time includes its inner instances'."""
+    from graph.edits import SetSection
+
+    doc = load_example("resnet_blocks_digits")
+    training = doc.section("training")
+    training.update(device="cpu", threads=1)
+    doc.apply(SetSection("training", training))
+    profile = profile_layers(doc, steps=3, warmup=1, trace_path=tmp_path / "t.json")
+    assert [t.layer for t in profile.layers] == ["stem", "stem_bn", "layer1", "layer2", "fc"]
+    rows = [(b.path, b.block) for b in profile.blocks]
+    assert rows == [("layer1.0", "BasicBlock"), ("layer1.1", "BasicBlock"),
+                    ("layer2", "Stage"), ("layer2.0", "DownBlock"),
+                    ("layer2.0.downsample", "Projection"), ("layer2.1", "BasicBlock")]
+    times = {b.path: b for b in profile.blocks}
+    assert all(b.forward_ms > 0 and b.backward_ms > 0 for b in profile.blocks)
+    layer2 = next(t for t in profile.layers if t.layer == "layer2")
+    assert times["layer2"].forward_ms == layer2.forward_ms  # the same module: the same range
+    assert times["layer2.0"].forward_ms >= times["layer2.0.downsample"].forward_ms
+    assert "layer1.0 (BasicBlock)" in profile.table()
+    events = json.loads((tmp_path / "t.json").read_text())["traceEvents"]
+    assert any(e.get("name") == "block-forward:layer1.0" for e in events)

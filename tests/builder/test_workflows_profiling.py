@@ -61,3 +61,22 @@ def test_stop_and_close_join_the_profile_thread(window, qtbot):
     assert view.runner.running()
     window.close()
     assert not view.runner.running()
+
+
+def test_a_design_with_blocks_shows_time_per_block_instance(window, qtbot):
+    window.open_example("mlp_digits")
+    view = window.workflows.show_profiling()
+    view.steps.setValue(2)
+    with qtbot.waitSignal(view.runner.finished, timeout=60000):
+        assert view.start_profile()
+    assert view.block_table.isHidden()  # no blocks, no table
+    window.open_example("resnet_blocks_digits")
+    with qtbot.waitSignal(view.runner.finished, timeout=60000):
+        assert view.start_profile()
+    assert not view.block_table.isHidden()
+    rows = [(view.block_table.item(r, 0).text(), view.block_table.item(r, 1).text())
+            for r in range(view.block_table.rowCount())]
+    assert rows == [(b.path, b.block) for b in view.profile.blocks]
+    assert ("layer1.0", "BasicBlock") in rows
+    assert float(view.block_table.item(0, 2).text()) == pytest.approx(
+        view.profile.blocks[0].forward_ms, abs=1e-3)
