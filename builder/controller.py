@@ -154,6 +154,22 @@ class EditorController(QObject):
         self.selectRequested.emit([node_id])
         return node_id
 
+    def insert_block_from(self, holder: Document, block_id: str,
+                          pos: tuple[float, float] = (0.0, 0.0)) -> str | None:
+        """Define a block read from a file (with the blocks it uses) in the design and add an
+        instance of it at ``pos`` (one undo step); returns the new Block node's id."""
+        from graph.block_files import insert_block
+
+        try:
+            edit, node_id = insert_block(self.shown, holder, block_id, pos)
+        except GraphError as exc:
+            self.message.emit(exc.message)
+            return None
+        if not self._push_to(self.doc, edit):
+            return None
+        self.selectRequested.emit([node_id])
+        return node_id
+
     def rename_block(self, block_id: str, name: str) -> bool:
         """Rename a definition (its class name in the code; one undo step); a name another
         block or the design has is refused with a message."""

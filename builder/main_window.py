@@ -51,6 +51,7 @@ from builder.settings import AppSettings
 from builder.theme import THEMES, apply_theme, canvas_colors, icon, resolve
 from graph.document import Document
 from graph.edits import SetSection
+from graph.errors import GraphError
 from graph.recovery import RecoveryStore
 
 #: The validation split of a new design (File ▸ New).
@@ -359,6 +360,12 @@ class MainWindow(QMainWindow):
             s.selected_node_ids()), "Ctrl+G", tip="The selected layers become one block")
         self.act_ungroup = self._action("U&ngroup Block", self._ungroup_selection,
                                         "Ctrl+Shift+G", tip="Put a block's layers in its place")
+        self.act_export_block = self._action(
+            "Export &Block…", lambda: self.export_block(),
+            tip="Save the open block (or the selected one) to a file, with the blocks it uses")
+        self.act_insert_block = self._action(
+            "&Insert Block from File…", lambda: self.insert_block_file(),
+            tip="Add a block saved with Export Block to this design, and one instance of it")
         self.act_layout = self._action("Auto-&layout", c.auto_layout, "Ctrl+L",
                                        tip="Arrange the layers left to right by depth")
         self.act_zoom_in = self._action("Zoom &In", self.view.zoom_in,
@@ -413,6 +420,7 @@ class MainWindow(QMainWindow):
         export_menu = file_menu.addMenu("&Export")
         export_menu.addActions(list(self.act_exports.values()))
         self.file_menu, self.export_menu = file_menu, export_menu
+        file_menu.addActions([self.act_export_block, self.act_insert_block])
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
@@ -951,6 +959,49 @@ class MainWindow(QMainWindow):
         if node_id is not None and node_id in self.scene.nodes:
             self.view.ensureVisible(self.scene.nodes[node_id], 40, 40)
         return node_id
+
+    def _block_to_export(self) -> str | None:
+        shown = self.controller.shown
+        if shown.is_definition:
+            return shown.block_id
+        blocks = [n for n in self.scene.selected_node_ids() if shown.attr(n, "type") == "Block"]
+        return shown.attr(blocks[0], "params")["block"] if len(blocks) == 1 else None
+
+    def export_block(self, path: str | None = None) -> bool:
+        """File ▸ Export Block…: the open or selected block, in a file of its own."""
+        from graph.block_files import save_block
+
+        block_id = self._block_to_export()
+        if block_id is None:
+            self.show_message("Open a block, or select one, to export it.")
+            return False
+        name = self.controller.doc.block(block_id).name
+        path = path or self.dialogs.save_path(f"{name}.block.json", "Export block",
+                                              "NetCanvas blocks (*.block.json *.json)")
+        if not path:
+            return False
+        try:
+            save_block(self.controller.doc, block_id, path)
+        except (OSError, GraphError) as exc:
+            self.dialogs.error("Export block", f"Could not write {path}: {exc}")
+            return False
+        self.show_message(f"Block {name} written to {path}.")
+        return True
+
+    def insert_block_file(self, path: str | None = None) -> str | None:
+        """File ▸ Insert Block from File…: define the file's block here, add one instance."""
+        from graph.block_files import load_block
+
+        folder = str(Path(self.files.path).parent) if self.files.path else ""
+        path = path or self.dialogs.open_path(folder)
+        if not path:
+            return None
+        try:
+            holder, block_id = load_block(path)
+        except (OSError, GraphError) as exc:
+            self.dialogs.error("Insert block", str(getattr(exc, "message", exc)))
+            return None
+        return self.controller.insert_block_from(holder, block_id, self._view_centre())
 
     def _ungroup_selection(self) -> bool:
         doc = self.controller.shown

@@ -207,3 +207,64 @@ def test_the_summary_folds_per_block_and_unfolds_to_its_layers(window, qtbot):
     assert summary.item_named("layer1").isExpanded()
     assert summary.item_named("layer1.0").isExpanded()
     assert summary.item_named("layer1").childCount() == 2
+
+
+def test_export_a_block_and_insert_it_into_another_design(window, dialogs, qtbot, tmp_path):
+    """File ▸ Export Block… writes the open block with the blocks it uses; File ▸ Insert Block
+    from File… defines them in another design with one instance (one undo step); the code has
+    the classes."""
+    from graph.block_files import load_block
+    from graph.examples import load_example
+
+    c = window.controller
+    c.set_document(load_example("resnet_blocks_digits"))
+    window.analysis.set_document(c.doc)
+    path = tmp_path / "stage.block.json"
+    dialogs.save_answer = str(path)
+    assert not window.export_block()  # nothing open or selected: says so, writes nothing
+    assert not path.exists()
+    c.open_block(c.doc.find_block("Stage"))
+    window.act_export_block.trigger()
+    holder, block_id = load_block(path)
+    assert holder.block(block_id).name == "Stage"
+    assert sorted(holder.block(b).name for b in holder.block_ids()) == \
+        ["BasicBlock", "DownBlock", "Projection", "Stage"]
+    # another design: an input of 16 channels, then the block from the file
+    dialogs.name_answer = "Other"
+    Gestures(window).shortcut("Ctrl+N")
+    doc = c.doc
+    assert doc.name == "Other" and doc.block_ids() == []
+    x = c.add_layer("Input", (0, 0), shape=(16, 8, 8))
+    dialogs.open_answer = str(path)
+    window.act_insert_block.trigger()
+    assert sorted(doc.block(b).name for b in doc.block_ids()) == \
+        ["BasicBlock", "DownBlock", "Projection", "Stage"]
+    (stage,) = [n for n in doc.node_ids() if doc.attr(n, "type") == "Block"]
+    assert doc.block(doc.attr(stage, "params")["block"]).name == "Stage"
+    assert set(window.scene.nodes) == set(doc.node_ids())
+    from graph.events import Edge
+
+    assert c.connect_ports(Edge(x, 0, stage, 0))
+    flat = c.insert_after("Flatten", [(stage, 0)])
+    c.insert_after("Output", [(c.insert_after("Dense", [(flat, 0)]), 0)])
+    report = window.analysis.run_now()
+    assert report.problems == [], report.problems
+    defaults = {p.name: p.default for p in holder.block(block_id).block_params}
+    assert doc.attr(stage, "params")["channels"] == defaults["channels"]  # a new instance
+    assert report.nodes[stage].output_shapes == (f"(N, {defaults['channels']}, 4, 4)",)
+    for cls in ("BasicBlock", "DownBlock", "Projection", "Stage"):
+        assert f"class {cls}(nn.Module)" in report.code or f"class {cls}(nn.Sequential)" in \
+            report.code
+    for _ in range(4):  # Output, Dense, Flatten, the connection
+        c.stack.undo()
+    c.stack.undo()  # the insertion, with its definitions: one step
+    assert doc.block_ids() == [] and list(doc.node_ids()) == [x]
+    # a design file is not a block file: a message, nothing changes
+    design = tmp_path / "design.json"
+    from graph.project import save
+
+    save(load_example("resnet_blocks_digits"), design)
+    dialogs.open_answer = str(design)
+    assert window.insert_block_file() is None
+    assert doc.block_ids() == []
+    assert "not a block file" in dialogs.asked[-1][1]

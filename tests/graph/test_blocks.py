@@ -140,3 +140,23 @@ def test_files_round_trip_and_bad_blocks_name_the_field():
         loads(broken)
     with pytest.raises(BlockError):
         Document().apply(DefineBlock(BlockRecord("b1", "X", (param_spec("repeat", "int", 1),))))
+
+
+def test_a_block_file_inserts_with_new_ids_and_free_names(tmp_path):
+    from graph.block_files import insert_block, load_block, save_block
+    from graph.examples import load_example
+
+    doc = load_example("resnet_blocks_digits")
+    path = tmp_path / "basic.block.json"
+    save_block(doc, doc.find_block("BasicBlock"), path)
+    holder, block_id = load_block(path)
+    assert [holder.block(b).name for b in holder.block_ids()] == ["BasicBlock"]
+    before = len(doc.block_ids())
+    edit, node_id = insert_block(doc, holder, block_id, (10.0, 20.0))
+    doc.apply(edit)  # into a design that has a BasicBlock already: BasicBlock2, a new id
+    new = doc.attr(node_id, "params")["block"]
+    assert len(doc.block_ids()) == before + 1 and doc.block(new).name == "BasicBlock2"
+    assert doc.attr(node_id, "pos") == (10.0, 20.0)
+    inner = doc.block(new)
+    assert sorted(inner.attr(n, "name") for n in inner.node_ids()) == sorted(
+        holder.block(block_id).attr(n, "name") for n in holder.block(block_id).node_ids())
