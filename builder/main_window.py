@@ -400,6 +400,9 @@ class MainWindow(QMainWindow):
                                      tip="The project's runs: compare, restore, resume, export")
         self.act_exports = {fmt: self._action(text, lambda _=False, f=fmt: self.export_design(f))
                             for fmt, (text, _suffix, _filter) in EXPORTS.items()}
+        self.act_exports["py"].setShortcut(QKeySequence("Ctrl+Alt+E"))  # Ctrl+E: a field's End
+        self.act_exports["py"].setStatusTip("Export the design as PyTorch code (with the "
+                                            "trained weights when there are some)")
         self.theme_group = QActionGroup(self)
         self.act_themes = {}
         for theme in THEMES:

@@ -38,7 +38,10 @@ from typing import Any
 #: panel (and the first Run), then what loading the built-in data sets imports.
 ANALYSIS_MODULES = ("torch", "backend.model.shapes", "backend.model.codegen")
 PANEL_MODULES = ("backend.training.trainer", "builder.training.panel")
-DATA_MODULES = ("backend.data.prepare", "sklearn.datasets")
+#: backend.export.weights: safetensors (a Rust extension whose import holds the GIL), which
+#: building a model from the current weights for the first Evaluate needs.
+DATA_MODULES = ("backend.data.prepare", "backend.data.load", "sklearn.datasets",
+                "backend.export.weights")
 #: `warm_up` reports this step when it is done.
 ANALYSIS_READY = "analysis ready"
 #: The libraries `preload_torch` loads without the GIL, in order.

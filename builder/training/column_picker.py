@@ -70,10 +70,13 @@ class ColumnPicker(QTableWidget):
                 cell.setFlags(Qt.ItemFlag.ItemIsEnabled)
                 cell.setCheckState(Qt.CheckState.Unchecked)
                 self.setItem(r, len(FIXED) + i, cell)
+        # the Inputs' check columns and the names always in view; the values take what is
+        # left (elided, whole in the tooltip), so nothing scrolls sideways
         header = self.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in range(1, self.columnCount()):
+        for c in range(self.columnCount()):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         rows = min(len(columns), VISIBLE_ROWS)
         height = self.horizontalHeader().sizeHint().height() + 2 * self.frameWidth() + sum(
             self.rowHeight(r) for r in range(rows))

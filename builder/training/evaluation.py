@@ -3,9 +3,13 @@
 Shows a backend ``Evaluated`` event (sent after a run, or stored with a run: `show_stored`) and
 can evaluate again on demand on any split. It shows only what belongs to the design on screen:
 `clear` empties every part of it (metrics, charts, wrong predictions, the predicted sample and
-its image) when the design or its data change. Model calls here run on the GUI thread after the
-worker thread was joined; the splits of the built-in data are small, and the Predict button runs
-one sample.
+its image) when the design or its data change.
+
+Building a model from the current weights (after a project was opened or a run restored: the
+data loaded, the design compiled, the weights loaded) takes a second or more, so it runs on the
+background runner (`builder.background`, via `runner`) with a busy bar and what it is doing;
+the first Evaluate also evaluates there. A model that exists (the last run's) answers on the GUI
+thread: the splits of the built-in data are small, and the Predict button runs one sample.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from builder.progress import ProgressBar
 from builder.training.guard import gui_only
 
 #: Most misclassified samples shown as thumbnails.
@@ -238,17 +243,28 @@ class ConfusionView(pg.PlotWidget):
 
 
 class EvaluationView(QWidget):
-    """The evaluation tab: pick an output and a split; see metrics, errors, predictions."""
+    """The evaluation tab: pick an output and a split; see metrics, errors, predictions.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    ``confusion`` and ``scatter``: its two plot widgets made ahead (`ConfusionView()`,
+    `pg.PlotWidget()`, ~17 ms each), so that the tab's first opening does not build them."""
+
+    def __init__(self, parent: QWidget | None = None, confusion: ConfusionView | None = None,
+                 scatter: pg.PlotWidget | None = None) -> None:
         super().__init__(parent)
         self.trainer: Any = None
         self.evaluated: Any = None
         #: Class names per output of a stored evaluation (no trainer to ask).
         self._classes: dict[str, tuple[str, ...] | None] = {}
-        #: Builds a trainer holding the current weights when there is none (Evaluate, Predict
-        #: after the project was opened or a run restored); None: train first.
+        #: ``() -> build or None``: how to build a trainer holding the current weights when
+        #: there is none (Evaluate, Predict after the project was opened or a run restored);
+        #: ``build()`` runs in the background and returns the trainer; None: train first.
         self.trainer_source: Any = None
+        #: Told of a trainer built here (the panel keeps it for the design it belongs to).
+        self.trainer_built: Any = None
+        #: The background runner building the model (`builder.workflows.jobs.JobRunner`).
+        self.runner: Any = None
+        self._after_build: Any = None  # what to do with the built trainer (GUI thread)
+        self._build_keys: Any = None  # the design and data the model is built for
         self._buildable = False
         #: A stored evaluation of a run whose weights are not the current ones is shown:
         #: Evaluate and Predict (which use the current weights) are off.
@@ -271,6 +287,12 @@ class EvaluationView(QWidget):
         top.addWidget(QLabel("Split"))
         top.addWidget(self.split_box)
         top.addWidget(self.evaluate_button)
+        self.busy = ProgressBar()
+        self.busy.setRange(0, 0)  # building: no steps to count
+        self.busy.setMaximumWidth(120)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        top.addWidget(self.busy)
         top.addWidget(self.status, 1)
 
         self.metrics = QTableWidget(0, 3)
@@ -297,8 +319,8 @@ class EvaluationView(QWidget):
         left.addWidget(self.metrics, 1)
         left.addWidget(predict)
 
-        self.confusion = ConfusionView()
-        self.scatter = pg.PlotWidget()
+        self.confusion = confusion or ConfusionView()
+        self.scatter = scatter or pg.PlotWidget()
         self.scatter.setBackground(None)
         self.scatter.setLabel("bottom", "true value (original units)")
         self.scatter.setLabel("left", "predicted value (original units)")
@@ -357,20 +379,84 @@ class EvaluationView(QWidget):
         self._buildable = on
         self._set_enabled(self.trainer is not None and self.trainer.module is not None)
 
-    def _ensure_trainer(self) -> bool:
-        if self.trainer is not None:
+    def building(self) -> bool:
+        """Whether a model is being built in the background."""
+        return self.runner is not None and self.runner.running()
+
+    def _build_then(self, then: Any, what: str) -> bool:
+        """Build a trainer holding the current weights in the background, then ``then`` it on
+        the GUI thread; False when none can be built (nothing to build from)."""
+        if not self._buildable or self.trainer_source is None or self._foreign or \
+                self.runner is None:
+            return False
+        if self.building():
+            self.status.setText("The model is still being built…")
             return True
-        if not self._buildable or self.trainer_source is None or self._foreign:
+        build = self.trainer_source()
+        if build is None:
             return False
-        try:
-            trainer = self.trainer_source()
-        except (ValueError, TypeError, RuntimeError, OSError) as exc:
-            self.status.setText(f"The model cannot be evaluated here: {exc}")
+        split = self.split_box.currentText()
+
+        def job(report: Any, control: Any) -> Any:
+            report("Loading the data and building the model from the current weights…")
+            trainer = build()
+            result = None
+            if then == "evaluate":
+                if not len(split_data(trainer, split)):
+                    split_now = first_split(trainer)
+                else:
+                    split_now = split
+                report(f"Evaluating on the {split_now} split…")
+                result = evaluate_split(trainer, split_now)
+            return trainer, result
+
+        self._after_build = then
+        self._build_keys = getattr(build, "keys", None)
+        if not self.runner.start(job):
             return False
-        if trainer is None:
-            return False
-        self.set_trainer(trainer)
+        self._set_enabled(False)
+        self.busy.show()
+        self.status.setText(what)
         return True
+
+    @Slot(list)
+    @gui_only
+    def _build_progress(self, events: list) -> None:
+        if events:
+            self.status.setText(str(events[-1]))
+
+    @Slot(object)
+    @gui_only
+    def _built(self, result: Any) -> None:
+        self.busy.hide()
+        trainer, evaluated = result
+        then, self._after_build = self._after_build, None
+        if then is None or not self._buildable or self._foreign:
+            return  # cleared meanwhile (another design): the model is not this design's
+        self.set_trainer(trainer)
+        if self.trainer_built is not None:
+            self.trainer_built(trainer, self._build_keys)
+        if evaluated is not None:
+            self.show_evaluation(evaluated)
+        elif then == "predict":
+            self.predict_now()
+        else:
+            self.status.setText("The model is ready: Evaluate or Predict.")
+
+    @Slot(str)
+    @gui_only
+    def _build_failed(self, message: str) -> None:
+        self.busy.hide()
+        self._after_build = None
+        self._set_enabled(False)
+        self.status.setText(f"The model cannot be evaluated here: {message}")
+
+    def attach_runner(self, runner: Any) -> None:
+        """The background runner that builds models (`builder.workflows.jobs.JobRunner`)."""
+        self.runner = runner
+        runner.progress.connect(self._build_progress)
+        runner.finished.connect(self._built)
+        runner.failed.connect(self._build_failed)
 
     # --- input -------------------------------------------------------------------------------
     @gui_only
@@ -394,6 +480,8 @@ class EvaluationView(QWidget):
         self.evaluated = None
         self._classes = {}
         self._foreign = False
+        self._after_build = None  # a model still being built is not shown
+        self.busy.hide()
         self._set_enabled(False)
         self.output_box.blockSignals(True)
         self.output_box.clear()
@@ -515,9 +603,12 @@ class EvaluationView(QWidget):
     @Slot()
     @gui_only
     def evaluate_now(self) -> None:
-        """Evaluate the trained model on the chosen split (on demand)."""
-        if not self._ensure_trainer():
-            self.status.setText("Train the design first.")
+        """Evaluate the trained model on the chosen split (on demand); without a model here,
+        one is built from the current weights in the background first."""
+        if self.trainer is None:
+            if not self._build_then("evaluate", "Building the model from the current "
+                                                "weights…"):
+                self.status.setText("Train the design first.")
             return
         try:
             ev = evaluate_split(self.trainer, self.split_box.currentText())
@@ -535,8 +626,10 @@ class EvaluationView(QWidget):
     @Slot()
     @gui_only
     def predict_now(self) -> dict[str, str]:
-        """Predict the chosen sample of the chosen split and show it (with its image)."""
-        if not self._ensure_trainer():
+        """Predict the chosen sample of the chosen split and show it (with its image); without
+        a model here, one is built in the background first (and {} is returned now)."""
+        if self.trainer is None:
+            self._build_then("predict", "Building the model from the current weights…")
             return {}
         split = self.evaluated.split if self.evaluated is not None else \
             self.split_box.currentText()

@@ -155,6 +155,12 @@ class TrainingPanel(QWidget):
         self.runs_view.exportCsvRequested.connect(self.export_run_csv)
         self.runs_view.exportWeightsRequested.connect(self.export_run_weights)
         self._evaluation: EvaluationView | None = None
+        #: The evaluation's plot widgets, made ahead while idle (`_make_evaluation_plots`).
+        self._eval_widgets: dict[str, Any] = {}
+        from builder.workflows.jobs import JobRunner
+
+        #: Builds a model from the current weights for the evaluation, off the GUI thread.
+        self._model_runner = JobRunner("evaluation-model", self)
         self._preview: DataPreview | None = None
         self.views = QTabWidget()
         self.views.setDocumentMode(True)
@@ -197,9 +203,13 @@ class TrainingPanel(QWidget):
     @property
     def evaluation(self) -> EvaluationView:
         if self._evaluation is None:
-            view = EvaluationView()
+            view = EvaluationView(confusion=self._eval_widgets.get("confusion"),
+                                  scatter=self._eval_widgets.get("scatter"))
+            self._eval_widgets = {}
             view.set_kind(self.kind)
-            view.trainer_source = self._trainer_for_current_weights
+            view.trainer_source = self._trainer_builder
+            view.trainer_built = self._trainer_built
+            view.attach_runner(self._model_runner)
             self._evaluation = self._fill_tab(self._EVALUATION_TAB, view, "Evaluation")
             if self._shown_keys is not None and not self.running():
                 self._sync_evaluation(self._shown_keys, self._latest_run(self._shown_keys))
@@ -530,11 +540,28 @@ class TrainingPanel(QWidget):
         doc = self.controller.doc
         self.plots.prepare_outputs([doc.attr(n, "name") for n in doc.outputs()])  # ~25 ms
         # one plot per event-loop turn: the four in one grab were a 70 ms stall at launch
-        for i, widget in enumerate([*self.plots._widgets, self.progress]):
+        widgets = [*self.plots._widgets, self.progress]
+        for i, widget in enumerate(widgets):
             QTimer.singleShot(25 * i, self, widget.grab)
+        # then the evaluation's two plot widgets, one per turn: built when the tab was first
+        # opened, they made it a 45 ms stall (with its first paint and Evaluate: 76 ms)
+        for i, key in enumerate(("confusion", "scatter")):
+            QTimer.singleShot(25 * (len(widgets) + i), self,
+                              lambda k=key: self._make_evaluation_plot(k))
+
+    def _make_evaluation_plot(self, key: str) -> None:
+        if self._evaluation is not None or key in self._eval_widgets:
+            return
+        import pyqtgraph as pg
+
+        from builder.training.evaluation import ConfusionView
+
+        self._eval_widgets[key] = ConfusionView(self) if key == "confusion" else \
+            pg.PlotWidget(self)
+        self._eval_widgets[key].hide()
 
     def _schedule_preview(self) -> None:
-        if self._backend_ready and self.views.currentIndex() == 2:
+        if self._backend_ready and self.views.currentIndex() == self._DATA_TAB:
             self._preview_timer.start()
 
     @Slot(int)
@@ -739,6 +766,7 @@ class TrainingPanel(QWidget):
                     except RunFormatError as exc:
                         self._log(f"The weights of the stopped run were not kept: {exc}")
         self.plots.timer.stop()
+        self._model_runner.shutdown()  # a model being built for the evaluation: joined
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -1039,23 +1067,33 @@ class TrainingPanel(QWidget):
         save_state(state, path, weights.preprocessing)
         return str(path)
 
-    def _trainer_for_current_weights(self) -> Any:
-        """A Trainer on the design as it is, holding the current weights (Evaluate and Predict
-        when the weights came with the project or a restored run); None without weights."""
+    def _trainer_builder(self) -> Any:
+        """``build() -> Trainer`` on the design as it is, holding the current weights (run off
+        the GUI thread by the evaluation); None without weights or with design problems."""
         weights = self.project.weights
         if weights is None or self.design_problems():
             return None
-        from backend.export.weights import load_state_by_name
-        from backend.training.trainer import Trainer
-
         doc = self.controller.doc.copy()
         base = self._project_dir()
-        trainer = Trainer(doc, config=doc.section("training"), base_dir=base)
-        trainer.prepare()
-        load_state_by_name(trainer.module, weights.state)
-        self.trainer, self._trainer_keys, self._trainer_run = trainer, (design_key(doc),
-                                                                        data_key(doc)), ""
-        return trainer
+        state = weights.state
+
+        def build() -> Any:
+            from backend.export.weights import load_state_by_name
+            from backend.training.trainer import Trainer
+
+            trainer = Trainer(doc, config=doc.section("training"), base_dir=base)
+            trainer.prepare()
+            load_state_by_name(trainer.module, state)
+            return trainer
+
+        build.keys = (design_key(doc), data_key(doc))  # type: ignore[attr-defined]
+        return build
+
+    def _trainer_built(self, trainer: Any, keys: tuple[str, str] | None) -> None:
+        """A model the evaluation built: the panel's, while the design is the one it built."""
+        doc = self.controller.doc
+        if keys == (design_key(doc), data_key(doc)):
+            self.trainer, self._trainer_keys, self._trainer_run = trainer, keys, ""
 
     # --- exports of the plots ---------------------------------------------------------------
     def _ask_path(self, suggestion: str, title: str, file_filter: str) -> str | None:

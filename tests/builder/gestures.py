@@ -154,8 +154,35 @@ class Gestures:
         from PySide6.QtGui import QKeySequence
 
         combo = QKeySequence(sequence)[0]
+        # keys go to the active window (offscreen, a closed popup can leave none active)
+        self.window.activateWindow()
+        QApplication.processEvents()
         QTest.keyClick(self.window, combo.key(), combo.keyboardModifiers())
         self._note(sequence)
+
+    def toolbar(self, action) -> None:
+        """Click an action's toolbar button."""
+        button = self.window.toolbar.widgetForAction(action)
+        assert button is not None and button.isVisible() and button.isEnabled(), action.text()
+        QTest.mouseClick(button, LEFT, NONE, button.rect().center())
+        self._note(f"toolbar {action.iconText()}")
+
+    def scroll_to(self, scroll_area, widget) -> None:
+        """Scroll ``scroll_area`` until ``widget`` is in view (one wheel gesture)."""
+        scroll_area.ensureWidgetVisible(widget, 0, 0)
+        self._note(f"scroll to {widget.objectName() or type(widget).__name__}")
+
+    def drag_columns(self, picker, input_name: str, first: int, last: int) -> None:
+        """Drag down an Input's check column of the column picker, rows ``first``–``last``."""
+        viewport = picker.viewport()
+        a = picker.visualRect(picker.check_cell(first, input_name)).center()
+        b = picker.visualRect(picker.check_cell(last, input_name)).center()
+        assert viewport.rect().contains(a) and viewport.rect().contains(b), "rows not in view"
+        QTest.mousePress(viewport, LEFT, NONE, a)
+        for i in range(1, 5):
+            QTest.mouseMove(viewport, a + (b - a) * (i / 4))
+        QTest.mouseRelease(viewport, LEFT, NONE, b)
+        self._note(f"drag columns {first}-{last} to {input_name}")
 
     # --- fields ----------------------------------------------------------------------------
     def type_into(self, line_edit, text: str) -> None:

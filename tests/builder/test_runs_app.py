@@ -131,8 +131,12 @@ def test_save_then_reopen_restores_weights_runs_and_curves(make_window, dialogs,
     assert view.metrics.rowCount() > 0 and view.confusion.matrix.shape == (10, 10)
     assert view.evaluate_button.isEnabled()
     view.split_box.setCurrentText("validation")
-    view.evaluate_now()
-    assert view.evaluated.split == "validation" and "predicted" in view.predict_now()["digit"]
+    view.evaluate_now()  # the model is built from the weights in the background, then evaluated
+    assert view.building() and not view.busy.isHidden()
+    qtbot.waitUntil(lambda: not view.building() and view.evaluated.split == "validation",
+                    timeout=60000)
+    assert view.busy.isHidden() and again.trainer is not None
+    assert "predicted" in view.predict_now()["digit"]  # the model is there: at once
     assert not other.files.is_modified()
 
 
