@@ -28,7 +28,7 @@ from graph import events as ev
 from graph.catalogue import INITIALIZER_DEFAULTS, MODEL_SETTINGS_DOC, ParamSpec
 from graph.edits import SetSection, rename_problem
 
-_INITIALIZER_LABELS = {"pytorch": "PyTorch's own", "keras": "Keras (Glorot, zero bias)"}
+_INITIALIZER_LABELS = {"pytorch": "PyTorch's own", "keras": "Keras (Glorot)"}  # each item's tooltip says the rest
 
 
 def shared_params(specs: list) -> list[ParamSpec]:

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from builder.progress import ProgressBar
 from builder.training.guard import gui_only
+from builder.workflows.plotting import plain_plot_widget
 
 #: Most misclassified samples shown as thumbnails.
 MAX_WRONG = 48
@@ -320,7 +321,7 @@ class EvaluationView(QWidget):
         left.addWidget(predict)
 
         self.confusion = confusion or ConfusionView()
-        self.scatter = scatter or pg.PlotWidget()
+        self.scatter = scatter or plain_plot_widget()
         self.scatter.setBackground(None)
         self.scatter.setLabel("bottom", "true value (original units)")
         self.scatter.setLabel("left", "predicted value (original units)")

@@ -552,12 +552,11 @@ class TrainingPanel(QWidget):
     def _make_evaluation_plot(self, key: str) -> None:
         if self._evaluation is not None or key in self._eval_widgets:
             return
-        import pyqtgraph as pg
-
         from builder.training.evaluation import ConfusionView
+        from builder.workflows.plotting import plain_plot_widget
 
         self._eval_widgets[key] = ConfusionView(self) if key == "confusion" else \
-            pg.PlotWidget(self)
+            plain_plot_widget(self)
         self._eval_widgets[key].hide()
 
     def _schedule_preview(self) -> None:
@@ -779,6 +778,7 @@ class TrainingPanel(QWidget):
         if run is None:
             return
         run.status = "running"
+        self.plots._update_item(run)  # the run list said what the run folder said: interrupted
         run.total_epochs, run.steps_per_epoch = ev.epochs, ev.steps_per_epoch
         self._start_epoch = ev.start_epoch
         self.progress.setRange(0, max(1, (ev.epochs - ev.start_epoch) * ev.steps_per_epoch))

@@ -96,7 +96,9 @@ def new_plot_widget(parent: QWidget | None = None) -> pg.PlotWidget:
     """One of the panel's plot widgets, made ahead of the panel: each takes 8–9 ms of the GUI
     thread (its view box, axes and menus), so a window builds them one per event-loop turn
     (`TrainingPlots.COUNT` of them) instead of all four in the panel's constructor."""
-    return pg.PlotWidget(parent)  # a child of a shown window stays hidden until laid out
+    from builder.workflows.plotting import plain_plot_widget  # axes in real units
+
+    return plain_plot_widget(parent)  # a child of a shown window stays hidden until laid out
 
 
 class TrainingPlots(QWidget):
@@ -147,6 +149,8 @@ class TrainingPlots(QWidget):
         self.run_list.setToolTip("The project's runs: check one to overlay its epoch curves.")
         self.run_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.run_list.setWordWrap(False)
+        # names are elided in the middle (the whole name as tooltip), never scrolled sideways
+        self.run_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.run_list.itemChanged.connect(self._run_checked)
         self.png_button = QPushButton("Export PNG…")
         self.csv_button = QPushButton("Export CSV…")
@@ -315,7 +319,9 @@ class TrainingPlots(QWidget):
     def _label_metric(self) -> None:
         name = self._metric_title or "metric"
         unit = self.units[1] if name == "mae" else ""
-        self.metric_plot.getAxis("left").setLabel(f"{name} ({unit})" if unit else name)
+        # "original units" is cut on a short plot's axis: "mae (original)" fits
+        short = unit.removesuffix(" units")
+        self.metric_plot.getAxis("left").setLabel(f"{name} ({short})" if unit else name)
 
     @gui_only
     def add_run(self, run: RunRecord) -> None:

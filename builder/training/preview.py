@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from builder.training.evaluation import image_of, is_image_data
 from builder.training.guard import gui_only
+from builder.workflows.plotting import plain_plot_widget
 
 PREVIEW_ROWS = 50
 PREVIEW_IMAGES = 40
@@ -48,7 +49,7 @@ class DataPreview(QWidget):
         self.samples = QStackedWidget()
         self.samples.addWidget(self.table)
         self.samples.addWidget(self.thumbs)
-        self.balance = pg.PlotWidget(title="Target balance")
+        self.balance = plain_plot_widget(title="Target balance")
         self.balance.setBackground(None)
         self.balance.setMaximumWidth(360)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush="#1f77b4")

@@ -65,9 +65,15 @@ def plain_axes(plot: Any) -> Any:
     return plot
 
 
+def plain_plot_widget(parent: Any = None, title: str | None = None) -> pg.PlotWidget:
+    """A pyqtgraph PlotWidget whose axes are `PlainAxis` (values in their own unit)."""
+    return pg.PlotWidget(parent, title=title,  # (an axis given here is shown: two sides)
+                         axisItems={side: PlainAxis(side) for side in ("left", "bottom")})
+
+
 def plot_widget(title: str, xlabel: str, ylabel: str) -> pg.PlotWidget:
     """A plot on the window's background, with a grid, a legend and axes in real units."""
-    widget = pg.PlotWidget(title=title, axisItems={side: PlainAxis(side) for side in SIDES})
+    widget = plain_plot_widget(title=title)
     widget.setBackground(None)
     plot = widget.getPlotItem()
     plot.setLabel("bottom", xlabel)

@@ -164,7 +164,7 @@ def test_a_regression_is_evaluated_on_its_first_split_with_a_scatter_and_units(w
     assert panel.run.status == "completed", panel.status.text()
     loss_axis = panel.plots.epoch_plot.getAxis("left").labelText
     metric_axis = panel.plots.metric_plot.getAxis("left").labelText
-    assert loss_axis == "loss (standardised)" and metric_axis == "mae (original units)"
+    assert loss_axis == "loss (standardised)" and metric_axis == "mae (original)"
     panel.views.setCurrentWidget(panel.evaluation)
     view = panel.evaluation
     assert view.split_box.currentText() == "validation"  # the test split is empty

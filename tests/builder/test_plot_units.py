@@ -48,3 +48,32 @@ def test_plain_axes_replace_the_axes_of_any_plot_keeping_labels(qapp):
     axis.setLabel("loss again")  # a later label brings no prefix back
     qapp.processEvents()
     assert axis.autoSIPrefixScale == 1.0 and "x0.0001" not in axis.labelString()
+
+
+def test_training_and_evaluation_plots_read_in_real_units(qapp):
+    """The training dashboards, the evaluation scatter and the data preview: losses of 0.05–0.8
+    read "loss", not "loss (x0.001)" over 50–800."""
+    from builder.training.evaluation import EvaluationView
+    from builder.training.plots import TrainingPlots
+    from builder.training.preview import DataPreview
+    from builder.workflows.plotting import PlainAxis
+
+    plots = TrainingPlots()
+    evaluation = EvaluationView()
+    preview = DataPreview()
+    items = [p for p in plots.plots()] + [evaluation.scatter.getPlotItem(),
+                                         preview.balance.getPlotItem()]
+    for item in items:
+        for side in ("left", "bottom"):
+            assert isinstance(item.getAxis(side), PlainAxis), (item, side)
+    plots.epoch_plot.plot(np.arange(10), np.linspace(0.05, 0.8, 10))
+    plots.resize(900, 600)
+    plots.show()
+    qapp.processEvents()
+    left = plots.epoch_plot.getAxis("left")
+    left.updateAutoSIPrefix()
+    assert "x0.001" not in left.labelString()
+    for widget in (plots, evaluation, preview):
+        widget.close()
+        widget.deleteLater()
+    qapp.processEvents()

@@ -93,6 +93,8 @@ def test_pause_resume_then_stop(window, qtbot):
     panel.run_overrides = {"epochs": 50, "batch_size": 1}
     with qtbot.waitSignal(panel.session.batchesArrived, timeout=DONE_MS):
         panel.start_run()
+    item = panel.plots.run_list.item(panel.plots.run_list.count() - 1)
+    assert item.text().endswith("— running")  # not the run folder's "interrupted"
     panel.pause()
     qtbot.waitUntil(lambda: panel.run.status == "paused", timeout=5000)
     step = panel.run.step
