@@ -187,10 +187,18 @@ def phase_first_evaluation(app, window) -> Callable[[], bool]:
 
 
 def _wait(app, done: Callable[[], bool], seconds: float) -> None:
+    """Run the event loop until ``done()`` (checked every 20 ms) or ``seconds`` have passed."""
     end = time.perf_counter() + seconds
-    while not done() and time.perf_counter() < end:
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-        time.sleep(0.01)
+    loop = QEventLoop()
+
+    def poll() -> None:
+        if done() or time.perf_counter() >= end:
+            loop.quit()
+        else:
+            QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(0, poll)
+    loop.exec()
     QTest.qWait(SETTLE_MS)
 
 
