@@ -27,6 +27,7 @@ from backend.model.codegen import (
     _module_attributes,
     _port_variables,
     _Writer,
+    live_nodes,
 )
 from backend.model.layers import CONSTRUCTOR_INITIALISED, LayerPlan, init_lines, plan_layer
 from backend.model.shapes import Analysis
@@ -68,16 +69,6 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _live(doc: Document) -> set[str]:
-    import networkx as nx
-
-    live: set[str] = set()
-    for out in doc.outputs():
-        live.add(out)
-        live |= nx.ancestors(doc.graph, out)
-    return live
-
-
 def collect(doc: Document, analysis: Analysis, live: set[str],
             found: dict[str, list[Instance]]) -> None:
     """Every instance of every definition reached from ``doc``'s live Block nodes."""
@@ -88,7 +79,7 @@ def collect(doc: Document, analysis: Analysis, live: set[str],
         block = doc.root.block(doc.attr(node_id, "params")["block"])
         for inner in info.instances:
             found.setdefault(block.block_id, []).append(Instance(inner, info.values))
-            collect(block, inner, _live(block), found)
+            collect(block, inner, live_nodes(block), found)
 
 
 def block_classes(root: Document, analysis: Analysis, live: set[str], defaults: str,
@@ -245,7 +236,7 @@ def _align(plans: list[LayerPlan]) -> list[LayerPlan]:
 def _write_class(block: Document, instances: list[Instance], classes: dict[str, BlockClass],
                  defaults: str, frozen: list[str]) -> BlockClass:
     name = block.name
-    live = _live(block)
+    live = live_nodes(block)
     first = instances[0].analysis
     order = [n for n in first.order if n in live]
     layers = [n for n in order if block.attr(n, "type") not in _PORTS]

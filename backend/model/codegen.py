@@ -95,7 +95,8 @@ def _stripped_activation(doc: Document, node_id: str, analysis: Analysis) -> str
     return act
 
 
-def _live_nodes(doc: Document) -> set[str]:
+def live_nodes(doc: Document) -> set[str]:
+    """The nodes that some Output depends on (the rest is not written into the code)."""
     import networkx as nx
 
     live: set[str] = set()
@@ -146,7 +147,7 @@ def generate(doc: Document, analysis: Analysis | None = None) -> GeneratedCode:
             raise CompileError(f"The layer name {name!r} cannot be used in code: "
                                f"{name_problem(name)}.", (node_id,))
     inputs, outputs = doc.inputs(), doc.outputs()
-    live = _live_nodes(doc)
+    live = live_nodes(doc)
     order = [n for n in analysis.order if n in live]
     unused = [n for n in analysis.order if n not in live]
     classes: dict = {}

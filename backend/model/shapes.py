@@ -302,15 +302,7 @@ def _instance(block: Document, values: dict[str, Any], ports: list[tuple[Shape, 
               prefix: str) -> Analysis:
     key = (block.block_id, block.root.blocks_version, tuple(sorted(
         (k, _freeze(v)) for k, v in values.items())), tuple(ports), prefix)
-    hit = _instance_cache.get(key)
-    if hit is not None:
-        _instance_cache.move_to_end(key)
-        return hit
-    result = _walk(block, ports, values, prefix)
-    _instance_cache[key] = result
-    if len(_instance_cache) > _CACHE_SIZE:
-        _instance_cache.popitem(last=False)
-    return result
+    return _cached(_instance_cache, key, lambda: _walk(block, ports, values, prefix))
 
 
 def layer_shapes(type_: str, params: dict[str, Any], shapes: list[Shape | None],
@@ -334,14 +326,20 @@ def _run(type_: str, params: dict[str, Any], shapes: list[Shape | None],
          dtypes: list[str | None]) -> _Result:
     key = (type_, tuple(sorted((k, _freeze(v)) for k, v in params.items())), tuple(shapes),
            tuple(dtypes))
-    hit = _cache.get(key)
+    return _cached(_cache, key, lambda: _compute(type_, params, shapes, dtypes))
+
+
+def _cached(cache: Any, key: Any, compute: Any) -> Any:
+    """``cache[key]``, computed on a miss; the least recently used entry goes past
+    `_CACHE_SIZE`."""
+    hit = cache.get(key)
     if hit is not None:
-        _cache.move_to_end(key)
+        cache.move_to_end(key)
         return hit
-    result = _compute(type_, params, shapes, dtypes)
-    _cache[key] = result
-    if len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
+    result = compute()
+    cache[key] = result
+    if len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
     return result
 
 
