@@ -66,6 +66,53 @@ def load_block(path: str | os.PathLike[str]) -> tuple[Document, str]:
     return holder, block_id
 
 
+def define_used(doc: Document, holder: Document, block_id: str
+                ) -> tuple[list[DefineBlock], dict[str, str]]:
+    """The edits defining ``holder``'s ``block_id`` and the definitions it uses in the design
+    ``doc``, and the map from ``holder``'s block ids to ``doc``'s. A definition ``doc`` already
+    has, identical in name, parameters and layers, is reused rather than defined twice; any
+    other gets a new id (and a number after its name when ``doc`` uses the name)."""
+    root = doc.root
+    taken_ids = set(root.block_ids())
+    taken_names = {root.block(b).name for b in root.block_ids()} | {root.name}
+    new_id: dict[str, str] = {}
+    edits: list[DefineBlock] = []
+    for b in _used(holder, block_id):
+        rec = record(holder.block(b))
+        nodes = tuple(
+            Node(n.id, n.type, n.name, {**n.params, "block": new_id[n.params["block"]]}
+                 if n.type == "Block" else n.params, n.pos, n.trainable)
+            for n in rec.nodes)
+        same = root.find_block(rec.name)
+        if same is not None and _same(record(root.block(same)), rec, nodes):
+            new_id[b] = same
+            continue
+        k = len(taken_ids) + 1
+        while f"b{k}" in taken_ids:
+            k += 1
+        new_id[b] = f"b{k}"
+        taken_ids.add(new_id[b])
+        name, n = rec.name, 1
+        while name in taken_names:
+            n += 1
+            name = f"{rec.name}{n}"
+        taken_names.add(name)
+        edits.append(DefineBlock(BlockRecord(new_id[b], name, rec.params, rec.sequential,
+                                             nodes, rec.edges)))
+    return edits, new_id
+
+
+def _same(have: BlockRecord, rec: BlockRecord, nodes: tuple[Node, ...]) -> bool:
+    """Whether ``have`` is ``rec`` (with its layers ``nodes``, block ids already mapped) but for
+    its id and the layers' positions."""
+    def key(ns: tuple[Node, ...]) -> list[tuple]:
+        return sorted((n.id, n.type, n.name, repr(sorted(n.params.items())), n.trainable)
+                      for n in ns)
+
+    return (have.params == rec.params and have.sequential == rec.sequential
+            and key(have.nodes) == key(nodes) and set(have.edges) == set(rec.edges))
+
+
 def insert_block(doc: Document, holder: Document, block_id: str,
                  pos: tuple[float, float] = (0.0, 0.0)) -> tuple[Composite, str]:
     """One edit defining ``holder``'s ``block_id`` (and the definitions it uses) in the design
@@ -73,29 +120,7 @@ def insert_block(doc: Document, holder: Document, block_id: str,
     if doc.is_definition:
         raise GraphError("Insert a block from a file into the design itself: go back to the "
                          "design first.")
-    root = doc
-    taken_ids = set(root.block_ids())
-    taken_names = {root.block(b).name for b in root.block_ids()} | {root.name}
-    new_id: dict[str, str] = {}
-    edits = []
-    for b in _used(holder, block_id):
-        k = len(taken_ids) + 1
-        while f"b{k}" in taken_ids:
-            k += 1
-        new_id[b] = f"b{k}"
-        taken_ids.add(new_id[b])
-        rec = record(holder.block(b))
-        name, n = rec.name, 1
-        while name in taken_names:
-            n += 1
-            name = f"{rec.name}{n}"
-        taken_names.add(name)
-        nodes = tuple(
-            Node(n.id, n.type, n.name, {**n.params, "block": new_id[n.params["block"]]}
-                 if n.type == "Block" else n.params, n.pos, n.trainable)
-            for n in rec.nodes)
-        edits.append(DefineBlock(BlockRecord(new_id[b], name, rec.params, rec.sequential,
-                                             nodes, rec.edges)))
+    edits, new_id = define_used(doc, holder, block_id)
     preview = doc.copy()
     for e in edits:
         preview.apply(e)

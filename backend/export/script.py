@@ -75,9 +75,7 @@ def _plan(doc: Document, base_dir: str | os.PathLike[str] | None) -> tuple[str, 
     # The design must fit the data: the script would fail where the app refuses to start.
     prepare_data(ds, data, parts.inputs, parts.outputs,
                  lambda xs: probe_outputs(parts.module, xs))
-    frozen = [parts.layer_attrs[doc.attr(n, "name")] for n in doc.node_ids()
-              if not doc.attr(n, "trainable") and doc.attr(n, "name") in parts.layer_attrs]
-    frozen += [p for p in code.frozen_paths if p not in frozen]  # layers frozen inside blocks
+    frozen = parts.frozen
     builtin = is_builtin(data.dataset)
     needs = ("torch and numpy (scikit-learn for its bundled data sets)" if builtin else
              f"torch, numpy and safetensors (to read {DATA_FILE}: your data as NetCanvas read "

@@ -378,6 +378,7 @@ class TrainingLoop:
                 last_sums, last_counts = meter.snapshot(), list(meter.samples)
             order = self._order
             module.train()
+            self.parts.hold_frozen()
             lr = self.schedule.lr(epoch, self._batch)
             _set_lr(optimizer, lr)
             bs = self._batch_size

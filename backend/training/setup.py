@@ -45,6 +45,15 @@ class ModelParts:
     zero_gradient: list[str] = field(default_factory=list)
     #: Layer (node) name → module attribute, for per-layer settings (lr multipliers).
     layer_attrs: dict[str, str] = field(default_factory=dict)
+    #: Module paths of frozen layers (``encoder``, ``layer1.0.conv1``): their parameters do not
+    #: train, and they run in inference mode while the rest trains (batch-norm statistics and
+    #: dropout stay as they were, as in Keras).
+    frozen: list[str] = field(default_factory=list)
+
+    def hold_frozen(self) -> None:
+        """After ``module.train()``: the frozen layers back to inference mode."""
+        for path in self.frozen:
+            self.module.get_submodule(path).eval()
 
 
 def _spec(cls: type, value: Any) -> Any:
@@ -72,7 +81,8 @@ def parts_from_module(module: nn.Module, inputs: list[InputSpec | str | dict] | 
     for attr in frozen or ():
         for p in module.get_submodule(attr).parameters():
             p.requires_grad_(False)
-    return ModelParts(module, ins, outs, dict(stripped or {}), [], dict(layer_attrs or {}))
+    return ModelParts(module, ins, outs, dict(stripped or {}), [], dict(layer_attrs or {}),
+                      list(frozen or ()))
 
 
 def make_optimizer(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:

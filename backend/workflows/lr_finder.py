@@ -118,6 +118,7 @@ def find_lr(doc: Any, *, data: Any = None, config: Any = None,
     n = len(step_loss)
     bs = trainer.config.batch_size if 0 < trainer.config.batch_size < n else n
     module.train()
+    trainer.parts.hold_frozen()
     result = LRFinderResult()
     order = torch.randperm(n, generator=gen)
     pos = 0

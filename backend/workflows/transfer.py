@@ -15,6 +15,7 @@ import torch
 
 from backend.training.lr_multipliers import KEY as MULTIPLIERS_KEY
 from backend.training.lr_multipliers import check_multipliers
+from graph.block_files import define_used
 from graph.document import Document, Node
 from graph.edits import AddNode, Composite, Connect, Edit, SetSection, SetTrainable
 from graph.errors import GraphError
@@ -36,11 +37,14 @@ class TransferReport:
         default_factory=list)
     type_mismatch: list[tuple[str, str, str]] = field(default_factory=list)  # (layer, dst, src)
     no_weights: list[str] = field(default_factory=list)  # in the source weights: nothing
+    #: (layer, tensor): in the source, not in this design's layer (a block built differently)
+    missing: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
-        return not (self.shape_mismatch or self.type_mismatch or self.no_weights)
+        return not (self.shape_mismatch or self.type_mismatch or self.no_weights
+                    or self.missing)
 
     def summary(self) -> str:
         parts = [f"{len(self.copied)} layer(s) copied with weights"]
@@ -50,6 +54,10 @@ class TransferReport:
             parts.append(f"{layer}: {tensor} has shape {dst} here but {src} in the source")
         for layer, dst, src in self.type_mismatch:
             parts.append(f"{layer}: a {dst} here but a {src} in the source")
+        for layer, tensor in self.missing[:3]:
+            parts.append(f"{layer}: the source has {tensor} but this design's layer has not")
+        if len(self.missing) > 3:
+            parts.append(f"{len(self.missing) - 3} more such tensor(s)")
         if self.no_weights:
             parts.append("no weights in the source for " + ", ".join(self.no_weights))
         return "; ".join(parts + self.notes) + "."
@@ -78,15 +86,26 @@ def _attr_names(doc: Document) -> dict[str, str]:
     return {doc.attr(n, "name"): a for n, a in code.attr_names.items()}
 
 
+def kind(doc: Document, node_id: str) -> str:
+    """A layer's type as the person reads it: "Dense", or "block BasicBlock" for an instance."""
+    node_type = doc.attr(node_id, "type")
+    if node_type != "Block":
+        return node_type
+    block_id = doc.attr(node_id, "params").get("block")
+    return f"block {doc.block(block_id).name}" if doc.has_block(block_id) else "block"
+
+
 def copy_layers(src_doc: Document, src_weights: dict[str, torch.Tensor] | str | os.PathLike[str],
                 dst_doc: Document, layer_names: list[str]
                 ) -> tuple[Edit | None, dict[str, torch.Tensor], TransferReport]:
     """Copy the layers ``layer_names`` of ``src_doc`` with their weights into ``dst_doc``.
 
     Layers are matched by name. A layer the destination lacks is added (same type, parameters
-    and position) with the connections among the copied layers; a layer it has keeps its own
-    parameters, and its weights are taken only when every tensor's shape matches (mismatches
-    are listed, never silently loaded). ``dst_doc`` is not changed: apply the returned edit
+    and position) with the connections among the copied layers; a block instance comes with its
+    definition and those it uses (an identical definition already here is reused), and its
+    weights are every tensor under it (``layer2.0.conv1.weight``). A layer the destination has
+    keeps its own parameters, and its weights are taken only when every tensor exists there
+    with the same shape (mismatches are listed, never silently loaded). ``dst_doc`` is not changed: apply the returned edit
     (None when nothing is added), then load the state dict into the compiled destination.
     """
     unknown = [n for n in layer_names if src_doc.find(n) is None]
@@ -104,13 +123,20 @@ def copy_layers(src_doc: Document, src_weights: dict[str, torch.Tensor] | str | 
         node = src_doc.node(sid)
         did = dst_doc.find(name)
         if did is None:
+            params = node.params
+            if node.type == "Block":
+                defined, new_id = define_used(preview, src_doc.root, params["block"])
+                for edit in defined:
+                    preview.apply(edit)
+                edits.extend(defined)
+                params = {**params, "block": new_id[params["block"]]}
             did = preview.new_node_id()
-            edit = AddNode(Node(did, node.type, name, node.params, node.pos, node.trainable))
+            edit = AddNode(Node(did, node.type, name, params, node.pos, node.trainable))
             preview.apply(edit)
             edits.append(edit)
             report.added.append(name)
-        elif dst_doc.attr(did, "type") != node.type:
-            report.type_mismatch.append((name, dst_doc.attr(did, "type"), node.type))
+        elif kind(dst_doc, did) != kind(src_doc, sid):
+            report.type_mismatch.append((name, kind(dst_doc, did), kind(src_doc, sid)))
             continue
         new_ids[sid] = did
     for edge in src_doc.edges():
@@ -147,7 +173,10 @@ def copy_layers(src_doc: Document, src_weights: dict[str, torch.Tensor] | str | 
         bad = False
         for key, tensor in tensors.items():
             full = f"{dst_attr}.{key}"
-            if own is not None and full in own and tuple(own[full].shape) != tuple(tensor.shape):
+            if own is not None and full not in own:
+                report.missing.append((name, key))
+                bad = True
+            elif own is not None and tuple(own[full].shape) != tuple(tensor.shape):
                 report.shape_mismatch.append((name, key, tuple(own[full].shape),
                                               tuple(tensor.shape)))
                 bad = True
@@ -215,5 +244,5 @@ def frozen_layers(doc: Document) -> list[str]:
     return [doc.attr(n, "name") for n in doc.node_ids() if not doc.attr(n, "trainable")]
 
 
-__all__ = ["TransferError", "TransferReport", "copy_layers", "freeze", "set_lr_multipliers",
+__all__ = ["TransferError", "TransferReport", "copy_layers", "kind", "freeze", "set_lr_multipliers",
            "fine_tune", "frozen_layers", "read_weights"]

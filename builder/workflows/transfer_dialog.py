@@ -150,20 +150,23 @@ class TransferDialog(JobView, QDialog):
             self._fill_source_layers()
 
     def _weighted_layers(self) -> list[str]:
-        """Node ids of the design's layers that have weights (their spec is trainable)."""
-        from graph.catalogue import get_spec
+        """Node ids of the design's layers that have weights (their spec is trainable; a block
+        instance counts as one layer: it freezes and trains slower as a whole)."""
         from graph.errors import GraphError
 
+        doc = self.controller.doc
         out = []
-        for node in self.controller.doc.nodes():
+        for node in doc.nodes():
             try:
-                if get_spec(node.type).trainable:
+                if doc.spec(node.id).trainable:
                     out.append(node.id)
             except GraphError:  # an unknown type has no weights to list
                 continue
         return out
 
     def _fill_training_table(self) -> None:
+        from backend.workflows.transfer import kind as kind_of
+
         doc = self.controller.doc
         multipliers = doc.section("training").get("lr_multipliers") or {}
         ids = self._weighted_layers()
@@ -173,7 +176,7 @@ class TransferDialog(JobView, QDialog):
             name = QTableWidgetItem(node.name)
             name.setData(Qt.ItemDataRole.UserRole, node.name)
             name.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            kind = QTableWidgetItem(node.type)
+            kind = QTableWidgetItem(kind_of(doc, node_id))
             kind.setFlags(Qt.ItemFlag.ItemIsEnabled)
             check = QTableWidgetItem("")
             check.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
@@ -253,6 +256,7 @@ class TransferDialog(JobView, QDialog):
 
     def _fill_source_layers(self) -> None:
         from backend.model.codegen import generate
+        from backend.workflows.transfer import kind
         from graph.errors import GraphError
 
         src, state = self.source_doc, self.source_state or {}
@@ -277,14 +281,15 @@ class TransferDialog(JobView, QDialog):
             if not tensors:
                 continue
             here = dst.find(node.name)
+            theirs = kind(src, node.id)
             if here is None:
-                status = "new layer"
-            elif dst.attr(here, "type") != node.type:
-                status = f"a {dst.attr(here, 'type')} here: type differs"
+                status = "new layer" if node.type != "Block" else "new block instance"
+            elif kind(dst, here) != theirs:
+                status = f"a {kind(dst, here)} here: type differs"
             else:
                 status = "exists: weights replaced if shapes match"
-            item = QTreeWidgetItem([node.name, node.type, ", ".join(
-                f"{k} {_shape(v)}" for k, v in tensors.items()), status])
+            item = QTreeWidgetItem([node.name, theirs, _tensors_text(tensors), status])
+            item.setToolTip(2, "\n".join(f"{k} {_shape(v)}" for k, v in tensors.items()))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             default = node.id not in heads  # the lower layers; the head is usually new
             on = default if first_fill else node.name in checked
@@ -435,6 +440,14 @@ class TransferDialog(JobView, QDialog):
         return done
 
 
+def _tensors_text(tensors: dict[str, Any]) -> str:
+    """A layer's tensors in a cell: each with its shape, or for a block's many a count."""
+    if len(tensors) <= 3:
+        return ", ".join(f"{k} {_shape(v)}" for k, v in tensors.items())
+    values = sum(int(v.numel()) for v in tensors.values())
+    return f"{len(tensors)} tensors, {values:,} values"
+
+
 def _report_text(report: Any, frozen: bool) -> str:
     lines = []
     if report.copied:
@@ -447,6 +460,12 @@ def _report_text(report: Any, frozen: bool) -> str:
                      f"{tuple(there)} in the source")
     for layer, here, there in report.type_mismatch:
         lines.append(f"Not copied — {layer}: a {here} here, a {there} in the source")
+    missing: dict[str, list[str]] = {}
+    for layer, tensor in report.missing:
+        missing.setdefault(layer, []).append(tensor)
+    for layer, tensors in missing.items():
+        lines.append(f"Not copied — {layer}: built differently here (no "
+                     f"{', '.join(tensors[:3])}{' …' if len(tensors) > 3 else ''})")
     if report.no_weights:
         lines.append("No weights in the source for: " + ", ".join(report.no_weights))
     lines += report.notes

@@ -24,17 +24,6 @@ from graph.sketch import Sketch
 from tests.backend.layer_cases import CASES as LAYER_CASES
 from tests.backend.layer_cases import case_design, case_id
 
-#: Gallery examples the importer does not map yet. Strict: each mark must go once import
-#: learns the example's layers.
-NOT_YET_IMPORTED: set[str] = {"resnet18_blocks", "resnet_blocks_digits", "transformer_blocks"}
-
-
-def _examples(items, stem=lambda item: item):
-    return [pytest.param(item, marks=pytest.mark.xfail(
-        strict=True, reason="the flat round trip does not rebuild blocks (blocks=True does: "
-        "tests/backend/test_import_blocks.py)"))
-        if stem(item) in NOT_YET_IMPORTED else item for item in items]
-
 
 def _structure(doc):
     """Names → (type, params) with Outputs reduced to what code records, plus named edges."""
@@ -86,9 +75,32 @@ def assert_round_trip(doc):
     return result
 
 
-@pytest.mark.parametrize("name", _examples([e.name for e in list_examples()]))
+def assert_block_round_trip(doc, module=None):
+    """A design with blocks, as code, imports back with blocks (``blocks=True``): every
+    definition comes back as a block of the same name, the module's own state-dict keys load
+    strictly, and the outputs agree. (Its block parameters are named after what differs
+    between the instances, so the definitions are not equal field for field.)"""
+    original = module if module is not None else compile_source(generate(doc))[0]()
+    for p in original.parameters():
+        p.data.uniform_(-0.5, 0.5)
+    result = import_module(original, blocks=True)
+    assert result.unsupported == [] and result.skipped == []
+    names = {result.doc.block(b).name for b in result.doc.block_ids()}
+    assert {doc.block(b).name for b in doc.block_ids()} <= names, names
+    rebuilt = compile_document(result.doc).module
+    rebuilt.load_state_dict(original.state_dict(), strict=True)
+    inputs = _inputs(doc)
+    for want, got in zip(_outputs(original, inputs), _outputs(rebuilt, inputs), strict=True):
+        assert torch.allclose(want, got, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", [e.name for e in list_examples()])
 def test_every_example_round_trips(name):
-    assert_round_trip(load_example(name))
+    doc = load_example(name)
+    if doc.block_ids():
+        assert_block_round_trip(doc)
+    else:
+        assert_round_trip(doc)
 
 
 def test_every_catalogue_layer_round_trips():
@@ -359,14 +371,16 @@ def test_cli_round_trips_an_exported_file(tmp_path):
 GOLDEN = Path(__file__).parent / "golden"
 
 
-@pytest.mark.parametrize("path", _examples(sorted(GOLDEN.glob("*.py")), lambda p: p.stem),
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.py")), ids=lambda p: p.stem)
 def test_golden_exported_files_import_back(path):
     from backend.importer.files import load_target
 
     doc = load_example(path.stem)
     module = load_target(f"{path}:{generate(doc).class_name}")
-    assert _structure(import_module(module).doc) == _structure(doc)
+    if doc.block_ids():
+        assert_block_round_trip(doc, module)
+    else:
+        assert _structure(import_module(module).doc) == _structure(doc)
 
 
 def _canonical(source):

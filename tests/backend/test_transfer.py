@@ -145,3 +145,78 @@ def test_unknown_multiplier_layer_fails_clearly(trained_source):
     section["lr_multipliers"] = {"ghost": 0.5}
     result = Trainer(doc, config=section).run()
     assert "names the layer 'ghost'" in result.message
+
+
+def _resnet_target():
+    """A new design for the same 8×8 digits: an input and a new head, no backbone yet."""
+    s = Sketch("DigitsHead")
+    x = s.add("Input", shape=(1, 8, 8), name="image")
+    pool = s.add("AdaptiveAvgPool2d", x, output_size=(1, 1), name="avgpool")
+    head = s.add("Dense", s.add("Flatten", pool, name="flatten"), units=10, name="new_fc")
+    s.add("Output", head, loss="cross_entropy", name="digit")
+    s.settings("data", dataset="digits", validation_split=0.2, seed=0)
+    s.settings("training", epochs=1, batch_size=64, optimizer="adam", lr=0.003, seed=0,
+               device="cpu", threads=1)
+    return s.doc
+
+
+def test_a_trained_block_is_copied_with_its_definition_and_weights_and_stays_frozen():
+    from graph.edits import Connect, Disconnect
+    from graph.events import Edge
+    from graph.examples import load_example
+
+    src = load_example("resnet_blocks_digits")
+    section = src.section("training")
+    section.update(epochs=2, device="cpu", threads=1)
+    source = Trainer(src, config=section)
+    source.prepare()
+    assert isinstance(source.run(), Finished)
+    state = {k: v.clone() for k, v in source.module.state_dict().items()}
+
+    dst = _resnet_target()
+    backbone = ["stem", "stem_bn", "stem_relu", "layer1", "layer2"]
+    edit, weights, report = copy_layers(src, state, dst, backbone)
+    weighted = ["stem", "stem_bn", "layer1", "layer2"]  # (a ReLU has nothing to copy)
+    assert report.complete and report.copied == weighted and report.added == backbone
+    dst.apply(edit)
+    # the instances came with their definitions (and the ones those use), under their names
+    names = {dst.block(b).name for b in dst.block_ids()}
+    assert {"BasicBlock", "Stage"} <= names
+    assert set(weights) == {k for k in state if k.split(".")[0] in
+                            {"stem", "stem_bn", "layer1", "layer2"}}
+    # wire the copied backbone in: image → stem, layer2 → avgpool
+    pool = dst.find("avgpool")
+    dst.apply(Disconnect(dst.in_edges(pool)[0]))
+    dst.apply(Connect(Edge(dst.find("image"), 0, dst.find("stem"), 0)))
+    dst.apply(Connect(Edge(dst.find("layer2"), 0, pool, 0)))
+    dst.apply(freeze(dst, backbone))
+
+    head = _train(dst, weights)
+    after = head.module.state_dict()
+    for key, value in weights.items():  # frozen, batch-norm statistics included
+        assert torch.equal(after[key], value), key
+    (metrics,) = head.history[-1]["validation"].values()
+    assert metrics["accuracy"] > 0.5, metrics  # the copied features serve the new head
+
+    # a second copy into a design that has them: the definitions are reused, not doubled
+    blocks = len(dst.block_ids())
+    again, _, report2 = copy_layers(src, state, dst, backbone)
+    assert again is None and report2.copied == weighted and len(dst.block_ids()) == blocks
+
+
+def test_a_block_built_differently_here_is_listed_not_loaded():
+    from backend.model.compiler import compile_document
+    from graph.edits import SetParams
+    from graph.examples import load_example
+
+    src = load_example("resnet_blocks_digits")
+    state = compile_document(src).module.state_dict()
+    dst = src.copy()
+    layer1 = dst.find("layer1")
+    dst.apply(SetParams(layer1, {"repeat": 1}))  # one BasicBlock here, two in the source
+    _, weights, report = copy_layers(src, state, dst, ["layer1", "stem"])
+    assert report.copied == ["stem"] and not report.complete
+    assert report.missing and all(layer == "layer1" for layer, _ in report.missing)
+    assert any(t.startswith("1.") for _, t in report.missing)
+    assert "this design's layer has not" in report.summary()
+    assert not any(k.startswith("layer1.") for k in weights)

@@ -194,3 +194,43 @@ def test_scenario_6_train_the_new_head_on_frozen_copied_layers_then_fine_tune(
     moved = (tuned["new_head.weight"] - head_before).abs().mean()
     assert moved < 0.2 * head_before.abs().mean()
     window.training.shutdown()
+
+
+def test_a_block_instance_is_copied_with_its_definition_frozen_whole(window, tmp_path):
+    """Copy ResNet stages (block instances) from a project: the definitions come along, the
+    list reads the block's class and counts its tensors, and the instance freezes whole."""
+    from backend.model.compiler import compile_document
+    from graph.examples import load_example
+
+    src = load_example("resnet_blocks_digits")
+    path = tmp_path / "resnet.ncproj.json"
+    project.save(src, path)
+    state = {k: v.clone() for k, v in compile_document(src).module.state_dict().items()}
+    save_file({k: v.contiguous() for k, v in state.items()}, str(weights_path_for(path)))
+    s = Sketch("Head")
+    x = s.add("Input", shape=(1, 8, 8), name="image")
+    s.add("Output", s.add("Dense", s.add("Flatten", x), units=10, name="new_fc"),
+          loss="cross_entropy")
+    dialog = _open(window, s.doc)
+    assert dialog.choose_project(str(path))
+    rows = {dialog.layers.topLevelItem(i).text(0): dialog.layers.topLevelItem(i)
+            for i in range(dialog.layers.topLevelItemCount())}
+    assert rows["layer1"].text(1) == "block BasicBlock"
+    assert "tensors" in rows["layer1"].text(2) and "layer1" not in rows["layer1"].text(2)
+    assert rows["layer1"].text(3) == "new block instance"
+    dialog.set_checked(["stem", "stem_bn", "layer1"])
+    index = window.controller.stack.index()
+    assert dialog.copy_selected()
+    assert window.controller.stack.index() == index + 1  # definitions and layers: one step
+    doc = window.controller.doc
+    layer1 = doc.find("layer1")
+    assert doc.attr(layer1, "type") == "Block" and doc.node(layer1).trainable is False
+    assert doc.block(doc.attr(layer1, "params")["block"]).name == "BasicBlock"
+    weights = window.training.trained_state
+    assert torch.equal(weights["layer1.1.conv2.weight"], state["layer1.1.conv2.weight"])
+    # the training table lists the instance as one row, with its class
+    table = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text()
+             for r in range(dialog.table.rowCount())}
+    assert table["layer1"] == "block BasicBlock"
+    window.controller.stack.undo()
+    assert doc.find("layer1") is None and len(doc.block_ids()) == 0

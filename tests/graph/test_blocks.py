@@ -143,20 +143,30 @@ def test_files_round_trip_and_bad_blocks_name_the_field():
 
 
 def test_a_block_file_inserts_with_new_ids_and_free_names(tmp_path):
+    from graph.block_edits import InBlock
     from graph.block_files import insert_block, load_block, save_block
+    from graph.edits import SetParams
     from graph.examples import load_example
 
     doc = load_example("resnet_blocks_digits")
+    basic = doc.find_block("BasicBlock")
     path = tmp_path / "basic.block.json"
-    save_block(doc, doc.find_block("BasicBlock"), path)
+    save_block(doc, basic, path)
     holder, block_id = load_block(path)
     assert [holder.block(b).name for b in holder.block_ids()] == ["BasicBlock"]
     before = len(doc.block_ids())
     edit, node_id = insert_block(doc, holder, block_id, (10.0, 20.0))
-    doc.apply(edit)  # into a design that has a BasicBlock already: BasicBlock2, a new id
+    doc.apply(edit)  # the design has this very BasicBlock: it is used, not defined twice
+    assert doc.attr(node_id, "params")["block"] == basic and len(doc.block_ids()) == before
+    assert doc.attr(node_id, "pos") == (10.0, 20.0)
+    # once the design's BasicBlock differs, the file's one comes in as BasicBlock2, a new id
+    inner = doc.block(basic)
+    conv = next(n for n in inner.node_ids() if inner.attr(n, "type") == "Conv2d")
+    doc.apply(InBlock(basic, SetParams(conv, {"use_bias": True})))
+    edit, node_id = insert_block(doc, holder, block_id, (10.0, 20.0))
+    doc.apply(edit)
     new = doc.attr(node_id, "params")["block"]
     assert len(doc.block_ids()) == before + 1 and doc.block(new).name == "BasicBlock2"
-    assert doc.attr(node_id, "pos") == (10.0, 20.0)
     inner = doc.block(new)
     assert sorted(inner.attr(n, "name") for n in inner.node_ids()) == sorted(
         holder.block(block_id).attr(n, "name") for n in holder.block(block_id).node_ids())
