@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelectionModel,
+    QModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -209,6 +217,10 @@ class RunsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = RunsModel(self)
+        self._sizing = QTimer(self)
+        self._sizing.setSingleShot(True)
+        self._sizing.setInterval(0)
+        self._sizing.timeout.connect(self._size_columns)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -278,16 +290,23 @@ class RunsView(QWidget):
         self.reload()
 
     @gui_only
+    def _size_columns(self) -> None:
+        """Columns fit their contents (within 60–280 px); the last one stretches."""
+        if not self.model.rows:
+            return
+        self.table.resizeColumnsToContents()
+        for column in range(len(COLUMNS) - 1):
+            width = self.table.columnWidth(column)
+            self.table.setColumnWidth(column, min(max(width + 8, 60), 280))
+
     def reload(self) -> None:
-        """The list of runs changed: rebuild the table, keep the selection."""
+        """The list of runs changed: rebuild the table, keep the selection (the columns are
+        sized in the next event-loop turn, once for all the reloads of this one)."""
         selected = self.selected_ids()
         self.model.reload()
         self.select(selected)
-        if self.model.rows:
-            self.table.resizeColumnsToContents()
-            for column in range(len(COLUMNS) - 1):
-                width = self.table.columnWidth(column)
-                self.table.setColumnWidth(column, min(max(width + 8, 60), 280))
+        if self.model.rows and not self._sizing.isActive():
+            self._sizing.start()  # measuring every cell: once, after the turn's reloads
         empty = not self.model.rows
         self.placeholder.setVisible(empty)
         problems = getattr(self.model.project, "problems", [])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPalette, QPen
 from PySide6.QtWidgets import QDoubleSpinBox
 
 #: One colour per trial / layer series (matplotlib's tab10, as the training plots).
@@ -40,6 +40,65 @@ class PlainAxis(pg.AxisItem):
         self.autoSIPrefixScale = 1.0
         self.labelUnitPrefix = ""
         self._updateLabel()
+
+    def setGrid(self, grid: Any) -> None:  # noqa: N802 - pyqtgraph override
+        """With a grid, the axis stacks behind the view box, so that its (opaque) grid lines
+        lie under the curves rather than across them; without, where pyqtgraph puts it."""
+        super().setGrid(grid)
+        self.setZValue(0.5 if grid is False else -200.0)
+
+    def generateDrawSpecs(self, p: Any) -> Any:  # noqa: N802 - pyqtgraph override
+        """pyqtgraph's ticks, with the grid's translucent lines drawn in the opaque colour they
+        show on the plot's background: Qt's raster engine draws a translucent unsmoothed line
+        ~20× slower than an opaque one (51 grid lines: 5 ms against 0.35 ms, measured), and
+        an axis redraws its grid whenever its range changes (a live plot: every few redraws)."""
+        specs = super().generateDrawSpecs(p)
+        if specs is None or self.grid is False:
+            return specs
+        background = self._background()
+        if background is None:
+            return specs
+        axis, ticks, texts = specs
+        pens: dict[int, Any] = {}  # a tick level's ticks share one pen
+        out = []
+        for pen, a, b in ticks:
+            solid = pens.get(id(pen))
+            if solid is None:
+                solid = pens[id(pen)] = _opaque(pen, background)
+            out.append((solid, a, b))
+        return axis, out, texts
+
+    def _background(self) -> QColor | None:
+        view = self.getViewWidget()
+        if view is None:
+            return None
+        brush = view.backgroundBrush()
+        if brush.style() != Qt.BrushStyle.NoBrush and brush.color().alpha() == 255:
+            return brush.color()
+        return view.palette().color(QPalette.ColorRole.Window)
+
+
+_OPAQUE: dict[tuple[int, int, float], Any] = {}
+
+
+def _opaque(pen: Any, background: QColor) -> Any:
+    """``pen`` in the colour its translucent colour shows over ``background`` (cached)."""
+    color = pen.color()
+    alpha = color.alphaF()
+    if alpha >= 1.0:
+        return pen
+    key = (color.rgba(), background.rgb(), pen.widthF())
+    hit = _OPAQUE.get(key)
+    if hit is None:
+        mixed = QColor.fromRgbF(*(alpha * c + (1 - alpha) * b for c, b in zip(
+            (color.redF(), color.greenF(), color.blueF()),
+            (background.redF(), background.greenF(), background.blueF()), strict=True)))
+        hit = QPen(pen)
+        hit.setColor(mixed)
+        if len(_OPAQUE) > 256:
+            _OPAQUE.clear()
+        _OPAQUE[key] = hit
+    return hit
 
 
 SIDES = ("left", "bottom", "right", "top")

@@ -267,10 +267,13 @@ def test_first_run_enlarges_the_panel_and_every_plot_paints_again(window, qtbot)
     assert window.open_example("perceptron_or")
     panel = window.training
     panel.run_overrides = {"epochs": 3}
+    qtbot.wait(20)  # the dock's new height lands in the next layout pass
     small = window.bottom_dock.height()
     with qtbot.waitSignal(panel.session.runDone, timeout=DONE_MS):
         assert window.run_training()
-    assert window.bottom_dock.height() > small  # room for the dashboards
+    # room for the dashboards: the run starts at once, the panel grows a frame or two later
+    qtbot.waitUntil(lambda: window.bottom_dock.height() > small, timeout=2000)
+    assert window.training_view()
     qtbot.waitUntil(lambda: all(w.updatesEnabled() for w in panel.plots._widgets),
                     timeout=5000)
     panel.shutdown()

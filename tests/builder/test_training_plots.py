@@ -235,3 +235,68 @@ def test_legend_outside_the_plots_titles_and_run_names_elided_with_tooltips(qtbo
     plots.begin_run(no_val, ["y"])
     assert "validation" not in plots.legend_text()
     plots.end_run()
+
+
+def test_y_ranges_sit_on_round_ticks_and_hold_while_the_data_fill_them():
+    from builder.training.plots import nice_step, y_range
+
+    assert [nice_step(s) for s in (1.0, 0.37, 42.0)] == [0.25, 0.1, 20.0]
+    first = y_range(0.31, 2.3, None)
+    assert first == (0.0, 2.5)  # a loss: from 0, to a round top above the data
+    assert y_range(0.2, 2.3, first) == first  # a new low inside the range: no change
+    assert y_range(0.2, 2.45, first) == first
+    grown = y_range(0.2, 2.9, first)  # outgrown: a new round range
+    assert grown == (0.0, 4.0)
+    assert y_range(2.0, 2.2, grown)[1] - y_range(2.0, 2.2, grown)[0] < 1.0  # data shrank
+    negative = y_range(-0.4, 0.9, None)  # r² may be negative: no floor at 0
+    assert negative[0] < -0.4 and negative[1] >= 0.9
+
+
+def test_a_live_plot_changes_its_y_range_only_when_its_data_leave_it(qtbot):
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    run = _run(1, epochs=2)
+    plots.begin_run(run, ["y"])
+    plots.timer.stop()
+    plots.timer.start(10_000)  # "running", with the feeds done by hand
+    plots.refresh()
+    shown = plots.batch_plot.viewRange()[1]
+    assert shown[0] <= 0.05 and shown[1] >= 1.0  # losses 1/s for s = 1..20
+    changes = []
+    plots.batch_plot.sigYRangeChanged.connect(lambda *_: changes.append(1))
+    run.add_batches([SimpleNamespace(step=s, epoch=2, batch=s, losses={"y": 0.5},
+                                     total=0.5) for s in range(21, 30)])
+    plots._feed("batch", run)
+    assert changes == [] and plots.batch_plot.viewRange()[1] == shown
+    run.add_batches([SimpleNamespace(step=30, epoch=2, batch=30, losses={"y": 5.0},
+                                     total=5.0)])
+    plots._feed("batch", run)  # above the range: it grows, on round ticks
+    assert changes and plots.batch_plot.viewRange()[1][1] >= 5.0
+    plots.end_run()  # the finished curves fit the plot again
+    assert plots.batch_plot.getViewBox().autoRangeEnabled()[1]
+    qtbot.waitUntil(lambda: all(w.updatesEnabled() for w in plots._widgets), timeout=2000)
+
+
+def test_a_grid_is_drawn_opaque_behind_the_curves(qtbot):
+    """Translucent unsmoothed lines are Qt's slow path (~20× an opaque one): the grid's lines
+    are drawn in the colour they show on the background, under the curves."""
+    from PySide6.QtGui import QPainter
+
+    from builder.workflows.plotting import plot_widget
+
+    widget = plot_widget("Loss", "epoch", "loss")
+    qtbot.addWidget(widget)
+    widget.resize(500, 300)
+    widget.show()
+    widget.getPlotItem().plot([1, 2, 3], [3, 1, 2])
+    axis = widget.getPlotItem().getAxis("left")
+    view = widget.getPlotItem().getViewBox()
+    assert axis.zValue() < view.zValue()  # behind the view box: lines under the curves
+    painter = QPainter()
+    _, ticks, _ = axis.generateDrawSpecs(painter)
+    assert ticks and all(pen.color().alpha() == 255 for pen, _, _ in ticks)
+    background = widget.palette().color(widget.backgroundRole())
+    major = ticks[0][0].color()  # a quarter of the axis ink over the background
+    ink = axis.pen().color()
+    expected = 0.25 * ink.redF() + 0.75 * background.redF()
+    assert abs(major.redF() - expected) < 0.02
