@@ -181,9 +181,10 @@ class MainWindow(QMainWindow):
             self.bottom_tabs.removeTab(self._training_index)
             # In a scroll area: the panel's minimum size (~890 × 250 at 200 %) must not make
             # the window wider than the screen or take the canvas's height.
-            holder = QScrollArea(self)
+            from builder.fit_scroll import FitScrollArea
+
+            holder = FitScrollArea(self)  # fills the tab; scrolls only below the minimum
             holder.setObjectName("trainingHolder")
-            holder.setWidgetResizable(True)
             holder.setFrameShape(QScrollArea.Shape.NoFrame)
             holder.setWidget(panel)
             self.bottom_tabs.insertTab(self._training_index, holder, "Training")

@@ -73,3 +73,24 @@ def test_plots_confusion_matrix_and_run_list_read_in_the_dark(window, qtbot):
         assert view.confusion.counts.inks[0].lightness() < 100
     finally:
         apply_theme(app, "light")
+
+
+def test_the_training_panel_fills_its_tab_and_scrolls_only_below_its_minimum(make_window, qtbot):
+    """Its holder gives it the tab's size (a resizable QScrollArea gave it the height its
+    word-wrapped labels and four plots prefer, ~1,090 px, and the plots scrolled away)."""
+    window = make_window()
+    _settle(qtbot, window)
+    window.show_training()
+    _settle(qtbot, window)
+    holder = window.bottom_tabs.widget(window._training_index)
+    panel = window.training
+    qtbot.waitUntil(lambda: panel.height() == holder.viewport().height())
+    assert not holder.verticalScrollBar().isVisible()
+    for widget in panel.plots._widgets:  # all four plots in sight
+        assert widget.mapTo(panel, widget.rect().bottomRight()).y() <= panel.height()
+    window.leave_training_view()
+    window.resizeDocks([window.bottom_dock], [150], Qt.Orientation.Vertical)
+    _settle(qtbot, window)
+    if holder.viewport().height() < panel.minimumSizeHint().height():  # too small: it scrolls
+        qtbot.waitUntil(lambda: holder.verticalScrollBar().isVisible())
+        assert panel.height() >= panel.minimumSizeHint().height()
