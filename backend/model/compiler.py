@@ -34,6 +34,16 @@ class CompiledModel:
     code: GeneratedCode
     analysis: Analysis
     filename: str
+    #: Module paths of the frozen layers (`frozen_modules`).
+    frozen: list[str]
+
+
+def frozen_modules(doc: Any, code: GeneratedCode) -> list[str]:
+    """Module paths of the layers that do not train: top-level layers switched off (a Block
+    node: the whole block) and frozen layers inside blocks, in every instance
+    (``layer1.0.conv1``)."""
+    frozen = [a for n, a in code.attr_names.items() if not doc.attr(n, "trainable")]
+    return frozen + [p for p in code.frozen_paths if p not in frozen]
 
 
 def _guarded_import(name: str, globals_: Any = None, locals_: Any = None,
@@ -76,16 +86,14 @@ def compile_document(doc: Document, analysis: Analysis | None = None) -> Compile
     check_fits(doc, analysis)  # before the allocator is asked for weights that cannot exist
     cls, filename = compile_source(code)
     module = cls()
-    for node_id, attr in code.attr_names.items():
-        if not doc.attr(node_id, "trainable"):
-            for p in getattr(module, attr).parameters():
+    frozen = []
+    for path in frozen_modules(doc, code):
+        target = module.get_submodule(path) if "." in path or hasattr(module, path) else None
+        if isinstance(target, nn.Module):
+            frozen.append(path)
+            for p in target.parameters():
                 p.requires_grad_(False)
     for node_id, attr in code.param_attrs.items():
         if not doc.attr(node_id, "trainable"):
             getattr(module, attr).requires_grad_(False)
-    for path in code.frozen_paths:
-        target = module.get_submodule(path) if "." in path or hasattr(module, path) else None
-        if isinstance(target, nn.Module):
-            for p in target.parameters():
-                p.requires_grad_(False)
-    return CompiledModel(module, code, analysis, filename)
+    return CompiledModel(module, code, analysis, filename, frozen)

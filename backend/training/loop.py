@@ -377,8 +377,7 @@ class TrainingLoop:
                 meter.reset()
                 last_sums, last_counts = meter.snapshot(), list(meter.samples)
             order = self._order
-            module.train()
-            self.parts.hold_frozen()
+            self.parts.train()  # frozen layers stay in inference mode
             lr = self.schedule.lr(epoch, self._batch)
             _set_lr(optimizer, lr)
             bs = self._batch_size

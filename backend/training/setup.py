@@ -50,10 +50,12 @@ class ModelParts:
     #: dropout stay as they were, as in Keras).
     frozen: list[str] = field(default_factory=list)
 
-    def hold_frozen(self) -> None:
-        """After ``module.train()``: the frozen layers back to inference mode."""
+    def train(self) -> nn.Module:
+        """The module in training mode but for its frozen layers (inference mode); returns it."""
+        self.module.train()
         for path in self.frozen:
             self.module.get_submodule(path).eval()
+        return self.module
 
 
 def _spec(cls: type, value: Any) -> Any:

@@ -62,12 +62,9 @@ def parts_from_document(doc) -> ModelParts:  # doc: graph.Document
                 what = f"the {type_} layer" if type_ in ZERO_GRADIENT_TYPES else (
                     "the sign activation of")
                 blockers.append(f"{what} '{doc.attr(anc, 'name')}' before output '{name}'")
-    code = compiled.code
-    layer_attrs = {doc.attr(n, "name"): a for n, a in code.attr_names.items()}
-    frozen = [a for n, a in code.attr_names.items() if not doc.attr(n, "trainable")]
-    frozen += [p for p in code.frozen_paths if p not in frozen]  # layers frozen inside blocks
-    return ModelParts(compiled.module, inputs, outputs, dict(code.stripped),
-                      sorted(set(blockers)), layer_attrs, frozen)
+    layer_attrs = {doc.attr(n, "name"): a for n, a in compiled.code.attr_names.items()}
+    return ModelParts(compiled.module, inputs, outputs, dict(compiled.code.stripped),
+                      sorted(set(blockers)), layer_attrs, list(compiled.frozen))
 
 
 def _is_document(obj: Any) -> bool:

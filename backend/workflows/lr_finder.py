@@ -117,8 +117,7 @@ def find_lr(doc: Any, *, data: Any = None, config: Any = None,
     gen = torch.Generator().manual_seed(trainer.config.seed + 1)
     n = len(step_loss)
     bs = trainer.config.batch_size if 0 < trainer.config.batch_size < n else n
-    module.train()
-    trainer.parts.hold_frozen()
+    trainer.parts.train()
     result = LRFinderResult()
     order = torch.randperm(n, generator=gen)
     pos = 0

@@ -161,8 +161,7 @@ def profile_layers(doc: Any, *, steps: int = 10, warmup: int = 2, data: Any = No
     trainer = Trainer(doc, data, cfg)
     trainer.prepare()
     step_loss = LossStep(trainer, input_grad=True)
-    module = trainer.module.train()
-    trainer.parts.hold_frozen()
+    module = trainer.parts.train()
     optimizer = make_optimizer([p for p in module.parameters() if p.requires_grad],
                                trainer.config)
     n = len(step_loss)

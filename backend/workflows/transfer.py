@@ -105,8 +105,9 @@ def copy_layers(src_doc: Document, src_weights: dict[str, torch.Tensor] | str | 
     definition and those it uses (an identical definition already here is reused), and its
     weights are every tensor under it (``layer2.0.conv1.weight``). A layer the destination has
     keeps its own parameters, and its weights are taken only when every tensor exists there
-    with the same shape (mismatches are listed, never silently loaded). ``dst_doc`` is not changed: apply the returned edit
-    (None when nothing is added), then load the state dict into the compiled destination.
+    with the same shape (mismatches are listed, never silently loaded). ``dst_doc`` is not
+    changed: apply the returned edit (None when nothing is added), then load the state dict
+    into the compiled destination.
     """
     unknown = [n for n in layer_names if src_doc.find(n) is None]
     if unknown:
@@ -244,5 +245,5 @@ def frozen_layers(doc: Document) -> list[str]:
     return [doc.attr(n, "name") for n in doc.node_ids() if not doc.attr(n, "trainable")]
 
 
-__all__ = ["TransferError", "TransferReport", "copy_layers", "kind", "freeze", "set_lr_multipliers",
-           "fine_tune", "frozen_layers", "read_weights"]
+__all__ = ["TransferError", "TransferReport", "copy_layers", "kind", "freeze",
+           "set_lr_multipliers", "fine_tune", "frozen_layers", "read_weights"]

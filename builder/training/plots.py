@@ -461,7 +461,7 @@ class TrainingPlots(QWidget):
                 continue
             if final:
                 hi = got
-            elif got > self._x_hi.get(key, 0.0) or not self._x_hi.get(key):
+            elif got > self._x_hi.get(key, 0.0):
                 hi = min(max(got * X_GROWTH, got + 1), max(cap, got))
             else:
                 continue

@@ -299,6 +299,7 @@ class RunsView(QWidget):
             width = self.table.columnWidth(column)
             self.table.setColumnWidth(column, min(max(width + 8, 60), 280))
 
+    @gui_only
     def reload(self) -> None:
         """The list of runs changed: rebuild the table, keep the selection (the columns are
         sized in the next event-loop turn, once for all the reloads of this one)."""

@@ -78,27 +78,17 @@ class PlainAxis(pg.AxisItem):
         return view.palette().color(QPalette.ColorRole.Window)
 
 
-_OPAQUE: dict[tuple[int, int, float], Any] = {}
-
-
 def _opaque(pen: Any, background: QColor) -> Any:
-    """``pen`` in the colour its translucent colour shows over ``background`` (cached)."""
+    """``pen`` in the colour its translucent colour shows over ``background``."""
     color = pen.color()
     alpha = color.alphaF()
     if alpha >= 1.0:
         return pen
-    key = (color.rgba(), background.rgb(), pen.widthF())
-    hit = _OPAQUE.get(key)
-    if hit is None:
-        mixed = QColor.fromRgbF(*(alpha * c + (1 - alpha) * b for c, b in zip(
-            (color.redF(), color.greenF(), color.blueF()),
-            (background.redF(), background.greenF(), background.blueF()), strict=True)))
-        hit = QPen(pen)
-        hit.setColor(mixed)
-        if len(_OPAQUE) > 256:
-            _OPAQUE.clear()
-        _OPAQUE[key] = hit
-    return hit
+    solid = QPen(pen)
+    solid.setColor(QColor.fromRgbF(*(alpha * c + (1 - alpha) * b for c, b in zip(
+        (color.redF(), color.greenF(), color.blueF()),
+        (background.redF(), background.greenF(), background.blueF()), strict=True))))
+    return solid
 
 
 SIDES = ("left", "bottom", "right", "top")
